@@ -1,0 +1,90 @@
+# Top-level build: `make`, `make test`, `make asan`, `make bench`, `make demo`, `make deps`.
+CC      ?= cc
+PKGS    := gmp libsodium libzmq criterion jansson
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wformat=2 -Wvla -Werror
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -D_GNU_SOURCE $(WARN) -MMD -MP -I. \
+           $(shell pkg-config --cflags libsodium libzmq jansson 2>/dev/null)
+LDLIBS  := -lgmp $(shell pkg-config --libs libsodium libzmq jansson 2>/dev/null) -lpthread -lm
+CR_LIBS := $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriterion)
+
+ifdef SANITIZE
+BUILD   := build/asan
+CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=$(SANITIZE)
+else
+BUILD   := build
+endif
+
+LIB_SRC   := $(wildcard common/*.c protocols/*.c)
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB       := $(BUILD)/libmpc.a
+TEST_SRC  := $(wildcard tests/test_*.c)
+TEST_OBJ  := $(TEST_SRC:%.c=$(BUILD)/%.o)
+TEST_BIN  := $(BUILD)/tests/unit
+BENCH_SRC := $(wildcard bench/*.c)
+BENCH_BIN := $(BENCH_SRC:%.c=$(BUILD)/%)
+APP_DIRS  := $(wildcard auction vote)
+APP_BIN   := $(foreach d,$(APP_DIRS),$(if $(wildcard $(d)/*.c),$(BUILD)/$(d)/$(d)))
+EX_SRC    := $(wildcard examples/*.c)
+EX_BIN    := $(EX_SRC:%.c=$(BUILD)/%)
+
+.PHONY: all test asan valgrind bench demo deps clean fuzz
+.SECONDARY:
+
+all: $(LIB) $(APP_BIN) $(EX_BIN) $(BENCH_BIN) $(TEST_BIN)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+
+$(BUILD)/auction/auction: $(patsubst %.c,$(BUILD)/%.o,$(wildcard auction/*.c)) $(LIB)
+	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
+
+$(BUILD)/vote/vote: $(patsubst %.c,$(BUILD)/%.o,$(wildcard vote/*.c)) $(LIB)
+	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
+
+$(BUILD)/examples/%: $(BUILD)/examples/%.o $(LIB)
+	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
+
+$(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIB)
+	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
+
+$(TEST_BIN): $(TEST_OBJ) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ -o $@ $(CR_LIBS) $(LDLIBS)
+
+# Tests find helper binaries (auction, vote) through MPC_BUILD.
+test: all
+	MPC_BUILD=$(abspath $(BUILD)) $(TEST_BIN) -j2 --short-filename $(TEST_ARGS)
+
+asan:
+	$(MAKE) SANITIZE=address,undefined test
+
+valgrind: all
+	MPC_BUILD=$(abspath $(BUILD)) valgrind --error-exitcode=1 --leak-check=full \
+	    --trace-children=yes $(TEST_BIN) -j1 --no-early-exit
+
+bench: all
+	@for b in $(BENCH_BIN); do MPC_BUILD=$(abspath $(BUILD)) $$b || exit 1; done
+
+demo: all
+	@MPC_BUILD=$(abspath $(BUILD)) sh examples/demo.sh
+
+deps:
+	@pkgs="build-essential pkg-config libgmp-dev libsodium-dev libzmq3-dev libcriterion-dev libjansson-dev"; \
+	if [ "$$(id -u)" = 0 ]; then \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y $$pkgs; \
+	else \
+	    echo "run as root: apt-get install -y $$pkgs"; \
+	fi
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

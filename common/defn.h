@@ -1,0 +1,134 @@
+/* defn: the definition file of one auction or election (JSON, docs/definition-file.md):
+ * servers, roll of eligible clients, parameters and application rules, strictly
+ * validated; its BLAKE2b-256 hash is the session id.
+ *
+ * Parsed with libjansson (JSON_REJECT_DUPLICATES). Every message names the field
+ * ("servers[1].curve_pk: expected 64 hex characters"); unknown keys are refused at
+ * every level except inside "rules", which the application checks with the
+ * defn_rule_* getters. Nothing here is secret: the file holds public keys only. */
+#ifndef MPC_DEFN_H
+#define MPC_DEFN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+#include "common/err.h"
+#include "common/field.h"
+
+#define DEFN_SID_LEN      32            /* BLAKE2b-256 of the file bytes */
+#define DEFN_KEY_LEN      32            /* CURVE and Ed25519 public keys */
+#define DEFN_MAX_SERVERS  9
+#define DEFN_MAX_ID       64            /* id and roll names: bytes */
+#define DEFN_MAX_ENDPOINT 255
+#define DEFN_MAX_ROLL     (1u << 20)
+#define DEFN_MAX_FILE     (64u << 20)   /* refused before reading */
+
+enum { DEFN_AUCTION = 1, DEFN_VOTE = 2 };
+
+typedef struct defn defn;
+
+/* One compute server; index is 1-based. Strings are owned by the defn. */
+typedef struct defn_server {
+    int index;
+    const char *mesh;                   /* endpoint of the server mesh */
+    const char *client;                 /* endpoint where clients submit */
+    uint8_t curve_pk[DEFN_KEY_LEN];
+    uint8_t sign_pk[DEFN_KEY_LEN];
+} defn_server;
+
+/* One roll entry (an eligible bidder or voter). Its roll index is its 0-based
+ * position in the file. */
+typedef struct defn_voter {
+    const char *name;
+    uint8_t curve_pk[DEFN_KEY_LEN];
+    uint8_t sign_pk[DEFN_KEY_LEN];
+} defn_voter;
+
+/* Parse and validate a definition from bytes (fuzzable: any input is safe).
+ * On success *out is owned by the caller (defn_free). On failure returns ERR_PARSE
+ * (malformed or invalid field), ERR_RANGE (no prime fits) and writes a message
+ * naming the field into err (may be NULL). */
+int defn_parse(defn **out, const uint8_t *bytes, size_t len, char *err, size_t errlen) MPC_WUR;
+/* Read path (at most DEFN_MAX_FILE bytes) then defn_parse; ERR_IO if unreadable. */
+int defn_load(defn **out, const char *path, char *err, size_t errlen) MPC_WUR;
+void defn_free(defn **pp);
+
+/* Accessors; every pointer stays valid until defn_free. */
+const uint8_t *defn_sid(const defn *d);       /* DEFN_SID_LEN bytes */
+const char *defn_id(const defn *d);
+int defn_kind(const defn *d);                 /* DEFN_AUCTION or DEFN_VOTE */
+int defn_n(const defn *d);
+int defn_t(const defn *d);
+int defn_bits(const defn *d);
+int defn_kappa(const defn *d);
+const field *defn_field(const defn *d);
+int64_t defn_deadline(const defn *d);         /* unix seconds */
+int defn_timeout_ms(const defn *d);
+/* Server i (1..n), NULL out of range. */
+const defn_server *defn_server_at(const defn *d, int i);
+size_t defn_roll_size(const defn *d);
+/* Roll entry i (0-based), NULL out of range. */
+const defn_voter *defn_roll_at(const defn *d, size_t i);
+/* Roll index of the entry whose CURVE (resp. Ed25519) key is pk, or -1.
+ * O(log roll size). */
+long defn_roll_find(const defn *d, const uint8_t curve_pk[DEFN_KEY_LEN]);
+long defn_roll_find_sign(const defn *d, const uint8_t sign_pk[DEFN_KEY_LEN]);
+/* Server index (1..n) whose CURVE (resp. Ed25519) key is pk, or -1. */
+int defn_server_find(const defn *d, const uint8_t curve_pk[DEFN_KEY_LEN]);
+int defn_server_find_sign(const defn *d, const uint8_t sign_pk[DEFN_KEY_LEN]);
+
+/* The "rules" object (borrowed; do not modify or free), for nested content. */
+const json_t *defn_rules(const defn *d);
+
+/* Rules getters. Each returns 0, or ERR_PARSE with a message naming the key
+ * ("rules.price: expected a string") in err. An absent key yields the default. */
+/* ERR_PARSE naming the first key of "rules" not in allowed (NULL-terminated). */
+int defn_rules_check_keys(const defn *d, const char *const allowed[], char *err,
+                          size_t errlen) MPC_WUR;
+/* String; *out points into the defn (or is dflt). */
+int defn_rule_str(const defn *d, const char *key, const char *dflt, const char **out,
+                  char *err, size_t errlen) MPC_WUR;
+/* Integer in [min, max]. */
+int defn_rule_int(const defn *d, const char *key, int64_t dflt, int64_t min, int64_t max,
+                  int64_t *out, char *err, size_t errlen) MPC_WUR;
+/* JSON true/false into 1/0. */
+int defn_rule_bool(const defn *d, const char *key, int dflt, int *out, char *err,
+                   size_t errlen) MPC_WUR;
+/* Array of min..max distinct non-empty strings (absent: empty, an error if min > 0).
+ * *out is a malloc'd array of *count pointers into the defn (free() the array;
+ * NULL when empty). */
+int defn_rule_strlist(const defn *d, const char *key, size_t min, size_t max,
+                      const char ***out, size_t *count, char *err, size_t errlen) MPC_WUR;
+/* Rational "num/den" as a string, 0 < num <= den <= 10^9; absent gives
+ * dflt_num/dflt_den. */
+int defn_rule_rational(const defn *d, const char *key, int64_t dflt_num, int64_t dflt_den,
+                       int64_t *num, int64_t *den, char *err, size_t errlen) MPC_WUR;
+
+/* What an organizer (or `run-local`, or a test) writes. Every field is written
+ * explicitly; the text is parsed back with defn_parse before it is returned, so
+ * a writer never produces a file the loader refuses. */
+typedef struct defn_spec {
+    const char *id;
+    int kind;                           /* DEFN_AUCTION or DEFN_VOTE */
+    int t, bits, kappa;
+    const char *prime;                  /* NULL: the default for bits + kappa */
+    int64_t deadline;
+    int timeout_ms;                     /* 0: omitted (default 10000) */
+    int n;
+    const defn_server *servers;         /* n entries with index 1..n */
+    size_t roll_size;
+    const defn_voter *roll;
+    const json_t *rules;                /* the rules object (copied), or NULL: */
+    const char *rules_json;             /* its JSON text instead; both NULL: {} */
+} defn_spec;
+
+/* Build the JSON text of spec: *out is malloc'd, NUL-terminated, *len bytes
+ * without the NUL (free() it). ERR_PARSE/ERR_ARG with a message when the spec
+ * would not load. */
+int defn_format(char **out, size_t *len, const defn_spec *spec, char *err,
+                size_t errlen) MPC_WUR;
+/* defn_format then write path atomically (temporary file, fsync, rename).
+ * ERR_IO if the file cannot be written. */
+int defn_write(const char *path, const defn_spec *spec, char *err, size_t errlen) MPC_WUR;
+
+#endif

@@ -1,0 +1,21 @@
+/* err: static messages for the error codes. */
+#include "common/err.h"
+
+const char *err_str(int code)
+{
+    switch (code) {
+    case ERR_OK:      return "success";
+    case ERR_ARG:     return "invalid argument";
+    case ERR_RANGE:   return "value out of range";
+    case ERR_PARSE:   return "malformed input";
+    case ERR_IO:      return "I/O error";
+    case ERR_CRYPTO:  return "authentication or signature failure";
+    case ERR_TIMEOUT: return "timeout: peer silent";
+    case ERR_PROTO:   return "protocol violation";
+    case ERR_CHEAT:   return "inconsistent shares detected";
+    case ERR_NOMEM:   return "out of memory";
+    case ERR_REFUSED: return "refused";
+    case ERR_STATE:   return "invalid state";
+    default:          return "unknown error";
+    }
+}

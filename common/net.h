@@ -1,0 +1,124 @@
+/* net: messages between the n servers of one session, over a CurveZMQ mesh or an
+ * in-process hub (unit tests), behind one API.
+ *
+ * Every message carries the header of DESIGN.md section 8 (magic, version, session
+ * id, sender index, step counter, type, payload length), validated field by field
+ * on receipt. A message for a future (step, type) is buffered; one for a step
+ * already consumed from that sender is a protocol error. Every receive has a
+ * timeout; on expiry the call fails with ERR_TIMEOUT and net_errmsg() names the
+ * silent party. */
+#ifndef MPC_NET_H
+#define MPC_NET_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "common/err.h"
+#include "common/field.h"
+
+#define NET_MAGIC      0x4d504331u   /* "MPC1" */
+#define NET_VERSION    1
+#define NET_HDR_LEN    52
+#define NET_SID_LEN    32
+#define NET_MAX_PARTIES 9
+#define NET_MAX_PAYLOAD (512u << 20)  /* refused before allocation */
+
+/* Types >= NET_TYPE_RESERVED belong to the transport (hello and closing
+ * barriers); net_send/net_recv refuse them with ERR_ARG. */
+#define NET_TYPE_RESERVED 0xF0
+#define NET_TYPE_HELLO    0xFE
+#define NET_TYPE_BYE      0xFF
+/* Future messages buffered per sender before the sender counts as flooding
+ * (ERR_PROTO): at most this many, and at most 2 * NET_MAX_PAYLOAD bytes. */
+#define NET_MAX_BUFFERED  64
+#define NET_LINGER_MS     1000  /* default linger of the mesh sockets */
+
+typedef struct net_hdr {
+    uint32_t magic;
+    uint8_t version;
+    uint8_t type;            /* protocol message type, application-defined */
+    uint8_t sender;          /* 1..n */
+    uint8_t reserved;        /* must be 0 */
+    uint8_t sid[NET_SID_LEN];
+    uint64_t step;
+    uint32_t len;            /* payload bytes following the header */
+} net_hdr;
+
+/* Big-endian header layout: magic(4) version(1) type(1) sender(1) reserved(1)
+ * sid(32) step(8) len(4). */
+void net_hdr_encode(uint8_t out[NET_HDR_LEN], const net_hdr *h);
+/* Parse and validate magic, version, reserved and len <= NET_MAX_PAYLOAD;
+ * ERR_PARSE on any defect or if in_len < NET_HDR_LEN. Session id, sender and step
+ * are checked by the transport against its own state. */
+int net_hdr_decode(net_hdr *h, const uint8_t *in, size_t in_len) MPC_WUR;
+
+typedef struct net net;
+typedef struct net_hub net_hub;
+
+/* In-process hub for n parties living as threads of one process. */
+net_hub *net_hub_new(int n);
+void net_hub_free(net_hub **pp);
+/* Party me (1-based) on the hub. NULL on bad arguments. */
+net *net_mem_new(net_hub *hub, int me, const uint8_t sid[NET_SID_LEN], int timeout_ms);
+
+typedef struct net_zmq_cfg {
+    int n, me;                               /* me is 1-based */
+    const uint8_t *sid;                      /* NET_SID_LEN bytes */
+    const char *const *endpoints;            /* mesh endpoint of server 1..n at [0..n-1] */
+    const uint8_t (*server_pk)[32];          /* CURVE public keys of servers 1..n */
+    const uint8_t *my_sk;                    /* own CURVE secret key (secret) */
+    int timeout_ms;                          /* per receive; also for the hello barrier */
+    int linger_ms;                           /* on close; <= 0 means NET_LINGER_MS */
+    int hello_timeout_ms;                    /* hello barrier; <= 0 means timeout_ms
+                                              * (servers started by hand need minutes) */
+} net_zmq_cfg;
+
+/* Join the mesh: bind a CURVE server socket at endpoints[me-1] behind a ZAP
+ * handler that admits only the other servers' keys, connect to every peer, and
+ * wait for a hello from each (barrier). On failure returns an error and writes
+ * a message naming the peer into err. */
+int net_zmq_open(net **out, const net_zmq_cfg *cfg, char *err, size_t errlen) MPC_WUR;
+
+/* Close sockets (finite linger), stop the ZAP handler, terminate the context:
+ * never hangs, even if peers died. Wipes buffered messages; *pp = NULL. */
+void net_free(net **pp);
+
+/* Closing barrier: send a bye to every peer and wait (timeout) for a bye from
+ * each, so no party closes while a peer still needs one of its messages.
+ * ERR_TIMEOUT names the missing peers; ERR_STATE if called twice. */
+int net_bye(net *nw) MPC_WUR;
+
+int net_me(const net *nw);
+int net_n(const net *nw);
+
+/* Send one message to peer (1..n, != me). payload may be NULL when len is 0. */
+int net_send(net *nw, int peer, uint8_t type, uint64_t step,
+             const uint8_t *payload, size_t len) MPC_WUR;
+/* Receive the message (peer, type, step): *payload is malloc'd (free() it);
+ * buffers other future messages, ERR_PROTO on past-step/forged header,
+ * ERR_TIMEOUT after the timeout. */
+int net_recv(net *nw, int peer, uint8_t type, uint64_t step,
+             uint8_t **payload, size_t *len) MPC_WUR;
+
+/* Field-element vectors: exactly m elements expected, decoded with range check. */
+int net_send_vec(net *nw, int peer, uint8_t type, uint64_t step,
+                 const field *F, const fe *v, size_t m) MPC_WUR;
+int net_recv_vec(net *nw, int peer, uint8_t type, uint64_t step,
+                 const field *F, fe *v, size_t m) MPC_WUR;
+
+/* Last error, naming the peer and operation; never NULL. */
+const char *net_errmsg(const net *nw);
+/* Counters since creation: messages and bytes (headers, hellos and byes
+ * included) sent by me. */
+void net_stats(const net *nw, uint64_t *msgs_sent, uint64_t *bytes_sent);
+
+/* Mesh only: 1 iff every socket reports ZMQ_MECHANISM == ZMQ_CURVE (server role
+ * on the bound socket, client role towards each peer); 0 otherwise (always 0 on
+ * the in-process hub). */
+int net_is_curve(const net *nw);
+/* Mesh only: connections the ZAP handler refused so far (unknown keys). */
+uint64_t net_refused(const net *nw);
+/* Test hook for negative tests: send frame[0..len) to peer exactly as given (no
+ * header added, no checks), playing a misbehaving but authenticated peer. */
+int net_send_raw(net *nw, int peer, const uint8_t *frame, size_t len) MPC_WUR;
+
+#endif

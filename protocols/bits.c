@@ -1,0 +1,222 @@
+/* bits: pooled shared random bits (DFKNT06 square root) and bit decomposition
+ * (masked opening + Sklansky prefix borrow circuit). */
+#include "protocols/bits.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sodium.h>
+#include "common/secmem.h"
+#include "protocols/mul.h"
+
+static void *s_xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (!p) abort();
+    return p;
+}
+
+static void s_pool_reserve(mpc *M, size_t cap)
+{
+    if (cap <= M->bitpool_cap) return;
+    size_t nc = M->bitpool_cap ? M->bitpool_cap : 1024;
+    while (nc < cap) nc *= 2;
+    fe *np = s_xmalloc(nc * sizeof(fe));
+    if (M->bitpool_len) memcpy(np, M->bitpool, M->bitpool_len * sizeof(fe));
+    secmem_free(M->bitpool, M->bitpool_cap * sizeof(fe));
+    M->bitpool = np;
+    M->bitpool_cap = nc;
+}
+
+/* q[i] = a[i]^((p+1)/4), the square root of a quadratic residue (p = 3 mod 4). */
+static void s_sqrt_exp(const field *F, fe *q, const fe *a, size_t m)
+{
+    if (F->mers) {
+        /* (p+1)/4 = 2^(mers-2): mers-2 squarings */
+        for (size_t i = 0; i < m; i++) {
+            fe v = a[i];
+            for (int s = 0; s < F->mers - 2; s++) v = fe_mul(F, v, v);
+            q[i] = v;
+        }
+    } else {
+        fe e = (F->p + 1) / 4;
+        for (size_t i = 0; i < m; i++) q[i] = fe_pow(F, a[i], e);
+    }
+}
+
+int bits_fill(mpc *M, size_t m)
+{
+    const field *F = M->F;
+    if ((F->p & 3) != 3) {
+        snprintf(M->err, sizeof M->err, "random bits: p is not 3 mod 4");
+        return ERR_ARG;
+    }
+    if (m == 0) return 0;
+    s_pool_reserve(M, M->bitpool_len + m);
+    size_t cap = m;
+    fe *r = s_xmalloc(cap * sizeof(fe)), *s = s_xmalloc(cap * sizeof(fe));
+    fe *tmp = s_xmalloc(cap * sizeof(fe));
+    fe inv2 = (F->p + 1) / 2;
+    int rc = 0;
+    size_t need = m;
+    while (need > 0) {
+        mpc_rand(M, r, need);
+        field_vec_mul(F, s, r, r, need);
+        rc = mpc_open_2t(M, s, s, need);   /* reveals r^2 only */
+        if (rc) break;
+        size_t k = 0;
+        for (size_t i = 0; i < need; i++) {
+            if (s[i] == 0) continue;   /* r = 0: no sign to take, retry */
+            r[k] = r[i];
+            s[k] = s[i];
+            k++;
+        }
+        if (k && (rc = field_vec_inv(F, s, tmp, k)) != 0) break;
+        s_sqrt_exp(F, tmp, s, k);      /* tmp = 1 / sqrt(r^2) = +-1/r */
+        fe *dst = M->bitpool + M->bitpool_len;
+        for (size_t i = 0; i < k; i++)
+            dst[i] = fe_mul(F, fe_add(F, fe_mul(F, r[i], tmp[i]), 1), inv2);
+        M->bitpool_len += k;
+        need -= k;
+    }
+    secmem_free(r, cap * sizeof(fe));
+    secmem_free(s, cap * sizeof(fe));
+    secmem_free(tmp, cap * sizeof(fe));
+    return rc;
+}
+
+int bits_rand(mpc *M, fe *out, size_t m)
+{
+    if (M->bitpool_len < m) {
+        int rc = bits_fill(M, m - M->bitpool_len);
+        if (rc) return rc;
+    }
+    fe *src = M->bitpool + (M->bitpool_len - m);
+    memcpy(out, src, m * sizeof(fe));
+    sodium_memzero(src, m * sizeof(fe));
+    M->bitpool_len -= m;
+    return 0;
+}
+
+size_t bits_pooled(const mpc *M)
+{
+    return M->bitpool_len;
+}
+
+void bits_compose(const field *F, fe *out, const fe *bits, size_t m, int k)
+{
+    for (size_t i = 0; i < m; i++) {
+        fe acc = 0;
+        for (int j = k; j-- > 0;) acc = fe_add(F, fe_add(F, acc, acc), bits[i * (size_t)k + (size_t)j]);
+        out[i] = acc;
+    }
+}
+
+void bits_of_public(fe *out, fe c, int k)
+{
+    for (int j = 0; j < k; j++) out[j] = (j < 128) ? (fe)((c >> j) & 1) : 0;
+}
+
+/* Sklansky parallel prefix of the borrow operator (G, P) o (G', P') =
+ * (G + P*G', P*P') over L positions of m values (layout i*L + j): afterwards
+ * G[i*L + j] is the borrow out of positions j..0. One round per level. */
+static int s_prefix(mpc *M, fe *G, fe *P, size_t m, int L)
+{
+    const field *F = M->F;
+    int rc = 0;
+    size_t cap = m * (size_t)L * 2 + 1;
+    fe *X = s_xmalloc(cap * sizeof(fe)), *Y = s_xmalloc(cap * sizeof(fe));
+    for (int s = 1; s < L; s <<= 1) {
+        size_t q = 0;
+        for (size_t v = 0; v < m; v++) {
+            fe *g = G + v * (size_t)L, *p = P + v * (size_t)L;
+            for (int i = 0; i < L; i++) {
+                if (!(i & s)) continue;
+                int b = i & ~(2 * s - 1), j = b + s - 1;
+                X[q] = p[i]; Y[q++] = g[j];
+                if (b) { X[q] = p[i]; Y[q++] = p[j]; }
+            }
+        }
+        rc = mpc_mul(M, X, X, Y, q);
+        if (rc) break;
+        q = 0;
+        for (size_t v = 0; v < m; v++) {
+            fe *g = G + v * (size_t)L, *p = P + v * (size_t)L;
+            for (int i = 0; i < L; i++) {
+                if (!(i & s)) continue;
+                int b = i & ~(2 * s - 1);
+                g[i] = fe_add(F, g[i], X[q++]);
+                if (b) p[i] = X[q++];
+            }
+        }
+    }
+    secmem_free(X, cap * sizeof(fe));
+    secmem_free(Y, cap * sizeof(fe));
+    return rc;
+}
+
+int bits_dec(mpc *M, fe *out, fe *opened, const fe *x, size_t m, int K)
+{
+    const field *F = M->F;
+    if (K < 1 || K > 64 || M->kappa < 0) return ERR_ARG;
+    if (F->bits < K + M->kappa + 2) {
+        snprintf(M->err, sizeof M->err, "bits_dec: p too small for K=%d, kappa=%d", K, M->kappa);
+        return ERR_RANGE;
+    }
+    if (m == 0) return 0;
+    int nb = K + M->kappa, L = K - 1, rc;
+    size_t nrb = m * (size_t)nb, nl = m * (size_t)(L > 0 ? L : 1);
+    fe *rb = s_xmalloc(nrb * sizeof(fe)), *c = s_xmalloc(m * sizeof(fe));
+    fe *G = s_xmalloc(nl * sizeof(fe)), *P = s_xmalloc(nl * sizeof(fe));
+    fe *U = s_xmalloc(nl * sizeof(fe)), *B = s_xmalloc(nl * sizeof(fe));
+
+    rc = bits_rand(M, rb, nrb);
+    if (rc) goto out;
+    bits_compose(F, c, rb, m, nb);          /* r = sum 2^j r_j: K low bits, kappa high */
+    field_vec_add(F, c, c, x, m);
+    rc = mpc_open(M, c, c, m);              /* c = x + r, statistically hiding x */
+    if (rc) goto out;
+    if (opened) memcpy(opened, c, m * sizeof(fe));
+
+    for (size_t v = 0; v < m; v++) {
+        const fe *r = rb + v * (size_t)nb;
+        fe cv = c[v];
+        for (int j = 0; j < L; j++) {
+            int cj = (int)((cv >> j) & 1);
+            G[v * (size_t)L + (size_t)j] = cj ? 0 : r[j];                       /* !c & r */
+            P[v * (size_t)L + (size_t)j] = cj ? r[j] : fe_sub(F, 1, r[j]);      /* c == r */
+        }
+    }
+    if (L > 1 && (rc = s_prefix(M, G, P, m, L)) != 0) goto out;
+    /* x_j = u_j xor beta_j with u_j = c_j xor r_j and beta_j = G[j-1] */
+    for (size_t v = 0; v < m; v++) {
+        const fe *r = rb + v * (size_t)nb;
+        fe cv = c[v];
+        for (int j = 1; j < K; j++) {
+            int cj = (int)((cv >> j) & 1);
+            U[v * (size_t)L + (size_t)(j - 1)] = cj ? fe_sub(F, 1, r[j]) : r[j];
+            B[v * (size_t)L + (size_t)(j - 1)] = G[v * (size_t)L + (size_t)(j - 1)];
+        }
+    }
+    if (L > 0) {
+        rc = mpc_mul(M, P, U, B, m * (size_t)L);   /* P reused for u*beta */
+        if (rc) goto out;
+    }
+    for (size_t v = 0; v < m; v++) {
+        const fe *r = rb + v * (size_t)nb;
+        fe *o = out + v * (size_t)K;
+        o[0] = (c[v] & 1) ? fe_sub(F, 1, r[0]) : r[0];
+        for (int j = 1; j < K; j++) {
+            size_t e = v * (size_t)L + (size_t)(j - 1);
+            fe uv = fe_add(F, U[e], B[e]);
+            o[j] = fe_sub(F, uv, fe_add(F, P[e], P[e]));
+        }
+    }
+out:
+    secmem_free(rb, nrb * sizeof(fe));
+    secmem_free(c, m * sizeof(fe));
+    secmem_free(G, nl * sizeof(fe));
+    secmem_free(P, nl * sizeof(fe));
+    secmem_free(U, nl * sizeof(fe));
+    secmem_free(B, nl * sizeof(fe));
+    return rc;
+}

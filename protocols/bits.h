@@ -1,0 +1,38 @@
+/* bits: shared random bits (square-root method of Damgard, Fitzi, Kiltz, Nielsen,
+ * Toft, TCC 2006), pooled ahead of use, and bit decomposition of shared values by
+ * a statistically masked opening followed by a log-depth bitwise subtraction. */
+#ifndef MPC_BITS_H
+#define MPC_BITS_H
+
+#include <stddef.h>
+#include "protocols/mpc.h"
+
+/* Add at least m fresh shared random bits to the pool of M (fill ahead, e.g.
+ * while inputs arrive). One round per call (plus one per retry, taken only when
+ * an opened square is 0, probability 1/p). Needs p = 3 mod 4 (square root by one
+ * exponentiation): ERR_ARG otherwise. Network errors as mpc_round. */
+int bits_fill(mpc *M, size_t m) MPC_WUR;
+
+/* m shares of independent uniform bits in {0,1} (secret), taken from the pool,
+ * which is refilled (one round) when it holds fewer than m. */
+int bits_rand(mpc *M, fe *out, size_t m) MPC_WUR;
+
+/* Number of bits currently pooled. */
+size_t bits_pooled(const mpc *M);
+
+/* Bit decomposition: x holds m shared values, each in [0, 2^K) (caller's
+ * promise; a value outside gives garbage bits, never leaks more than c below).
+ * out[i*K + j] receives a share of bit j (LSB first) of x[i]. Opens c = x + r
+ * for a mask r of K + kappa random bits (statistical hiding 2^-kappa); opened
+ * (may be NULL, m elements) receives the public c values, for audits and the
+ * privacy test. Needs 1 <= K <= 64 and bits(p) >= K + kappa + 2 (ERR_RANGE).
+ * Rounds: 1 + ceil(log2(K-1)) + 1 (K >= 2), plus pool refills. */
+int bits_dec(mpc *M, fe *out, fe *opened, const fe *x, size_t m, int K) MPC_WUR;
+
+/* Local recomposition: out[i] = sum_j 2^j bits[i*k + j] (k <= 126). */
+void bits_compose(const field *F, fe *out, const fe *bits, size_t m, int k);
+
+/* Public bits: out[j] = bit j of the integer c (c < 2^128), as 0/1 elements. */
+void bits_of_public(fe *out, fe c, int k);
+
+#endif

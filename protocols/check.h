@@ -1,0 +1,37 @@
+/* check: batched checks of client inputs (DESIGN.md section 7), revealing only
+ * which inputs are invalid. Inputs are ninputs vectors of m shared entries,
+ * layout x[i*m + e]. bad (ninputs flags, public, identical on all servers) is
+ * in/out: inputs already flagged are skipped and stay flagged; an input found
+ * invalid gets bad[i] = 1. Excluding flagged inputs is the caller's job.
+ * Run check_degree first: the other checks assume degree-t sharings. */
+#ifndef MPC_CHECK_H
+#define MPC_CHECK_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "protocols/mpc.h"
+
+/* Flag inputs whose entries are not consistent degree-t sharings. Opens one
+ * random linear combination of all entries (public coefficients from a joint
+ * coin drawn now, after the inputs are fixed) plus a fresh PRSS mask and checks
+ * that the n opened shares fit degree t; on failure bisects (all segments of a
+ * level in one opening) down to the inconsistent inputs. Rounds: 2 when all
+ * inputs are consistent, + 1 per bisection level (at most ceil(log2 ninputs))
+ * otherwise. A wrong input passes undetected with probability <= 1/p per
+ * opening. Network errors as mpc_round. */
+int check_degree(mpc *M, const fe *x, size_t ninputs, size_t m, uint8_t *bad) MPC_WUR;
+
+/* Flag inputs with an entry outside {0, 1}. Opens z = sum s_e x_e (x_e - 1) with
+ * public coefficients s_e from a joint coin, masked by PRZS (one round after the
+ * coin); z = 0 accepts all (false accept <= 1/p). Otherwise computes
+ * w_e = x_e (x_e - 1) (one multiplication round) and opens rho_e * w_e with
+ * rho_e a PRSS random (one round): 0 for a valid entry, a uniform non-zero
+ * value for an invalid one, so nothing about valid inputs leaks. */
+int check_bits(mpc *M, const fe *x, size_t ninputs, size_t m, uint8_t *bad) MPC_WUR;
+
+/* Flag inputs whose entries do not sum to the public constant c (a one-hot
+ * ballot: c = 1). Opens rho_i * (sum_e x_{i,e} - c) with rho_i a PRSS random:
+ * one round for all inputs. */
+int check_sum(mpc *M, const fe *x, size_t ninputs, size_t m, fe c, uint8_t *bad) MPC_WUR;
+
+#endif

@@ -1,0 +1,168 @@
+/* max: tournament tree over bit-decomposed values, carrying the index and, for
+ * the top-two variant, the runner-up.
+ *
+ * Merge of a left node (f1, s1, i1) and a right node (f2, s2, i2), s <= f:
+ * c = [f2 > f1] (ties keep the left, lower index), first = c ? f2 : f1,
+ * idx = c ? i2 : i1, and second = the larger of the loser's first and the
+ * winner's second (the loser's second is below the loser's first):
+ * c ? max(f1, s2) : max(f2, s1). The two inner maxima use d2 = [s2 > f1] and
+ * d1 = [s1 > f2], compared in the same batch as c. */
+#include "protocols/max.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include "common/secmem.h"
+#include "protocols/bits.h"
+#include "protocols/compare.h"
+#include "protocols/mul.h"
+
+static void *s_xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (!p) abort();
+    return p;
+}
+
+typedef struct layer {
+    fe *f, *s, *idx;    /* cnt*k, cnt*k (top2), cnt */
+    size_t cnt;
+} layer;
+
+static void s_layer_alloc(layer *L, size_t cnt, int k, int top2)
+{
+    L->cnt = cnt;
+    L->f = s_xmalloc(cnt * (size_t)k * sizeof(fe));
+    L->s = top2 ? s_xmalloc(cnt * (size_t)k * sizeof(fe)) : NULL;
+    L->idx = s_xmalloc(cnt * sizeof(fe));
+}
+
+static void s_layer_free(layer *L, int k)
+{
+    secmem_free(L->f, L->cnt * (size_t)k * sizeof(fe));
+    if (L->s) secmem_free(L->s, L->cnt * (size_t)k * sizeof(fe));
+    secmem_free(L->idx, L->cnt * sizeof(fe));
+    memset(L, 0, sizeof *L);
+}
+
+/* One tournament layer: cur -> nxt (allocated here). */
+static int s_round(mpc *M, layer *nxt, const layer *cur, int k, int top2)
+{
+    const field *F = M->F;
+    size_t K = (size_t)k, np = cur->cnt / 2, nc = top2 ? 3 * np : np;
+    size_t per = top2 ? 3 * K + 1 : K + 1;     /* selects per pair in round 1 */
+    fe *A = s_xmalloc(nc * K * sizeof(fe)), *B = s_xmalloc(nc * K * sizeof(fe));
+    fe *c = s_xmalloc(nc * sizeof(fe)), *D = s_xmalloc(np * per * sizeof(fe));
+    int rc;
+
+    s_layer_alloc(nxt, np + (cur->cnt & 1), k, top2);
+    for (size_t q = 0; q < np; q++) {
+        const fe *fl = cur->f + 2 * q * K, *fr = fl + K;
+        memcpy(A + q * K, fr, K * sizeof(fe));
+        memcpy(B + q * K, fl, K * sizeof(fe));
+        if (top2) {
+            const fe *sl = cur->s + 2 * q * K, *sr = sl + K;
+            memcpy(A + (np + q) * K, sr, K * sizeof(fe));
+            memcpy(B + (np + q) * K, fl, K * sizeof(fe));
+            memcpy(A + (2 * np + q) * K, sl, K * sizeof(fe));
+            memcpy(B + (2 * np + q) * K, fr, K * sizeof(fe));
+        }
+    }
+    rc = cmp_gt_bits(M, c, A, B, nc, k);
+    if (rc) goto out;
+    /* round 1: first, idx (and the two candidate seconds), as local products */
+    for (size_t q = 0; q < np; q++) {
+        const fe *fl = cur->f + 2 * q * K, *fr = fl + K;
+        fe *d = D + q * per;
+        fe cq = c[q];
+        for (size_t j = 0; j < K; j++) d[j] = fe_mul(F, cq, fe_sub(F, fr[j], fl[j]));
+        d[K] = fe_mul(F, cq, fe_sub(F, cur->idx[2 * q + 1], cur->idx[2 * q]));
+        if (top2) {
+            const fe *sl = cur->s + 2 * q * K, *sr = sl + K;
+            fe d2 = c[np + q], d1 = c[2 * np + q];
+            for (size_t j = 0; j < K; j++) {
+                d[K + 1 + j] = fe_mul(F, d2, fe_sub(F, sr[j], fl[j]));       /* max(f1, s2) - f1 */
+                d[2 * K + 1 + j] = fe_mul(F, d1, fe_sub(F, sl[j], fr[j]));   /* max(f2, s1) - f2 */
+            }
+        }
+    }
+    rc = mpc_reduce(M, D, D, np * per);
+    if (rc) goto out;
+    for (size_t q = 0; q < np; q++) {
+        const fe *fl = cur->f + 2 * q * K, *fr = fl + K, *d = D + q * per;
+        fe *nf = nxt->f + q * K;
+        for (size_t j = 0; j < K; j++) nf[j] = fe_add(F, fl[j], d[j]);
+        nxt->idx[q] = fe_add(F, cur->idx[2 * q], d[K]);
+        if (top2) {
+            /* A is free now: x2 = max(f1, s2) at A[q*2K], x1 = max(f2, s1) after it */
+            fe *x2 = A + q * 2 * K, *x1 = x2 + K;
+            for (size_t j = 0; j < K; j++) {
+                x2[j] = fe_add(F, fl[j], d[K + 1 + j]);
+                x1[j] = fe_add(F, fr[j], d[2 * K + 1 + j]);
+            }
+        }
+    }
+    if (top2) {
+        /* round 2: second = c ? x2 : x1 */
+        for (size_t q = 0; q < np; q++) {
+            const fe *x2 = A + q * 2 * K, *x1 = x2 + K;
+            for (size_t j = 0; j < K; j++) D[q * K + j] = fe_mul(F, c[q], fe_sub(F, x2[j], x1[j]));
+        }
+        rc = mpc_reduce(M, D, D, np * K);
+        if (rc) goto out;
+        for (size_t q = 0; q < np; q++) {
+            const fe *x1 = A + q * 2 * K + K;
+            for (size_t j = 0; j < K; j++) nxt->s[q * K + j] = fe_add(F, x1[j], D[q * K + j]);
+        }
+    }
+    if (cur->cnt & 1) {   /* the odd one out passes through */
+        size_t last = cur->cnt - 1;
+        memcpy(nxt->f + np * K, cur->f + last * K, K * sizeof(fe));
+        if (top2) memcpy(nxt->s + np * K, cur->s + last * K, K * sizeof(fe));
+        nxt->idx[np] = cur->idx[last];
+    }
+out:
+    secmem_free(A, nc * K * sizeof(fe));
+    secmem_free(B, nc * K * sizeof(fe));
+    secmem_free(c, nc * sizeof(fe));
+    secmem_free(D, np * per * sizeof(fe));
+    if (rc) s_layer_free(nxt, k);
+    return rc;
+}
+
+static int s_tournament(mpc *M, fe *first, fe *idx, fe *fbits, fe *second,
+                        const fe *bits, size_t N, int k, int top2)
+{
+    if (N == 0 || k < 1 || k > 126) return ERR_ARG;
+    layer cur;
+    size_t K = (size_t)k;
+    s_layer_alloc(&cur, N, k, top2);
+    memcpy(cur.f, bits, N * K * sizeof(fe));
+    if (top2) memset(cur.s, 0, N * K * sizeof(fe));     /* public 0: no second yet */
+    for (size_t i = 0; i < N; i++) cur.idx[i] = (fe)i;   /* public constants */
+    int rc = 0;
+    while (cur.cnt > 1) {
+        layer nxt;
+        rc = s_round(M, &nxt, &cur, k, top2);
+        if (rc) break;
+        s_layer_free(&cur, k);
+        cur = nxt;
+    }
+    if (rc == 0) {
+        if (first) bits_compose(M->F, first, cur.f, 1, k);
+        if (fbits) memcpy(fbits, cur.f, K * sizeof(fe));
+        if (idx) *idx = cur.idx[0];
+        if (second) bits_compose(M->F, second, cur.s, 1, k);
+    }
+    s_layer_free(&cur, k);
+    return rc;
+}
+
+int max_argmax(mpc *M, fe *max, fe *idx, fe *max_bits, const fe *bits, size_t N, int k)
+{
+    return s_tournament(M, max, idx, max_bits, NULL, bits, N, k, 0);
+}
+
+int max_top2(mpc *M, fe *first, fe *idx, fe *second, const fe *bits, size_t N, int k)
+{
+    return s_tournament(M, first, idx, NULL, second, bits, N, k, 1);
+}

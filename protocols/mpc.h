@@ -1,0 +1,111 @@
+/* mpc: the per-server protocol context every MPC operation runs in: field, n, t,
+ * own index, Shamir and PRSS state, transport, the shared step counter and the
+ * cost counters; plus the round primitive and the openings every protocol uses. */
+#ifndef MPC_MPC_H
+#define MPC_MPC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "common/field.h"
+#include "common/net.h"
+#include "protocols/shamir.h"
+#include "protocols/prss.h"
+
+/* Message types of the engine (net_hdr.type); applications use >= 64. */
+enum {
+    MPC_MSG_KEYS   = 1,   /* PRSS group keys and pairwise keys at mpc_init */
+    MPC_MSG_OPEN   = 2,   /* degree-t opening */
+    MPC_MSG_OPEN2T = 3,   /* masked degree-2t opening */
+    MPC_MSG_MUL    = 4,   /* GRR degree reduction */
+};
+
+/* Default statistical security of masked openings (bits). */
+#define MPC_KAPPA 40
+
+typedef struct mpc {
+    const field *F;
+    int n, t, me;          /* me is 1-based */
+    shamir *sh;
+    prss *ps;
+    net *nw;
+    uint64_t step;         /* next step; identical on all servers */
+    uint64_t rounds;       /* communication rounds run so far */
+    uint64_t elems_sent;   /* field elements this server sent */
+    char err[256];         /* last error, naming the peer/operation */
+    /* engine state (owned by the context) */
+    int kappa;             /* statistical security of masked openings; MPC_KAPPA */
+    uint8_t *pairkey;      /* sodium_malloc'd n*32 bytes: key shared with party j at
+                            * [(j-1)*32] (secret; own slot unused) */
+    void *grr;             /* GRR coefficient tables (mul.c), built lazily */
+    fe *bitpool;           /* shares of pooled random bits (bits.c), secret */
+    size_t bitpool_len, bitpool_cap;
+    uint8_t *wbuf;         /* wire buffer for encoding, grows as needed */
+    size_t wbuf_cap;
+} mpc;
+
+/* Set up a context on an open transport: derive Shamir tables and deal the PRSS
+ * keys (the lowest-indexed member outside each group T draws k_T and sends it to
+ * the other members over the encrypted channels) together with one pairwise key
+ * per pair of servers (drawn by the lower index), in ONE message per peer. Needs
+ * 0 <= t, 2t < n, n == net_n(nw). The transport stays owned by the caller and
+ * must outlive the context. Errors: ERR_ARG, or the transport's error (M->err
+ * names the peer). On error the context is cleared. */
+int mpc_init(mpc *M, const field *F, int n, int t, net *nw) MPC_WUR;
+/* Free everything the context owns (wiping keys and pooled shares); the transport
+ * is not freed. Safe on a zeroed or already cleared context. */
+void mpc_clear(mpc *M);
+
+/* Last error text; never NULL. */
+const char *mpc_errmsg(const mpc *M);
+/* Cost counters since mpc_init: rounds, field elements sent, bytes sent by the
+ * transport (headers included). Any pointer may be NULL. */
+void mpc_stats(const mpc *M, uint64_t *rounds, uint64_t *elems, uint64_t *bytes);
+
+/* One communication round on a fresh step: for every peer j (1..n, != me) with
+ * send[j-1] != NULL, send the slen[j-1] elements send[j-1] (shares: secret);
+ * then for every peer with recv[j-1] != NULL, receive exactly rlen[j-1] elements
+ * into recv[j-1]. Entries for me are ignored. Counts one round. Errors: the
+ * transport's (ERR_TIMEOUT, ERR_PROTO), ERR_PARSE/ERR_RANGE for a malformed or
+ * out-of-range payload; M->err names the peer. */
+int mpc_round(mpc *M, uint8_t type, const fe *const *send, const size_t *slen,
+              fe *const *recv, const size_t *rlen) MPC_WUR;
+/* The same round in two halves, so local work can overlap the peers' messages:
+ * mpc_round_send takes a fresh step (returned in *step), counts the round and
+ * sends; mpc_round_recv receives for that step. Same arguments and errors. */
+int mpc_round_send(mpc *M, uint8_t type, uint64_t *step, const fe *const *send,
+                   const size_t *slen) MPC_WUR;
+int mpc_round_recv(mpc *M, uint8_t type, uint64_t step, fe *const *recv,
+                   const size_t *rlen) MPC_WUR;
+
+/* Open m degree-t sharings x (own shares): all n shares are exchanged and must
+ * lie on degree-t polynomials, else ERR_CHEAT (nothing is written to out). One
+ * round, (n-1)*m elements sent. out (public) may alias x. */
+int mpc_open(mpc *M, fe *out, const fe *x, size_t m) MPC_WUR;
+/* Like mpc_open but never fails on inconsistency: bad[j] = 1 when the n shares of
+ * element j do not fit degree t (out[j] is then the value through parties
+ * 1..t+1). For input checks. */
+int mpc_open_check(mpc *M, fe *out, uint8_t *bad, const fe *x, size_t m) MPC_WUR;
+/* Open m local degree-2t values z (e.g. products of two degree-t shares) after
+ * adding a fresh PRZS sharing of zero, so only the values are revealed. Needs all
+ * 2t+1 first shares; with n > 2t+1 all n are checked (ERR_CHEAT). One round. */
+int mpc_open_2t(mpc *M, fe *out, const fe *z, size_t m) MPC_WUR;
+/* Open x*y for degree-t x, y (one round, no resharing): mpc_open_2t of the local
+ * products. out may alias x or y. */
+int mpc_open_prod(mpc *M, fe *out, const fe *x, const fe *y, size_t m) MPC_WUR;
+
+/* m degree-t shares of independent uniform secrets (PRSS, no communication). */
+void mpc_rand(mpc *M, fe *out, size_t m);
+/* A public random 32-byte seed all servers agree on: opens one PRSS random value
+ * (checked) and hashes it. One round. seed is public once drawn. */
+int mpc_coin(mpc *M, uint8_t seed[32]) MPC_WUR;
+
+/* Encode/decode m elements in the wire format (fixed width, big-endian); decode
+ * rejects values >= p (ERR_RANGE) and a wrong length (ERR_PARSE). */
+void mpc_encode(const field *F, uint8_t *out, const fe *v, size_t m);
+int mpc_decode(const field *F, fe *out, size_t m, const uint8_t *in, size_t len) MPC_WUR;
+
+/* Uniform field elements from a keyed stream by rejection sampling; fast path
+ * used for PRG-derived shares (both ends must call it identically). */
+void mpc_prg_fe(const field *F, struct prg *g, fe *out, size_t m);
+
+#endif

@@ -1,0 +1,242 @@
+/* mul: GRR degree reduction with PRG-derived resharing values, and select.
+ *
+ * Resharers are parties 1..2t+1 (points of the degree-2t reconstruction, Lagrange
+ * coefficients lam_i at 0). Resharer i holds d_i (its share of the degree-2t
+ * product) and reshares it with a degree-t polynomial q_i, q_i(0) = d_i. The
+ * values of q_i at the t parties D_i = {i+1, ..., i+t} (cyclically) are drawn
+ * from the ChaCha20 stream of the pairwise key k_{i,j} (nonce: sender, step), so
+ * i and j compute them without a message; q_i is then fixed, and i sends q_i(s)
+ * only to the other n-1-t parties. Every party j outputs sum_i lam_i q_i(j).
+ * Security (semi-honest, see docs/protocols.md): for a coalition A of at most t
+ * parties not containing i, the values of q_i on D_i \ A are pseudo-random to A,
+ * and for fixed d_i the map (q_i on D_i) -> (q_i on A) is an affine bijection, so
+ * A's view of q_i is (pseudo-)uniform and independent of d_i, exactly as in GRR. */
+#include "protocols/mul.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sodium.h>
+#include "common/prg.h"
+#include "common/secmem.h"
+
+#define MUL_DOMAIN 0x47525200u   /* "GRR\0" | sender index */
+
+typedef struct grr {
+    int nr;                             /* resharers: parties 1..nr, nr = 2t+1 */
+    fe lam[SHAMIR_MAX_N];               /* lam[i-1]: Lagrange at 0, points 1..nr */
+    int sender;                         /* 1 if me <= nr */
+    int nd, ns;                         /* |D_me| = t, |S_me| */
+    int D[SHAMIR_MAX_N], S[SHAMIR_MAX_N];
+    /* q_me(S[s]) = c0[s] * d + sum_k cd[s][k] * r_k */
+    fe c0[SHAMIR_MAX_N], cd[SHAMIR_MAX_N][SHAMIR_MAX_N];
+    /* lam_me * q_me(me) = o0 * d + sum_k od[k] * r_k */
+    fe o0, od[SHAMIR_MAX_N];
+    /* incoming resharers i != me: derived (me in D_i) or received */
+    int nder, nrecv;
+    int der[SHAMIR_MAX_N], rcv[SHAMIR_MAX_N];
+} grr;
+
+static void *s_xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (!p) abort();
+    return p;
+}
+
+/* D_i = {i+1, ..., i+t} cyclically over 1..n. */
+static int s_in_D(int i, int j, int n, int t)
+{
+    int dist = ((j - i) % n + n) % n;
+    return dist >= 1 && dist <= t;
+}
+
+/* Lagrange basis at x over the integer points pts[0..np-1]: out[a] = L_a(x). */
+static void s_lagrange_at(const field *F, fe *out, const int *pts, int np, int x)
+{
+    for (int a = 0; a < np; a++) {
+        fe num = 1, den = 1;
+        for (int b = 0; b < np; b++) {
+            if (b == a) continue;
+            num = fe_mul(F, num, fe_from_i64(F, (int64_t)x - pts[b]));
+            den = fe_mul(F, den, fe_from_i64(F, (int64_t)pts[a] - pts[b]));
+        }
+        out[a] = fe_mul(F, num, fe_inv(F, den));
+    }
+}
+
+static grr *s_tables(mpc *M)
+{
+    if (M->grr) return M->grr;
+    const field *F = M->F;
+    int n = M->n, t = M->t, me = M->me;
+    grr *G = s_xmalloc(sizeof *G);
+    memset(G, 0, sizeof *G);
+    G->nr = 2 * t + 1;
+    int pts[SHAMIR_MAX_N + 1];
+    for (int i = 0; i < G->nr; i++) pts[i] = i + 1;
+    s_lagrange_at(F, G->lam, pts, G->nr, 0);
+
+    G->sender = me <= G->nr;
+    if (G->sender) {
+        for (int j = 1; j <= n; j++) {
+            if (j == me) continue;
+            if (s_in_D(me, j, n, t)) G->D[G->nd++] = j;
+            else G->S[G->ns++] = j;
+        }
+        /* interpolation points {0} u D */
+        pts[0] = 0;
+        for (int k = 0; k < G->nd; k++) pts[k + 1] = G->D[k];
+        fe L[SHAMIR_MAX_N + 1];
+        for (int s = 0; s < G->ns; s++) {
+            s_lagrange_at(F, L, pts, G->nd + 1, G->S[s]);
+            G->c0[s] = L[0];
+            for (int k = 0; k < G->nd; k++) G->cd[s][k] = L[k + 1];
+        }
+        s_lagrange_at(F, L, pts, G->nd + 1, me);
+        fe lm = G->lam[me - 1];
+        G->o0 = fe_mul(F, lm, L[0]);
+        for (int k = 0; k < G->nd; k++) G->od[k] = fe_mul(F, lm, L[k + 1]);
+    }
+    for (int i = 1; i <= G->nr; i++) {
+        if (i == me) continue;
+        if (s_in_D(i, me, n, t)) G->der[G->nder++] = i;
+        else G->rcv[G->nrecv++] = i;
+    }
+    M->grr = G;
+    return G;
+}
+
+void mul_tables_free(mpc *M)
+{
+    if (!M || !M->grr) return;
+    free(M->grr);
+    M->grr = NULL;
+}
+
+/* Stream of q_i(j) values for resharer i and receiver j at this step. */
+static void s_derive(mpc *M, fe *out, int i, int j, uint64_t step, size_t m)
+{
+    prg g;
+    int other = i == M->me ? j : i;
+    prg_init(&g, M->pairkey + (size_t)(other - 1) * 32, MUL_DOMAIN | (uint32_t)i, step);
+    mpc_prg_fe(M->F, &g, out, m);
+    prg_wipe(&g);
+}
+
+/* Core: d = x*y when y != NULL, else d = x (already degree 2t). */
+static int s_grr(mpc *M, fe *out, const fe *x, const fe *y, size_t m)
+{
+    const field *F = M->F;
+    grr *G = s_tables(M);
+    int n = M->n, rc;
+    /* scratch: r (nd*m), send (ns*m), acc (m), in (max(nder, nrecv)*m), d (m) */
+    int nin = G->nder > G->nrecv ? G->nder : G->nrecv;
+    size_t cnt = ((size_t)G->nd + (size_t)G->ns + 2 + (size_t)(nin ? nin : 1)) * m;
+    fe *mem = s_xmalloc(cnt * sizeof(fe));
+    fe *r = mem, *snd = r + (size_t)G->nd * m, *acc = snd + (size_t)G->ns * m;
+    fe *in = acc + m, *d = in + (size_t)(nin ? nin : 1) * m;
+    const fe *sendp[NET_MAX_PARTIES] = { 0 };
+    size_t slen[NET_MAX_PARTIES], rlen[NET_MAX_PARTIES];
+    fe *recvp[NET_MAX_PARTIES] = { 0 };
+    uint64_t step = M->step;   /* the step mpc_round_send will take */
+
+    if (G->sender) {
+        if (y) field_vec_mul(F, d, x, y, m);
+        else memcpy(d, x, m * sizeof(fe));
+        for (int k = 0; k < G->nd; k++) s_derive(M, r + (size_t)k * m, M->me, G->D[k], step, m);
+        if (G->nd == 1 && G->ns == 1) {
+            /* the n = 3, t = 1 fast path */
+            fe c0 = G->c0[0], c1 = G->cd[0][0], o0 = G->o0, o1 = G->od[0];
+            for (size_t e = 0; e < m; e++) {
+                fe de = d[e], re = r[e];
+                snd[e] = fe_add(F, fe_mul(F, c0, de), fe_mul(F, c1, re));
+                acc[e] = fe_add(F, fe_mul(F, o0, de), fe_mul(F, o1, re));
+            }
+        } else {
+            for (size_t e = 0; e < m; e++) {
+                fe de = d[e];
+                fe a = fe_mul(F, G->o0, de);
+                for (int k = 0; k < G->nd; k++) a = fe_add(F, a, fe_mul(F, G->od[k], r[(size_t)k * m + e]));
+                acc[e] = a;
+                for (int s = 0; s < G->ns; s++) {
+                    fe v = fe_mul(F, G->c0[s], de);
+                    for (int k = 0; k < G->nd; k++)
+                        v = fe_add(F, v, fe_mul(F, G->cd[s][k], r[(size_t)k * m + e]));
+                    snd[(size_t)s * m + e] = v;
+                }
+            }
+        }
+        for (int s = 0; s < G->ns; s++) {
+            sendp[G->S[s] - 1] = snd + (size_t)s * m;
+            slen[G->S[s] - 1] = m;
+        }
+    } else {
+        memset(acc, 0, m * sizeof(fe));
+    }
+    rc = mpc_round_send(M, MPC_MSG_MUL, &step, sendp, slen);
+    if (rc) goto out;
+    /* derived incoming shares while the peers' messages travel */
+    for (int q = 0; q < G->nder; q++) {
+        int i = G->der[q];
+        s_derive(M, in, i, M->me, step, m);
+        fe l = G->lam[i - 1];
+        for (size_t e = 0; e < m; e++) acc[e] = fe_add(F, acc[e], fe_mul(F, l, in[e]));
+    }
+    for (int q = 0; q < G->nrecv; q++) {
+        recvp[G->rcv[q] - 1] = in + (size_t)q * m;
+        rlen[G->rcv[q] - 1] = m;
+    }
+    rc = mpc_round_recv(M, MPC_MSG_MUL, step, recvp, rlen);
+    if (rc) goto out;
+    for (int q = 0; q < G->nrecv; q++) {
+        fe l = G->lam[G->rcv[q] - 1];
+        const fe *v = in + (size_t)q * m;
+        for (size_t e = 0; e < m; e++) acc[e] = fe_add(F, acc[e], fe_mul(F, l, v[e]));
+    }
+    memcpy(out, acc, m * sizeof(fe));
+out:
+    (void)n;
+    secmem_free(mem, cnt * sizeof(fe));
+    return rc;
+}
+
+int mpc_mul(mpc *M, fe *out, const fe *x, const fe *y, size_t m)
+{
+    return s_grr(M, out, x, y, m);
+}
+
+int mpc_reduce(mpc *M, fe *out, const fe *d, size_t m)
+{
+    return s_grr(M, out, d, NULL, m);
+}
+
+int mpc_select(mpc *M, fe *out, const fe *c, const fe *a, const fe *b, size_t m)
+{
+    const field *F = M->F;
+    fe *d = s_xmalloc(m * sizeof(fe)), *bb = s_xmalloc(m * sizeof(fe));
+    memcpy(bb, b, m * sizeof(fe));
+    for (size_t i = 0; i < m; i++) d[i] = fe_mul(F, c[i], fe_sub(F, a[i], b[i]));
+    int rc = mpc_reduce(M, d, d, m);
+    if (rc == 0) field_vec_add(F, out, d, bb, m);
+    secmem_free(d, m * sizeof(fe));
+    secmem_free(bb, m * sizeof(fe));
+    return rc;
+}
+
+int mpc_select_vec(mpc *M, fe *out, const fe *c, const fe *a, const fe *b, size_t m, int k)
+{
+    const field *F = M->F;
+    size_t len = m * (size_t)k;
+    fe *d = s_xmalloc(len * sizeof(fe)), *bb = s_xmalloc(len * sizeof(fe));
+    memcpy(bb, b, len * sizeof(fe));
+    for (size_t i = 0; i < m; i++)
+        for (int j = 0; j < k; j++) {
+            size_t e = i * (size_t)k + (size_t)j;
+            d[e] = fe_mul(F, c[i], fe_sub(F, a[e], b[e]));
+        }
+    int rc = mpc_reduce(M, d, d, len);
+    if (rc == 0) field_vec_add(F, out, d, bb, len);
+    secmem_free(d, len * sizeof(fe));
+    secmem_free(bb, len * sizeof(fe));
+    return rc;
+}

@@ -1,0 +1,33 @@
+/* mul: multiplication of degree-t sharings by GRR degree reduction (Gennaro,
+ * Rabin, Rabin, PODC 1998), one round, with PRG-derived resharing values, plus
+ * the select (multiplexer) built on it. Every call is one round for the whole
+ * vector. */
+#ifndef MPC_MUL_H
+#define MPC_MUL_H
+
+#include <stddef.h>
+#include "protocols/mpc.h"
+
+/* out[i] = x[i] * y[i] for m degree-t sharings (secret). One round; each of the
+ * first 2t+1 servers sends (n - 1 - t) * m elements. out may alias x or y.
+ * Errors: the round's (M->err names the peer). */
+int mpc_mul(mpc *M, fe *out, const fe *x, const fe *y, size_t m) MPC_WUR;
+
+/* Degree reduction alone: d holds m local degree-2t values (e.g. a sum of local
+ * products, giving an inner product for the price of one multiplication); out
+ * receives degree-t shares of the same values. out may alias d. */
+int mpc_reduce(mpc *M, fe *out, const fe *d, size_t m) MPC_WUR;
+
+/* out[i] = c[i] ? a[i] : b[i], computed as c*(a-b)+b; c must share a bit (secret).
+ * One round, m multiplications. out may alias a or b. */
+int mpc_select(mpc *M, fe *out, const fe *c, const fe *a, const fe *b, size_t m) MPC_WUR;
+
+/* Bit vectors: out[i*k+j] = c[i] ? a[i*k+j] : b[i*k+j] for m values of k entries;
+ * one round, m*k multiplications. out may alias a or b. */
+int mpc_select_vec(mpc *M, fe *out, const fe *c, const fe *a, const fe *b,
+                   size_t m, int k) MPC_WUR;
+
+/* Free the GRR tables cached in M (called by mpc_clear). */
+void mul_tables_free(mpc *M);
+
+#endif

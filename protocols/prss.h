@@ -1,0 +1,43 @@
+/* prss: pseudo-random secret sharing (Cramer, Damgard, Ishai, TCC 2005).
+ *
+ * For every set T of t parties, the parties outside T share a key k_T. Party i's
+ * share of a random value is sum over T not containing i of PRF(k_T, c) * f_T(i),
+ * f_T of degree t with f_T(0) = 1 and f_T(j) = 0 for j in T. PRZS gives degree-2t
+ * sharings of zero. PRF: ChaCha20 keyed by k_T, nonce (domain, counter). Every
+ * party must call the generators in the same order with the same lengths: each
+ * call consumes one counter. */
+#ifndef MPC_PRSS_H
+#define MPC_PRSS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "common/field.h"
+
+typedef struct prss prss;
+
+/* Context for party me (1-based) of n, threshold t. Keys are set afterwards.
+ * NULL on bad arguments. */
+prss *prss_new(const field *F, int n, int t, int me);
+/* Wipes all keys. */
+void prss_free(prss **pp);
+
+/* The groups T (bitmasks, bit j-1 = party j) in a fixed order; returns their
+ * number C(n, t). masks may be NULL to just count. */
+int prss_groups(const prss *P, unsigned *masks);
+/* Install k_T for a group T that does not contain me; ERR_ARG otherwise. */
+int prss_set_key(prss *P, unsigned T, const uint8_t key[32]) MPC_WUR;
+/* 1 once every group not containing me has a key. */
+int prss_ready(const prss *P);
+
+/* m shares of m independent uniform secrets, degree t. */
+void prss_rand(prss *P, fe *out, size_t m);
+/* m degree-2t shares of zero. */
+void prss_zero(prss *P, fe *out, size_t m);
+/* Next counter (for tests and diagnostics). */
+uint64_t prss_counter(const prss *P);
+
+/* Test helper: deal fresh random keys locally into n contexts, parties[i] made by
+ * prss_new(F, n, t, i + 1) with one t and one prime; ERR_ARG otherwise. */
+int prss_deal_local(prss **parties, int n) MPC_WUR;
+
+#endif

@@ -1,0 +1,162 @@
+/* harness: n servers as threads, over the hub or a CurveZMQ mesh on loopback. */
+#include "tests/harness.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <sodium.h>
+#include "common/net.h"
+#include "common/secmem.h"
+#include "protocols/shamir.h"
+
+int harness_timeout_ms = HARNESS_TIMEOUT_MS;
+
+typedef struct party {
+    const field *F;
+    int n, t, me, transport;
+    harness_fn fn;
+    void *arg;
+    int rc;
+    net_hub *hub;
+    const uint8_t *sid;
+    const char *const *eps;
+    const uint8_t (*pk)[32];
+    const uint8_t *sk;
+} party;
+
+static void *s_party(void *p_)
+{
+    party *p = p_;
+    net *nw = NULL;
+    char err[256];
+    p->rc = 0;
+    if (p->transport == HARNESS_HUB) {
+        nw = net_mem_new(p->hub, p->me, p->sid, harness_timeout_ms);
+        if (!nw) p->rc = ERR_ARG;
+    } else {
+        net_zmq_cfg cfg = { .n = p->n, .me = p->me, .sid = p->sid, .endpoints = p->eps,
+                            .server_pk = p->pk, .my_sk = p->sk,
+                            .timeout_ms = harness_timeout_ms, .linger_ms = 500 };
+        p->rc = net_zmq_open(&nw, &cfg, err, sizeof err);
+        if (p->rc) fprintf(stderr, "harness S%d: %s\n", p->me, err);
+    }
+    if (p->rc) return NULL;
+    mpc M;
+    p->rc = mpc_init(&M, p->F, p->n, p->t, nw);
+    if (p->rc) {
+        fprintf(stderr, "harness S%d: %s\n", p->me, mpc_errmsg(&M));
+    } else {
+        p->rc = p->fn(&M, p->arg);
+        if (p->rc) fprintf(stderr, "harness S%d: %s (%s)\n", p->me, err_str(p->rc), mpc_errmsg(&M));
+        if (p->rc == 0 && p->transport == HARNESS_ZMQ) p->rc = net_bye(nw);
+        mpc_clear(&M);
+    }
+    net_free(&nw);
+    return NULL;
+}
+
+/* n distinct free loopback ports (held open together while probing). */
+static int s_ports(int n, int *ports)
+{
+    int fds[NET_MAX_PARTIES];
+    int rc = 0;
+    for (int i = 0; i < n; i++) fds[i] = -1;
+    for (int i = 0; i < n && rc == 0; i++) {
+        struct sockaddr_in a;
+        socklen_t al = sizeof a;
+        memset(&a, 0, sizeof a);
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+        if (fds[i] < 0 || bind(fds[i], (struct sockaddr *)&a, sizeof a) != 0 ||
+            getsockname(fds[i], (struct sockaddr *)&a, &al) != 0)
+            rc = ERR_IO;
+        else
+            ports[i] = ntohs(a.sin_port);
+    }
+    for (int i = 0; i < n; i++)
+        if (fds[i] >= 0) close(fds[i]);
+    return rc;
+}
+
+int harness_run(const field *F, int n, int t, int transport, harness_fn fn,
+                void **args, int *rcs)
+{
+    party ps[NET_MAX_PARTIES];
+    pthread_t th[NET_MAX_PARTIES];
+    uint8_t sid[NET_SID_LEN];
+    char epbuf[NET_MAX_PARTIES][64];
+    const char *eps[NET_MAX_PARTIES];
+    uint8_t pk[NET_MAX_PARTIES][32], sk[NET_MAX_PARTIES][32];
+    int ports[NET_MAX_PARTIES];
+    net_hub *hub = NULL;
+    int rc = 0;
+
+    if (n < 1 || n > NET_MAX_PARTIES) return ERR_ARG;
+    randombytes_buf(sid, sizeof sid);
+    if (transport == HARNESS_HUB) {
+        hub = net_hub_new(n);
+        if (!hub) return ERR_NOMEM;
+    } else {
+        if (s_ports(n, ports)) return ERR_IO;
+        for (int i = 0; i < n; i++) {
+            snprintf(epbuf[i], sizeof epbuf[i], "tcp://127.0.0.1:%d", ports[i]);
+            eps[i] = epbuf[i];
+            crypto_box_keypair(pk[i], sk[i]);
+        }
+    }
+    for (int i = 0; i < n; i++) {
+        ps[i] = (party){ .F = F, .n = n, .t = t, .me = i + 1, .transport = transport,
+                         .fn = fn, .arg = args ? args[i] : NULL, .hub = hub, .sid = sid,
+                         .eps = eps, .pk = (const uint8_t (*)[32])pk, .sk = sk[i] };
+        if (pthread_create(&th[i], NULL, s_party, &ps[i]) != 0) abort();
+    }
+    for (int i = 0; i < n; i++) {
+        pthread_join(th[i], NULL);
+        if (rcs) rcs[i] = ps[i].rc;
+        if (ps[i].rc && !rc) rc = ps[i].rc;
+    }
+    net_hub_free(&hub);
+    sodium_memzero(sk, sizeof sk);
+    return rc;
+}
+
+void harness_share(const field *F, int n, int t, int d, const fe *secrets, size_t m, fe **out)
+{
+    shamir *S = shamir_new(F, n, t);
+    if (!S) abort();
+    fe *all = malloc((size_t)n * m * sizeof(fe) + 1);
+    if (!all) abort();
+    shamir_share(S, all, secrets, m, d);
+    for (int i = 0; i < n; i++) {
+        out[i] = malloc(m * sizeof(fe) + 1);
+        if (!out[i]) abort();
+        memcpy(out[i], all + (size_t)i * m, m * sizeof(fe));
+    }
+    free(all);
+    shamir_free(&S);
+}
+
+int harness_open(const field *F, int n, int t, fe *out, fe *const *shares, size_t m)
+{
+    shamir *S = shamir_new(F, n, t);
+    if (!S) abort();
+    const fe *rows[NET_MAX_PARTIES];
+    for (int i = 0; i < n; i++) rows[i] = shares[i];
+    int rc = n > t + 1 ? shamir_check(S, rows, t, m, NULL) : 0;
+    if (rc == 0) rc = shamir_reconstruct(S, out, rows, (1u << (t + 1)) - 1, t, m);
+    shamir_free(&S);
+    return rc;
+}
+
+uint64_t harness_rand_bits(int bits)
+{
+    uint64_t v;
+    randombytes_buf(&v, sizeof v);
+    return bits >= 64 ? v : v & ((UINT64_C(1) << bits) - 1);
+}
