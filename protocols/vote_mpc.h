@@ -1,0 +1,56 @@
+/* vote_mpc: elections as an MPC: ballot layout, in-MPC ballot validity, tallies
+ * kept secret, and the one declared output: a threshold YES/NO bit, the
+ * plurality/approval winner (or "tie"), or the tallies when the rules say so. */
+#ifndef MPC_VOTE_MPC_H
+#define MPC_VOTE_MPC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "common/field.h"
+#include "protocols/mpc.h"
+
+enum { VOTE_THRESHOLD = 1, VOTE_PLURALITY = 2, VOTE_APPROVAL = 3 };
+/* Base of the threshold fraction q. */
+enum { VOTE_BASE_YES_NO = 1, VOTE_BASE_CAST = 2, VOTE_BASE_ROLL = 3 };
+
+#define VOTE_MAX_OPTIONS 64
+
+typedef struct vote_spec {
+    int type;             /* VOTE_* */
+    int options;          /* entries per ballot: 2 (yes, no) for a threshold vote */
+    int abstain;          /* a blank ballot (all zeros) is valid */
+    int max_approvals;    /* approval: at most this many 1s (1..options) */
+    /* threshold: YES iff yes >= q * base (strict: >), q = num/den, and yes > 0 */
+    int64_t num, den;
+    int strict, base;
+    uint64_t quorum;      /* minimum ballots cast; below it the motion fails */
+    uint64_t roll;        /* roll size (base "roll") */
+    int reveal_tallies;   /* plurality/approval: open every tally */
+    int tie_first;        /* plurality/approval: a tie goes to the lowest option */
+} vote_spec;
+
+typedef struct vote_outcome {
+    uint64_t cast;        /* valid ballots counted (blank ones included): public */
+    int quorum_met;
+    int yes;              /* threshold: 1 YES, 0 NO */
+    int tie;              /* plurality/approval: the top is shared and reported */
+    int winner;           /* option index when not a reported tie */
+    int tallies_open;
+    uint64_t tallies[VOTE_MAX_OPTIONS];  /* only when tallies_open */
+} vote_outcome;
+
+/* Largest |yes*den - num*base| bit length a threshold spec can reach; the field
+ * must satisfy bits(p) >= this + kappa + 3 (ERR_RANGE from vote_check_spec). */
+int vote_check_spec(const vote_spec *s, const field *F, int kappa) MPC_WUR;
+
+/* Ballot encodings (plaintext, secret): yes/no/blank for a threshold vote, an
+ * option index (or -1 for blank) for plurality, a set of options for approval. */
+void vote_encode_threshold(fe *out, int choice /* 1 yes, 0 no, -1 blank */);
+void vote_encode_options(fe *out, int options, const int *chosen, int nchosen);
+
+/* Check count ballots of s->options shares (rows), skipping and setting
+ * excluded[i]; then compute and open only the declared output. */
+int vote_run(mpc *M, const vote_spec *s, const fe *rows, size_t count, uint8_t *excluded,
+             vote_outcome *out) MPC_WUR;
+
+#endif

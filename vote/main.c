@@ -1,0 +1,362 @@
+/* vote: departmental votes and referendums that reveal only the declared
+ * outcome. Rules and CLI only; the MPC lives in protocols/vote_mpc. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <jansson.h>
+
+#include "protocols/app.h"
+#include "protocols/vote_mpc.h"
+
+typedef struct rules {
+    vote_spec s;
+    const char **names;   /* option names (borrowed from the defn) */
+} rules;
+
+static int s_err(char *err, size_t errlen, const char *msg)
+{
+    snprintf(err, errlen, "%s", msg);
+    return ERR_PARSE;
+}
+
+static int s_rules_load(void **out, const defn *d, char *err, size_t errlen)
+{
+    static const char *const allowed[] = { "type", "threshold", "strict", "quorum", "abstain",
+                                           "base", "options", "reveal", "tie",
+                                           "max_approvals", NULL };
+    rules *r = calloc(1, sizeof *r);
+    if (!r) return ERR_NOMEM;
+    vote_spec *s = &r->s;
+    const char *type, *base, *reveal, *tie;
+    size_t nopt = 0;
+    int64_t quorum = 0, maxa = 0;
+    int rc = defn_rules_check_keys(d, allowed, err, errlen);
+    if (!rc) rc = defn_rule_str(d, "type", "threshold", &type, err, errlen);
+    if (!rc) {
+        if (strcmp(type, "threshold") == 0) s->type = VOTE_THRESHOLD;
+        else if (strcmp(type, "plurality") == 0) s->type = VOTE_PLURALITY;
+        else if (strcmp(type, "approval") == 0) s->type = VOTE_APPROVAL;
+        else rc = s_err(err, errlen, "rules.type: expected \"threshold\", \"plurality\" or \"approval\"");
+    }
+    s->roll = defn_roll_size(d);
+    if (!rc) rc = defn_rule_bool(d, "abstain", 1, &s->abstain, err, errlen);
+    if (!rc) rc = defn_rule_int(d, "quorum", 0, 0, (int64_t)s->roll, &quorum, err, errlen);
+    s->quorum = (uint64_t)quorum;
+    if (!rc && s->type == VOTE_THRESHOLD) {
+        static const char *const yn[] = { "yes", "no" };
+        s->options = 2;
+        r->names = (const char **)yn;
+        if (json_object_get(defn_rules(d), "options") || json_object_get(defn_rules(d), "reveal") ||
+            json_object_get(defn_rules(d), "tie") || json_object_get(defn_rules(d), "max_approvals"))
+            rc = s_err(err, errlen, "rules: a threshold vote takes no options, reveal, tie or "
+                                    "max_approvals (it reveals only YES or NO)");
+        if (!rc) rc = defn_rule_rational(d, "threshold", 1, 2, &s->num, &s->den, err, errlen);
+        if (!rc) rc = defn_rule_bool(d, "strict", 0, &s->strict, err, errlen);
+        if (!rc) rc = defn_rule_str(d, "base", "yes_no", &base, err, errlen);
+        if (!rc) {
+            if (strcmp(base, "yes_no") == 0) s->base = VOTE_BASE_YES_NO;
+            else if (strcmp(base, "cast") == 0) s->base = VOTE_BASE_CAST;
+            else if (strcmp(base, "roll") == 0) s->base = VOTE_BASE_ROLL;
+            else rc = s_err(err, errlen, "rules.base: expected \"yes_no\", \"cast\" or \"roll\"");
+        }
+    } else if (!rc) {
+        if (json_object_get(defn_rules(d), "threshold") || json_object_get(defn_rules(d), "strict") ||
+            json_object_get(defn_rules(d), "base"))
+            rc = s_err(err, errlen, "rules: threshold, strict and base apply to threshold votes only");
+        if (!rc) rc = defn_rule_strlist(d, "options", 2, VOTE_MAX_OPTIONS, &r->names, &nopt, err, errlen);
+        s->options = (int)nopt;
+        for (size_t i = 0; !rc && i < nopt; i++)
+            if (strchr(r->names[i], ',') || strchr(r->names[i], ' ') ||
+                strcasecmp(r->names[i], "blank") == 0 || strcasecmp(r->names[i], "tie") == 0)
+                rc = s_err(err, errlen, "rules.options: names may not contain ',' or ' ' or be \"blank\" or \"tie\"");
+        if (!rc) rc = defn_rule_str(d, "reveal", "winner", &reveal, err, errlen);
+        if (!rc) {
+            if (strcmp(reveal, "tallies") == 0) s->reveal_tallies = 1;
+            else if (strcmp(reveal, "winner") != 0)
+                rc = s_err(err, errlen, "rules.reveal: expected \"winner\" or \"tallies\"");
+        }
+        if (!rc) rc = defn_rule_str(d, "tie", "report", &tie, err, errlen);
+        if (!rc) {
+            if (strcmp(tie, "first") == 0) s->tie_first = 1;
+            else if (strcmp(tie, "report") != 0)
+                rc = s_err(err, errlen, "rules.tie: expected \"report\" (reveal \"tie\") or \"first\" (lowest option wins)");
+        }
+        if (!rc) rc = defn_rule_int(d, "max_approvals", s->type == VOTE_APPROVAL ? (int64_t)nopt : 1,
+                                    1, (int64_t)nopt, &maxa, err, errlen);
+        if (!rc && s->type == VOTE_PLURALITY && maxa != 1)
+            rc = s_err(err, errlen, "rules.max_approvals: plurality ballots choose one option");
+        s->max_approvals = (int)maxa;
+    }
+    if (!rc && vote_check_spec(s, defn_field(d), defn_kappa(d)) != 0)
+        rc = s_err(err, errlen, "rules: threshold fraction and roll too large for the field; name a larger prime");
+    if (rc) {
+        if (s->type != VOTE_THRESHOLD) free(r->names);
+        free(r);
+        return rc;
+    }
+    *out = r;
+    return 0;
+}
+
+static void s_rules_free(void **p)
+{
+    rules *r = *p;
+    if (r && r->s.type != VOTE_THRESHOLD) free(r->names);
+    free(r);
+    *p = NULL;
+}
+
+static uint32_t s_input_len(const void *rp)
+{
+    return (uint32_t)((const rules *)rp)->s.options;
+}
+
+static int s_option(const rules *r, const char *name, size_t len)
+{
+    for (int j = 0; j < r->s.options; j++)
+        if (strlen(r->names[j]) == len && strncmp(r->names[j], name, len) == 0) return j;
+    return -1;
+}
+
+static int s_input_encode(const void *rp, const defn *d, const char *text, int raw, fe *out,
+                          char *err, size_t errlen)
+{
+    const rules *r = rp;
+    const vote_spec *s = &r->s;
+    int m = s->options;
+    if (raw) {
+        const char *p = text;
+        for (int j = 0; j < m; j++) {
+            char *end;
+            errno = 0;
+            long long v = strtoll(p, &end, 10);
+            if (errno || end == p || (j < m - 1 ? *end != ',' : *end != 0)) {
+                snprintf(err, errlen, "raw ballot \"%s\": expected %d comma-separated integers", text, m);
+                return ERR_PARSE;
+            }
+            out[j] = fe_from_i64(defn_field(d), v);
+            p = end + 1;
+        }
+        return 0;
+    }
+    int blank = strcasecmp(text, "blank") == 0;
+    if (blank && !s->abstain) {
+        snprintf(err, errlen, "blank ballots are not allowed in this vote");
+        return ERR_RANGE;
+    }
+    if (s->type == VOTE_THRESHOLD) {
+        int c = blank ? -1 : strcasecmp(text, "yes") == 0 ? 1 : strcasecmp(text, "no") == 0 ? 0 : -2;
+        if (c == -2) {
+            snprintf(err, errlen, "ballot \"%s\": expected yes, no%s", text, s->abstain ? " or blank" : "");
+            return ERR_PARSE;
+        }
+        vote_encode_threshold(out, c);
+        return 0;
+    }
+    int chosen[VOTE_MAX_OPTIONS], nc = 0;
+    if (!blank) {
+        const char *p = text;
+        for (;;) {
+            const char *comma = strchr(p, ',');
+            size_t len = comma ? (size_t)(comma - p) : strlen(p);
+            int j = s_option(r, p, len);
+            if (j < 0) {
+                snprintf(err, errlen, "ballot \"%s\": \"%.*s\" is not an option", text, (int)len, p);
+                return ERR_PARSE;
+            }
+            for (int i = 0; i < nc; i++)
+                if (chosen[i] == j) {
+                    snprintf(err, errlen, "ballot \"%s\": option \"%s\" listed twice", text, r->names[j]);
+                    return ERR_PARSE;
+                }
+            if (nc == s->max_approvals) {
+                snprintf(err, errlen, "ballot \"%s\": at most %d choice%s", text, s->max_approvals,
+                         s->max_approvals == 1 ? "" : "s");
+                return ERR_RANGE;
+            }
+            chosen[nc++] = j;
+            if (!comma) break;
+            p = comma + 1;
+        }
+    }
+    vote_encode_options(out, m, chosen, nc);
+    return 0;
+}
+
+static int s_compute(const void *rp, const defn *d, mpc *M, const fe *rows, size_t count,
+                     uint32_t m, const uint32_t *roll, uint8_t *excluded, char *out,
+                     size_t outlen, char *err, size_t errlen)
+{
+    const rules *r = rp;
+    vote_outcome o;
+    (void)d;
+    (void)roll;
+    (void)m;
+    int rc = vote_run(M, &r->s, rows, count, excluded, &o);
+    if (rc != 0) {
+        snprintf(err, errlen, "%s", mpc_errmsg(M));
+        return rc;
+    }
+    size_t len;
+    if (r->s.type == VOTE_THRESHOLD) {
+        len = (size_t)snprintf(out, outlen, "{\"outcome\":\"%s\",\"cast\":%" PRIu64 ",\"quorum_met\":%s}",
+                               o.yes ? "YES" : "NO", o.cast, o.quorum_met ? "true" : "false");
+        return len < outlen ? 0 : ERR_RANGE;
+    }
+    const char *win = o.tie ? "tie" : r->names[o.winner];
+    len = (size_t)snprintf(out, outlen, "{\"outcome\":\"%s\",\"cast\":%" PRIu64, win, o.cast);
+    if (o.tallies_open) {
+        len += (size_t)snprintf(out + len, outlen > len ? outlen - len : 0, ",\"tallies\":{");
+        for (int j = 0; j < r->s.options && len < outlen; j++)
+            len += (size_t)snprintf(out + len, outlen - len, "%s\"%s\":%" PRIu64, j ? "," : "",
+                                    r->names[j], o.tallies[j]);
+        if (len < outlen) len += (size_t)snprintf(out + len, outlen - len, "}");
+    }
+    if (len < outlen) len += (size_t)snprintf(out + len, outlen - len, "}");
+    return len < outlen ? 0 : ERR_RANGE;
+}
+
+static const char *const s_flags[] = { "--rule", "--threshold", "--strict", "--quorum",
+                                       "--options", "--reveal", "--base", "--no-abstain",
+                                       "--tie", "--max-approvals", NULL };
+static const char *const s_bool_flags[] = { "--strict", "--no-abstain", NULL };
+
+static int s_runlocal_rules(const char *const *flag, const char *const *value, size_t count,
+                            char *out, size_t outlen, int *bits, char *err, size_t errlen)
+{
+    const char *rule = "threshold", *threshold = NULL, *options = NULL, *reveal = NULL,
+               *base = NULL, *tie = NULL, *quorum = NULL, *maxa = NULL;
+    int strict = 0, no_abstain = 0;
+    (void)bits;
+    for (size_t i = 0; i < count; i++) {
+        const char *f = flag[i], *v = value[i];
+        if (!strcmp(f, "--rule")) rule = v;
+        else if (!strcmp(f, "--threshold")) threshold = v;
+        else if (!strcmp(f, "--strict")) strict = 1;
+        else if (!strcmp(f, "--quorum")) quorum = v;
+        else if (!strcmp(f, "--options")) options = v;
+        else if (!strcmp(f, "--reveal")) reveal = v;
+        else if (!strcmp(f, "--base")) base = v;
+        else if (!strcmp(f, "--no-abstain")) no_abstain = 1;
+        else if (!strcmp(f, "--tie")) tie = v;
+        else if (!strcmp(f, "--max-approvals")) maxa = v;
+    }
+    json_t *o = json_object();
+    int thr = !strcmp(rule, "threshold");
+    if (!thr && strcmp(rule, "plurality") && strcmp(rule, "approval")) {
+        snprintf(err, errlen, "--rule: expected threshold, plurality or approval");
+        goto bad;
+    }
+    json_object_set_new(o, "type", json_string(rule));
+    if (no_abstain) json_object_set_new(o, "abstain", json_false());
+    if (quorum) {
+        char *end;
+        errno = 0;
+        long long q = strtoll(quorum, &end, 10);
+        if (errno || end == quorum || *end || q < 0) {
+            snprintf(err, errlen, "--quorum: expected a whole number >= 0");
+            goto bad;
+        }
+        json_object_set_new(o, "quorum", json_integer(q));
+    }
+    if (thr) {
+        if (options || reveal || tie || maxa) {
+            snprintf(err, errlen, "--options, --reveal, --tie and --max-approvals need --rule "
+                                  "plurality or approval (a threshold vote reveals only YES or NO)");
+            goto bad;
+        }
+        json_object_set_new(o, "threshold", json_string(threshold ? threshold : "1/2"));
+        if (strict) json_object_set_new(o, "strict", json_true());
+        if (base) json_object_set_new(o, "base", json_string(base));
+    } else {
+        if (threshold || strict || base) {
+            snprintf(err, errlen, "--threshold, --strict and --base need --rule threshold");
+            goto bad;
+        }
+        if (!options) {
+            snprintf(err, errlen, "--rule %s needs --options a,b,...", rule);
+            goto bad;
+        }
+        json_t *arr = json_array();
+        char buf[4096];
+        snprintf(buf, sizeof buf, "%s", options);
+        char *save = NULL;
+        for (char *tk = strtok_r(buf, ",", &save); tk; tk = strtok_r(NULL, ",", &save))
+            json_array_append_new(arr, json_string(tk));
+        json_object_set_new(o, "options", arr);
+        if (reveal) json_object_set_new(o, "reveal", json_string(reveal));
+        if (tie) json_object_set_new(o, "tie", json_string(tie));
+        if (maxa) {
+            char *end;
+            long long v = strtoll(maxa, &end, 10);
+            if (end == maxa || *end || v < 1) {
+                snprintf(err, errlen, "--max-approvals: expected a whole number >= 1");
+                goto bad;
+            }
+            json_object_set_new(o, "max_approvals", json_integer(v));
+        }
+    }
+    char *txt = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    if (!txt || strlen(txt) >= outlen) {
+        free(txt);
+        snprintf(err, errlen, "rules too long");
+        return ERR_ARG;
+    }
+    snprintf(out, outlen, "%s", txt);
+    free(txt);
+    return 0;
+bad:
+    json_decref(o);
+    return ERR_ARG;
+}
+
+static void s_print_human(const char *js, FILE *f)
+{
+    json_error_t je;
+    json_t *o = json_loads(js, 0, &je);
+    if (!o) {
+        fprintf(f, "%s\n", js);
+        return;
+    }
+    const char *oc = json_string_value(json_object_get(o, "outcome"));
+    json_t *tal = json_object_get(o, "tallies"), *qm = json_object_get(o, "quorum_met");
+    if (oc && !strcmp(oc, "tie")) fprintf(f, "outcome: tie\n");
+    else fprintf(f, "outcome: %s\n", oc ? oc : "?");
+    if (qm && !json_is_true(qm)) fprintf(f, "quorum not met\n");
+    if (tal) {
+        const char *k;
+        json_t *v;
+        json_object_foreach(tal, k, v) fprintf(f, "  %s: %" JSON_INTEGER_FORMAT "\n", k, json_integer_value(v));
+    }
+    fprintf(f, "ballots cast %" JSON_INTEGER_FORMAT " (accepted %" JSON_INTEGER_FORMAT
+               ", excluded %" JSON_INTEGER_FORMAT ")\n",
+            json_integer_value(json_object_get(o, "cast")),
+            json_integer_value(json_object_get(o, "accepted")),
+            json_integer_value(json_object_get(o, "excluded")));
+    json_decref(o);
+}
+
+static const app_ops s_ops = {
+    .name = "vote",
+    .kind = DEFN_VOTE,
+    .verb = "cast",
+    .inputs_flag = "--ballots",
+    .rules_load = s_rules_load,
+    .rules_free = s_rules_free,
+    .input_len = s_input_len,
+    .input_encode = s_input_encode,
+    .compute = s_compute,
+    .flags = s_flags,
+    .bool_flags = s_bool_flags,
+    .runlocal_rules = s_runlocal_rules,
+    .print_human = s_print_human,
+};
+
+int main(int argc, char **argv)
+{
+    return app_main(&s_ops, argc, argv);
+}
