@@ -25,6 +25,7 @@ TEST_OBJ  := $(TEST_SRC:%.c=$(BUILD)/%.o)
 TEST_BIN  := $(BUILD)/tests/unit
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(BENCH_SRC:%.c=$(BUILD)/%)
+BENCH_LIB := $(patsubst %.c,$(BUILD)/%.o,$(wildcard bench/lib/*.c))
 APP_DIRS  := $(wildcard auction vote)
 APP_BIN   := $(foreach d,$(APP_DIRS),$(if $(wildcard $(d)/*.c),$(BUILD)/$(d)/$(d)))
 EX_SRC    := $(wildcard examples/*.c)
@@ -52,7 +53,7 @@ $(BUILD)/vote/vote: $(patsubst %.c,$(BUILD)/%.o,$(wildcard vote/*.c)) $(LIB)
 $(BUILD)/examples/%: $(BUILD)/examples/%.o $(LIB)
 	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
-$(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIB)
+$(BUILD)/bench/%: $(BUILD)/bench/%.o $(BENCH_LIB) $(LIB)
 	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
 $(TEST_BIN): $(TEST_OBJ) $(LIB)
@@ -87,4 +88,4 @@ deps:
 clean:
 	rm -rf build
 
--include $(shell find build -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -maxdepth 3 -name '*.d' 2>/dev/null)

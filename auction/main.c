@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "protocols/app.h"
 #include "protocols/auction_mpc.h"
+#include "protocols/range.h"
 
 typedef struct rules {
     int second;          /* second-price (Vickrey) rule */
@@ -63,7 +64,7 @@ static void s_rules_free(void **p)
 
 static uint32_t s_input_len(const void *rp)
 {
-    return auction_input_len(((const rules *)rp)->k);
+    return range_input_len(((const rules *)rp)->k);
 }
 
 /* A bid is a decimal integer in [0, 2^k). raw: any integer, shared as is. */
@@ -80,7 +81,7 @@ static int s_input_encode(const void *rp, const defn *d, const char *text, int r
             snprintf(err, errlen, "raw bid \"%s\" is not an integer", text);
             return ERR_PARSE;
         }
-        auction_encode_raw(F, out, (int64_t)v, r->k);
+        range_encode_raw(F, out, (int64_t)v, r->k);
         return 0;
     }
     if (text[0] == '-' || text[0] == '+') {
@@ -96,7 +97,7 @@ static int s_input_encode(const void *rp, const defn *d, const char *text, int r
         snprintf(err, errlen, "bid %s is out of range [0, 2^%d)", text, r->k);
         return ERR_RANGE;
     }
-    auction_encode(F, out, (uint64_t)v, r->k);
+    range_encode(F, out, (uint64_t)v, r->k);
     return 0;
 }
 

@@ -447,7 +447,8 @@ static int s_parse_root(defn *d, const json_t *root, char *err, size_t errlen)
     if (!kind) return ERR_PARSE;
     if (!strcmp(kind, "auction")) d->kind = DEFN_AUCTION;
     else if (!strcmp(kind, "vote")) d->kind = DEFN_VOTE;
-    else { s_err(err, errlen, "kind: expected \"auction\" or \"vote\""); return ERR_PARSE; }
+    else if (!strcmp(kind, "sum")) d->kind = DEFN_SUM;
+    else { s_err(err, errlen, "kind: expected \"auction\", \"vote\" or \"sum\""); return ERR_PARSE; }
 
     if (s_get_int(root, "", "bits", 0, 32, 1, 64, &v, err, errlen)) return ERR_PARSE;
     d->bits = (int)v;
@@ -790,8 +791,8 @@ int defn_format(char **out, size_t *len, const defn_spec *spec, char *err, size_
     int rc = ERR_ARG;
     json_t *root = json_object(), *rules = NULL;
     if (!root) abort();
-    if (spec->kind != DEFN_AUCTION && spec->kind != DEFN_VOTE) {
-        s_err(err, errlen, "kind: expected DEFN_AUCTION or DEFN_VOTE");
+    if (spec->kind != DEFN_AUCTION && spec->kind != DEFN_VOTE && spec->kind != DEFN_SUM) {
+        s_err(err, errlen, "kind: expected DEFN_AUCTION, DEFN_VOTE or DEFN_SUM");
         goto out;
     }
     if (spec->n < 0 || spec->n > DEFN_MAX_SERVERS || (spec->n && !spec->servers) ||
@@ -800,7 +801,7 @@ int defn_format(char **out, size_t *len, const defn_spec *spec, char *err, size_
         goto out;
     }
     if (s_set_str(root, "id", spec->id, "", err, errlen)) goto out;
-    json_object_set_new(root, "kind", json_string(spec->kind == DEFN_AUCTION ? "auction" : "vote"));
+    json_object_set_new(root, "kind", json_string(spec->kind == DEFN_AUCTION ? "auction" : spec->kind == DEFN_VOTE ? "vote" : "sum"));
     json_object_set_new(root, "t", json_integer(spec->t));
     json_object_set_new(root, "bits", json_integer(spec->bits));
     json_object_set_new(root, "kappa", json_integer(spec->kappa));

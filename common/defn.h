@@ -23,7 +23,8 @@
 #define DEFN_MAX_ROLL     (1u << 20)
 #define DEFN_MAX_FILE     (64u << 20)   /* refused before reading */
 
-enum { DEFN_AUCTION = 1, DEFN_VOTE = 2 };
+/* DEFN_SUM: a sum/average of client values (the seed's average-raise example). */
+enum { DEFN_AUCTION = 1, DEFN_VOTE = 2, DEFN_SUM = 3 };
 
 typedef struct defn defn;
 
@@ -56,7 +57,7 @@ void defn_free(defn **pp);
 /* Accessors; every pointer stays valid until defn_free. */
 const uint8_t *defn_sid(const defn *d);       /* DEFN_SID_LEN bytes */
 const char *defn_id(const defn *d);
-int defn_kind(const defn *d);                 /* DEFN_AUCTION or DEFN_VOTE */
+int defn_kind(const defn *d);                 /* DEFN_AUCTION, DEFN_VOTE or DEFN_SUM */
 int defn_n(const defn *d);
 int defn_t(const defn *d);
 int defn_bits(const defn *d);

@@ -1,7 +1,6 @@
 /* field: F_p arithmetic, sampling and fixed-width encoding. */
 #include "common/field.h"
 
-#include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
 #include <sodium.h>
@@ -55,14 +54,27 @@ int field_init_mpz(field *F, const mpz_t p)
     return 0;
 }
 
+/* 1 if s is a non-empty run of decimal digits and nothing else. */
+static int s_digits(const char *s, size_t len)
+{
+    if (len == 0) return 0;
+    for (size_t i = 0; i < len; i++)
+        if (s[i] < '0' || s[i] > '9') return 0;
+    return 1;
+}
+
 int field_init_str(field *F, const char *s)
 {
+    if (!s) return ERR_ARG;
+    size_t len = strlen(s);
     mpz_t p;
     int rc;
-    unsigned m;
-    char tail;
     mpz_init(p);
-    if (sscanf(s, "2^%u-1%c", &m, &tail) == 1) {
+    if (len > 4 && s[0] == '2' && s[1] == '^' && strcmp(s + len - 2, "-1") == 0 &&
+        s_digits(s + 2, len - 4)) {
+        /* "2^m-1" */
+        unsigned long m = 0;
+        for (size_t i = 2; i < len - 2 && m <= FIELD_MAX_BITS; i++) m = m * 10 + (unsigned long)(s[i] - '0');
         if (m < 2) {
             rc = ERR_ARG;
         } else if (m > FIELD_MAX_BITS) {
@@ -72,7 +84,7 @@ int field_init_str(field *F, const char *s)
             mpz_sub_ui(p, p, 1);
             rc = field_init_mpz(F, p);
         }
-    } else if (mpz_set_str(p, s, 10) == 0) {
+    } else if (s_digits(s, len) && mpz_set_str(p, s, 10) == 0) {
         rc = field_init_mpz(F, p);
     } else {
         rc = ERR_PARSE;

@@ -91,9 +91,14 @@ void field_vec_scale(const field *F, fe *out, fe c, const fe *a, size_t n);
  * (Montgomery's trick); scratch holds n elements. ERR_RANGE if one is zero. */
 int field_vec_inv(const field *F, fe *a, fe *scratch, size_t n) MPC_WUR;
 
-/* Uniform elements from libsodium randomness by rejection sampling (secret). */
+/* Uniform elements by rejection sampling (secret): libsodium bytes directly for
+ * small requests, above 1 KiB a ChaCha20 stream keyed by a fresh 256-bit
+ * libsodium seed. */
 void field_rand(const field *F, fe *out, size_t n);
-/* Uniform elements from a keyed ChaCha20 stream, by rejection sampling. */
+/* Uniform elements from a keyed ChaCha20 stream, by rejection sampling (secret):
+ * F->bytes little-endian stream bytes per candidate, masked to bits(p). The same
+ * stream and n give the same output on every party; split requests consume the
+ * stream exactly like one request. */
 void field_rand_prg(const field *F, struct prg *g, fe *out, size_t n);
 
 /* Fixed-width big-endian: n elements into n * F->bytes bytes. */

@@ -53,7 +53,7 @@ struct net {
     int inbox_n[NET_MAX_PARTIES + 1];
     size_t inbox_bytes[NET_MAX_PARTIES + 1];
     uint64_t msgs_sent, bytes_sent;
-    char err[256];
+    char err[1024];
     /* in-process hub */
     net_hub *hub;
     /* CurveZMQ mesh */
@@ -198,29 +198,22 @@ static void s_drop(net *nw, int from, int i)
     nw->inbox_n[from]--;
 }
 
-/* Hand the buffered message i out as a malloc'd payload; mark its step consumed
- * and drop buffered messages of that (sender, type) now in the past. */
-static void s_take(net *nw, int from, int i, uint8_t **payload, size_t *len)
+/* Take the buffered message i out of the inbox: *frame (malloc'd, header
+ * included, *flen bytes) goes to the caller. Marks its step consumed and drops
+ * buffered messages of that (sender, type) now in the past. */
+static void s_take(net *nw, int from, int i, uint8_t **frame, size_t *flen)
 {
     net_msg *m = &nw->inbox[from][i];
     uint8_t type = m->type;
-    size_t plen = m->len - NET_HDR_LEN;
-    uint8_t *frame = m->frame;
+    *frame = m->frame;
+    *flen = m->len;
     nw->next[from][type] = m->step + 1;
     nw->inbox_bytes[from] -= m->len;
-    memmove(frame, frame + NET_HDR_LEN, plen);
-    sodium_memzero(frame + plen, NET_HDR_LEN);
     memmove(m, m + 1, (size_t)(nw->inbox_n[from] - i - 1) * sizeof *m);
     nw->inbox_n[from]--;
     for (int j = nw->inbox_n[from] - 1; j >= 0; j--)
         if (nw->inbox[from][j].type == type && nw->inbox[from][j].step < nw->next[from][type])
             s_drop(nw, from, j);
-    if (payload) {
-        *payload = frame;   /* malloc'd block of at least plen bytes */
-        *len = plen;
-    } else {
-        s_frame_free(frame, plen + NET_HDR_LEN);
-    }
 }
 
 /* Validate a frame authenticated as coming from server `from` and buffer it.
@@ -243,8 +236,12 @@ static int s_accept(net *nw, int from, uint8_t *frame, size_t flen)
     } else if (sodium_memcmp(h.sid, nw->sid, NET_SID_LEN) != 0) {
         s_err(nw, "server %d sent step %" PRIu64 " (type %u) for another session id: dropped",
               from, h.step, h.type);
-    } else if (h.type >= NET_TYPE_RESERVED && h.type != NET_TYPE_HELLO && h.type != NET_TYPE_BYE) {
-        s_err(nw, "server %d sent reserved message type %u: dropped", from, h.type);
+    } else if (h.type >= NET_TYPE_RESERVED
+               && ((h.type != NET_TYPE_HELLO && h.type != NET_TYPE_BYE) || h.step != 0)) {
+        s_err(nw, "server %d sent reserved message type %u (step %" PRIu64 "): dropped",
+              from, h.type, h.step);
+    } else if (h.step == UINT64_MAX) {
+        s_err(nw, "server %d sent the out-of-range step 2^64-1: dropped", from);
     } else if (h.step < nw->next[from][h.type]) {
         s_err(nw, "server %d replayed step %" PRIu64 " (type %u), already consumed: dropped",
               from, h.step, h.type);
@@ -294,8 +291,8 @@ static int s_peer_ok(const net *nw, int peer)
     return peer >= 1 && peer <= nw->n && peer != nw->me;
 }
 
-/* Wait for (peer, type, step) and hand out its payload. */
-static int s_recv(net *nw, int peer, uint8_t type, uint64_t step, uint8_t **payload, size_t *len)
+/* Wait for (peer, type, step) and hand out its whole frame (header first). */
+static int s_recv(net *nw, int peer, uint8_t type, uint64_t step, uint8_t **frame, size_t *flen)
 {
     if (step < nw->next[peer][type]) {
         s_err(nw, "recv: step %" PRIu64 " (type %u) from server %d was already consumed",
@@ -306,7 +303,7 @@ static int s_recv(net *nw, int peer, uint8_t type, uint64_t step, uint8_t **payl
     for (;;) {
         int i = s_find(nw, peer, type, step);
         if (i >= 0) {
-            s_take(nw, peer, i, payload, len);
+            s_take(nw, peer, i, frame, flen);
             return 0;
         }
         int rem = s_remaining(deadline);
@@ -343,7 +340,10 @@ static int s_barrier(net *nw, uint8_t type, const char *what, int timeout_ms)
             if (j == nw->me || got[j]) continue;
             int i = s_find(nw, j, type, 0);
             if (i >= 0) {
-                s_take(nw, j, i, NULL, NULL);
+                uint8_t *frame;
+                size_t flen;
+                s_take(nw, j, i, &frame, &flen);
+                s_frame_free(frame, flen);
                 got[j] = 1;
             } else {
                 missing++;
@@ -358,7 +358,7 @@ static int s_barrier(net *nw, uint8_t type, const char *what, int timeout_ms)
     int first = 1;
     for (int j = 1; j <= nw->n && pos < sizeof nw->err; j++) {
         if (j == nw->me || got[j]) continue;
-        char desc[160];
+        char desc[400];
         nw->ops->describe(nw, j, desc, sizeof desc);
         pos += (size_t)snprintf(nw->err + pos, sizeof nw->err - pos, "%sserver %d%s",
                                 first ? "" : ", ", j, desc);
@@ -381,8 +381,8 @@ void net_stats(const net *nw, uint64_t *msgs_sent, uint64_t *bytes_sent)
     if (bytes_sent) *bytes_sent = nw->bytes_sent;
 }
 
-static int s_check_send(net *nw, int peer, uint8_t type, const void *payload, size_t len,
-                        const char *op)
+static int s_check_send(net *nw, int peer, uint8_t type, uint64_t step, const void *payload,
+                        size_t len, const char *op)
 {
     if (!s_peer_ok(nw, peer)) {
         s_err(nw, "%s: no peer %d (n = %d, me = %d)", op, peer, nw->n, nw->me);
@@ -390,6 +390,10 @@ static int s_check_send(net *nw, int peer, uint8_t type, const void *payload, si
     }
     if (type >= NET_TYPE_RESERVED) {
         s_err(nw, "%s to server %d: type %u is reserved for the transport", op, peer, type);
+        return ERR_ARG;
+    }
+    if (step == UINT64_MAX) {
+        s_err(nw, "%s to server %d: step 2^64-1 is out of range", op, peer);
         return ERR_ARG;
     }
     if (len > NET_MAX_PAYLOAD || (len && !payload)) {
@@ -402,7 +406,7 @@ static int s_check_send(net *nw, int peer, uint8_t type, const void *payload, si
 
 int net_send(net *nw, int peer, uint8_t type, uint64_t step, const uint8_t *payload, size_t len)
 {
-    int rc = s_check_send(nw, peer, type, payload, len, "send");
+    int rc = s_check_send(nw, peer, type, step, payload, len, "send");
     return rc ? rc : s_send(nw, peer, type, step, payload, len);
 }
 
@@ -415,7 +419,15 @@ int net_recv(net *nw, int peer, uint8_t type, uint64_t step, uint8_t **payload, 
         s_err(nw, "recv: no peer %d or reserved type %u", peer, type);
         return ERR_ARG;
     }
-    return s_recv(nw, peer, type, step, payload, len);
+    uint8_t *frame = NULL;
+    size_t flen = 0;
+    int rc = s_recv(nw, peer, type, step, &frame, &flen);
+    if (rc) return rc;
+    *len = flen - NET_HDR_LEN;
+    memmove(frame, frame + NET_HDR_LEN, *len);   /* the block stays free()-able */
+    sodium_memzero(frame + *len, NET_HDR_LEN);
+    *payload = frame;
+    return 0;
 }
 
 int net_send_vec(net *nw, int peer, uint8_t type, uint64_t step,
@@ -427,7 +439,7 @@ int net_send_vec(net *nw, int peer, uint8_t type, uint64_t step,
         return ERR_ARG;
     }
     size_t len = m * F->bytes;
-    int rc = s_check_send(nw, peer, type, v, len, "send_vec");
+    int rc = s_check_send(nw, peer, type, step, v, len, "send_vec");
     if (rc) return rc;
     uint8_t *frame = s_xmalloc(NET_HDR_LEN + len);
     net_hdr h = { .magic = NET_MAGIC, .version = NET_VERSION, .type = type,
@@ -447,10 +459,16 @@ int net_recv_vec(net *nw, int peer, uint8_t type, uint64_t step,
                  const field *F, fe *v, size_t m)
 {
     if (!F || (m && !v)) return ERR_ARG;
-    uint8_t *payload = NULL;
-    size_t len = 0;
-    int rc = net_recv(nw, peer, type, step, &payload, &len);
+    if (!s_peer_ok(nw, peer) || type >= NET_TYPE_RESERVED) {
+        s_err(nw, "recv_vec: no peer %d or reserved type %u", peer, type);
+        return ERR_ARG;
+    }
+    uint8_t *frame = NULL;
+    size_t flen = 0;
+    int rc = s_recv(nw, peer, type, step, &frame, &flen);
     if (rc) return rc;
+    const uint8_t *payload = frame + NET_HDR_LEN;
+    size_t len = flen - NET_HDR_LEN;
     if (m > NET_MAX_PAYLOAD / F->bytes || len != m * F->bytes) {
         s_err(nw, "server %d sent %zu bytes at step %" PRIu64 " (type %u), expected %zu "
               "elements of %zu bytes", peer, len, step, type, m, F->bytes);
@@ -460,7 +478,7 @@ int net_recv_vec(net *nw, int peer, uint8_t type, uint64_t step,
               peer, step, type);
         rc = ERR_PROTO;
     }
-    s_frame_free(payload, len);
+    s_frame_free(frame, flen);
     return rc;
 }
 
@@ -815,13 +833,13 @@ static void s_zmq_close(net *nw)
 
 static const net_ops s_zmq_ops = { s_zmq_send, s_zmq_recv, s_zmq_describe, s_zmq_close };
 
-/* Common options of every mesh socket. */
-static int s_sockopts(void *s, int linger, int timeout_ms)
+/* Common options of every mesh socket; rcvhwm bounds what a peer may queue. */
+static int s_sockopts(void *s, int linger, int timeout_ms, int rcvhwm)
 {
     int hwm = NET_HWM, ivl = 100;
     return zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger)
         | zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof hwm)
-        | zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof hwm)
+        | zmq_setsockopt(s, ZMQ_RCVHWM, &rcvhwm, sizeof rcvhwm)
         | zmq_setsockopt(s, ZMQ_SNDTIMEO, &timeout_ms, sizeof timeout_ms)
         | zmq_setsockopt(s, ZMQ_RECONNECT_IVL, &ivl, sizeof ivl);
 }
@@ -896,7 +914,7 @@ int net_zmq_open(net **out, const net_zmq_cfg *cfg, char *err, size_t errlen)
     }
     rc = ERR_IO;
     nw->router = zmq_socket(nw->ctx, ZMQ_ROUTER);
-    if (!nw->router || s_sockopts(nw->router, linger, cfg->timeout_ms) != 0) {
+    if (!nw->router || s_sockopts(nw->router, linger, cfg->timeout_ms, NET_HWM) != 0) {
         s_err(nw, "cannot create the mesh socket: %s", zmq_strerror(zmq_errno()));
         goto fail;
     }
@@ -914,11 +932,14 @@ int net_zmq_open(net **out, const net_zmq_cfg *cfg, char *err, size_t errlen)
         if (j == nw->me) continue;
         rc = ERR_IO;
         void *d = nw->dealer[j] = zmq_socket(nw->ctx, ZMQ_DEALER);
-        if (!d || s_sockopts(d, linger, cfg->timeout_ms) != 0) {
+        /* Nothing is ever read from a DEALER: a peer pushing data back into it
+         * gets a one-message queue and a 4 KiB limit (room for the CURVE
+         * handshake commands), not our memory. */
+        if (!d || s_sockopts(d, linger, cfg->timeout_ms, 1) != 0) {
             s_err(nw, "cannot create the socket to server %d: %s", j, zmq_strerror(zmq_errno()));
             goto fail;
         }
-        if ((rc = zap_curve_client(d, cfg->server_pk[j - 1], cfg->my_sk, maxmsg)) != 0) {
+        if ((rc = zap_curve_client(d, cfg->server_pk[j - 1], cfg->my_sk, 4096)) != 0) {
             s_err(nw, "cannot make the socket to server %d a CURVE client: %s", j, err_str(rc));
             goto fail;
         }

@@ -90,12 +90,19 @@ int net_bye(net *nw) MPC_WUR;
 int net_me(const net *nw);
 int net_n(const net *nw);
 
-/* Send one message to peer (1..n, != me). payload may be NULL when len is 0. */
+/* Send one message to peer (1..n, != me). payload may be NULL when len is 0.
+ * ERR_ARG on a bad peer, a reserved type, step 2^64-1 or len > NET_MAX_PAYLOAD;
+ * ERR_TIMEOUT if the peer's queue stayed full for the timeout; ERR_IO. */
 int net_send(net *nw, int peer, uint8_t type, uint64_t step,
              const uint8_t *payload, size_t len) MPC_WUR;
-/* Receive the message (peer, type, step): *payload is malloc'd (free() it);
- * buffers other future messages, ERR_PROTO on past-step/forged header,
- * ERR_TIMEOUT after the timeout. */
+/* Receive the message (peer, type, step): *payload is malloc'd, never NULL, even
+ * for len 0 (free() it; wipe it first if it holds shares). Other messages that
+ * arrive meanwhile are buffered. Any bad frame from any peer fails the call at
+ * once, naming that peer, and is dropped (the net stays usable): ERR_PROTO for a
+ * malformed, truncated, wrong-session, reserved-type, duplicate or past-step
+ * (replayed) frame, or more than NET_MAX_BUFFERED frames ahead; ERR_CRYPTO when
+ * the header's sender is not the authenticated sender. ERR_TIMEOUT after the
+ * timeout, naming peer, step and type; ERR_STATE if that step was consumed. */
 int net_recv(net *nw, int peer, uint8_t type, uint64_t step,
              uint8_t **payload, size_t *len) MPC_WUR;
 

@@ -1183,7 +1183,7 @@ static int s_runlocal_main(const app_ops *ops, int argc, char **argv, const char
             }
             snprintf(L->name, sizeof L->name, "%s", tok[0]);
         } else {
-            snprintf(L->name, sizeof L->name, "%s%zu", ops->kind == DEFN_AUCTION ? "bidder" : "voter", nl);
+            snprintf(L->name, sizeof L->name, "%s%zu", ops->kind == DEFN_AUCTION ? "bidder" : ops->kind == DEFN_VOTE ? "voter" : "client", nl);
         }
         L->text = tok[nt - 1];
         if (strncmp(L->text, "raw:", 4) == 0) {

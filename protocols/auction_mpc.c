@@ -9,23 +9,7 @@
 #include "protocols/compare.h"
 #include "protocols/max.h"
 #include "protocols/mul.h"
-
-uint32_t auction_input_len(int k)
-{
-    return 1u + (uint32_t)k;
-}
-
-void auction_encode(const field *F, fe *out, uint64_t v, int k)
-{
-    out[0] = (fe)v % F->p;
-    for (int j = 0; j < k; j++) out[1 + j] = (v >> j) & 1;
-}
-
-void auction_encode_raw(const field *F, fe *out, int64_t v, int k)
-{
-    out[0] = fe_from_i64(F, v);
-    for (int j = 0; j < k; j++) out[1 + j] = ((uint64_t)v >> j) & 1;
-}
+#include "protocols/range.h"
 
 static uint64_t s_to_u64(fe v)
 {
@@ -38,32 +22,15 @@ int auction_run(mpc *M, const auction_spec *s, const fe *rows, size_t count, uin
     const field *F = M->F;
     int k = s->k, rc = ERR_NOMEM;
     memset(out, 0, sizeof *out);
-    if (m != auction_input_len(k)) return ERR_ARG;
+    if (m != range_input_len(k)) return ERR_ARG;
     size_t c1 = count ? count : 1;
     fe *bits = malloc(sizeof(fe) * c1 * (size_t)k);
-    fe *diff = malloc(sizeof(fe) * c1);
     size_t *map = malloc(sizeof(size_t) * c1);
     fe cst[128], res[4], first = 0, second = 0, idx = 0;
     fe *fbits = malloc(sizeof(fe) * (size_t)k);
-    if (!bits || !diff || !map || !fbits) goto out;
-
-    /* range check: the k bit entries are bits and the bid equals their sum */
-    for (size_t i = 0; i < count; i++) {
-        const fe *r = rows + i * m;
-        fe acc = 0;
-        for (int j = k - 1; j >= 0; j--) acc = fe_add(F, fe_add(F, acc, acc), r[1 + j]);
-        memcpy(bits + i * (size_t)k, r + 1, sizeof(fe) * (size_t)k);
-        diff[i] = fe_sub(F, r[0], acc);
-    }
-    if ((rc = check_bits(M, bits, count, (size_t)k, excluded)) != 0) goto out;
-    if ((rc = check_sum(M, diff, count, 1, 0, excluded)) != 0) goto out;
-
     size_t N = 0;
-    for (size_t i = 0; i < count; i++) {
-        if (excluded[i]) continue;
-        if (N != i) memmove(bits + N * (size_t)k, bits + i * (size_t)k, sizeof(fe) * (size_t)k);
-        map[N++] = i;
-    }
+    if (!bits || !map || !fbits) goto out;
+    if ((rc = range_check(M, rows, count, k, excluded, bits, map, &N)) != 0) goto out;
     if (N == 0) {
         rc = 0;   /* no valid bid: no sale */
         goto out;
@@ -122,12 +89,10 @@ int auction_run(mpc *M, const auction_spec *s, const fe *rows, size_t count, uin
     rc = 0;
 out:
     if (bits) sodium_memzero(bits, sizeof(fe) * c1 * (size_t)k);
-    if (diff) sodium_memzero(diff, sizeof(fe) * c1);
     if (fbits) sodium_memzero(fbits, sizeof(fe) * (size_t)k);
     sodium_memzero(&first, sizeof first);
     sodium_memzero(&second, sizeof second);
     free(bits);
-    free(diff);
     free(map);
     free(fbits);
     return rc;

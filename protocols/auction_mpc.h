@@ -9,15 +9,8 @@
 #include "common/field.h"
 #include "protocols/mpc.h"
 
-/* A bid input is 1 + k elements: the bid v, then its k bits (LSB first). The
- * servers check in MPC that the bits are bits and that v = sum 2^j b_j, which
- * proves 0 <= v < 2^k without opening anything about a valid bid. */
-uint32_t auction_input_len(int k);
-/* Encode a bid 0 <= v < 2^k (secret). */
-void auction_encode(const field *F, fe *out, uint64_t v, int k);
-/* A hostile client's encoding of any integer v: v as a field element (negative
- * values as p - |v|) and the low k bits of its two's complement, unchecked. */
-void auction_encode_raw(const field *F, fe *out, int64_t v, int k);
+/* A bid is a range-checked integer (protocols/range.h): range_input_len(k)
+ * elements made by range_encode / range_encode_raw. */
 
 typedef struct auction_spec {
     int k;               /* bid bit length */

@@ -52,9 +52,8 @@ int bits_fill(mpc *M, size_t m)
     }
     if (m == 0) return 0;
     s_pool_reserve(M, M->bitpool_len + m);
-    size_t cap = m;
-    fe *r = s_xmalloc(cap * sizeof(fe)), *s = s_xmalloc(cap * sizeof(fe));
-    fe *tmp = s_xmalloc(cap * sizeof(fe));
+    size_t mark = mpc_mark(M);
+    fe *r = mpc_alloc(M, m), *s = mpc_alloc(M, m), *tmp = mpc_alloc(M, m);
     fe inv2 = (F->p + 1) / 2;
     int rc = 0;
     size_t need = m;
@@ -78,9 +77,7 @@ int bits_fill(mpc *M, size_t m)
         M->bitpool_len += k;
         need -= k;
     }
-    secmem_free(r, cap * sizeof(fe));
-    secmem_free(s, cap * sizeof(fe));
-    secmem_free(tmp, cap * sizeof(fe));
+    mpc_release(M, mark);
     return rc;
 }
 
@@ -123,8 +120,8 @@ static int s_prefix(mpc *M, fe *G, fe *P, size_t m, int L)
 {
     const field *F = M->F;
     int rc = 0;
-    size_t cap = m * (size_t)L * 2 + 1;
-    fe *X = s_xmalloc(cap * sizeof(fe)), *Y = s_xmalloc(cap * sizeof(fe));
+    size_t cap = m * (size_t)L * 2 + 1, mark = mpc_mark(M);
+    fe *X = mpc_alloc(M, cap), *Y = mpc_alloc(M, cap);
     for (int s = 1; s < L; s <<= 1) {
         size_t q = 0;
         for (size_t v = 0; v < m; v++) {
@@ -149,8 +146,7 @@ static int s_prefix(mpc *M, fe *G, fe *P, size_t m, int L)
             }
         }
     }
-    secmem_free(X, cap * sizeof(fe));
-    secmem_free(Y, cap * sizeof(fe));
+    mpc_release(M, mark);
     return rc;
 }
 
@@ -164,10 +160,9 @@ int bits_dec(mpc *M, fe *out, fe *opened, const fe *x, size_t m, int K)
     }
     if (m == 0) return 0;
     int nb = K + M->kappa, L = K - 1, rc;
-    size_t nrb = m * (size_t)nb, nl = m * (size_t)(L > 0 ? L : 1);
-    fe *rb = s_xmalloc(nrb * sizeof(fe)), *c = s_xmalloc(m * sizeof(fe));
-    fe *G = s_xmalloc(nl * sizeof(fe)), *P = s_xmalloc(nl * sizeof(fe));
-    fe *U = s_xmalloc(nl * sizeof(fe)), *B = s_xmalloc(nl * sizeof(fe));
+    size_t nrb = m * (size_t)nb, nl = m * (size_t)(L > 0 ? L : 1), mark = mpc_mark(M);
+    fe *rb = mpc_alloc(M, nrb), *c = mpc_alloc(M, m);
+    fe *G = mpc_alloc(M, nl), *P = mpc_alloc(M, nl), *U = mpc_alloc(M, nl), *B = mpc_alloc(M, nl);
 
     rc = bits_rand(M, rb, nrb);
     if (rc) goto out;
@@ -212,11 +207,6 @@ int bits_dec(mpc *M, fe *out, fe *opened, const fe *x, size_t m, int K)
         }
     }
 out:
-    secmem_free(rb, nrb * sizeof(fe));
-    secmem_free(c, m * sizeof(fe));
-    secmem_free(G, nl * sizeof(fe));
-    secmem_free(P, nl * sizeof(fe));
-    secmem_free(U, nl * sizeof(fe));
-    secmem_free(B, nl * sizeof(fe));
+    mpc_release(M, mark);
     return rc;
 }

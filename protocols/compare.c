@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "common/secmem.h"
 #include "protocols/bits.h"
 #include "protocols/mul.h"
 
@@ -13,13 +12,6 @@
 #define CMP_MAX_LEVELS 8
 
 enum { TREE_GT, TREE_EQ };
-
-static void *s_xmalloc(size_t n)
-{
-    void *p = malloc(n ? n : 1);
-    if (!p) abort();
-    return p;
-}
 
 /* Reduce the per-bit pairs (g, e) of m values (layout i*k + j, bit j; g unused in
  * TREE_EQ) to the root of a balanced tree whose nodes combine a high and a low
@@ -54,8 +46,8 @@ static int s_tree(mpc *M, fe *out, fe *g, fe *e, size_t m, int k, int mode)
             if (needE[l][q]) { needE[l - 1][hi] = 1; needE[l - 1][lo] = 1; }
         }
     }
-    size_t cap = m * (size_t)k + 1;
-    fe *X = s_xmalloc(cap * sizeof(fe)), *Y = s_xmalloc(cap * sizeof(fe));
+    size_t cap = m * (size_t)k + 1, mark = mpc_mark(M);
+    fe *X = mpc_alloc(M, cap), *Y = mpc_alloc(M, cap);
     int rc = 0;
     for (int l = 1; l <= nlev; l++) {
         int pc = cnt[l - 1];
@@ -88,8 +80,7 @@ static int s_tree(mpc *M, fe *out, fe *g, fe *e, size_t m, int k, int mode)
     }
     if (rc == 0)
         for (size_t v = 0; v < m; v++) out[v] = mode == TREE_GT ? g[v * (size_t)k] : e[v * (size_t)k];
-    secmem_free(X, cap * sizeof(fe));
-    secmem_free(Y, cap * sizeof(fe));
+    mpc_release(M, mark);
     return rc;
 }
 
@@ -111,12 +102,11 @@ int cmp_gt_bits(mpc *M, fe *out, const fe *a, const fe *b, size_t m, int k)
 {
     if (k < 1 || k > CMP_MAX_K) return ERR_ARG;
     if (m == 0) return 0;
-    size_t len = m * (size_t)k;
-    fe *g = s_xmalloc(len * sizeof(fe)), *e = s_xmalloc(len * sizeof(fe));
+    size_t len = m * (size_t)k, mark = mpc_mark(M);
+    fe *g = mpc_alloc(M, len), *e = mpc_alloc(M, len);
     int rc = s_leaves(M, g, e, a, b, len);
     if (rc == 0) rc = s_tree(M, out, g, e, m, k, TREE_GT);
-    secmem_free(g, len * sizeof(fe));
-    secmem_free(e, len * sizeof(fe));
+    mpc_release(M, mark);
     return rc;
 }
 
@@ -129,11 +119,11 @@ int cmp_eq_bits(mpc *M, fe *out, const fe *a, const fe *b, size_t m, int k)
 {
     if (k < 1 || k > CMP_MAX_K) return ERR_ARG;
     if (m == 0) return 0;
-    size_t len = m * (size_t)k;
-    fe *e = s_xmalloc(len * sizeof(fe));
+    size_t len = m * (size_t)k, mark = mpc_mark(M);
+    fe *e = mpc_alloc(M, len);
     int rc = s_leaves(M, NULL, e, a, b, len);
     if (rc == 0) rc = s_tree(M, out, NULL, e, m, k, TREE_EQ);
-    secmem_free(e, len * sizeof(fe));
+    mpc_release(M, mark);
     return rc;
 }
 
@@ -147,10 +137,9 @@ int cmp_ltz_ex(mpc *M, fe *out, fe *opened, const fe *x, size_t m, int K)
     }
     if (m == 0) return 0;
     int nb = K + M->kappa + 1;
-    size_t nrb = m * (size_t)nb, len = m * (size_t)K;
-    fe *rb = s_xmalloc(nrb * sizeof(fe)), *c = s_xmalloc(m * sizeof(fe));
-    fe *g = s_xmalloc(len * sizeof(fe)), *e = s_xmalloc(len * sizeof(fe));
-    fe *u = s_xmalloc(m * sizeof(fe));
+    size_t nrb = m * (size_t)nb, len = m * (size_t)K, mark = mpc_mark(M);
+    fe *rb = mpc_alloc(M, nrb), *c = mpc_alloc(M, m);
+    fe *g = mpc_alloc(M, len), *e = mpc_alloc(M, len), *u = mpc_alloc(M, m);
     fe twoK = (fe)1 << K, inv2K = fe_inv(F, twoK);
     int rc = bits_rand(M, rb, nrb);
     if (rc) goto out;
@@ -179,11 +168,7 @@ int cmp_ltz_ex(mpc *M, fe *out, fe *opened, const fe *x, size_t m, int K)
         out[v] = fe_sub(F, 1, top);
     }
 out:
-    secmem_free(rb, nrb * sizeof(fe));
-    secmem_free(c, m * sizeof(fe));
-    secmem_free(g, len * sizeof(fe));
-    secmem_free(e, len * sizeof(fe));
-    secmem_free(u, m * sizeof(fe));
+    mpc_release(M, mark);
     return rc;
 }
 
@@ -195,9 +180,10 @@ int cmp_ltz(mpc *M, fe *out, const fe *x, size_t m, int K)
 int cmp_lt(mpc *M, fe *out, const fe *a, const fe *b, size_t m, int K)
 {
     if (m == 0) return 0;
-    fe *d = s_xmalloc(m * sizeof(fe));
+    size_t mark = mpc_mark(M);
+    fe *d = mpc_alloc(M, m);
     field_vec_sub(M->F, d, a, b, m);
     int rc = cmp_ltz(M, out, d, m, K);
-    secmem_free(d, m * sizeof(fe));
+    mpc_release(M, mark);
     return rc;
 }

@@ -9,52 +9,37 @@
  * d1 = [s1 > f2], compared in the same batch as c. */
 #include "protocols/max.h"
 
-#include <stdlib.h>
 #include <string.h>
-#include "common/secmem.h"
 #include "protocols/bits.h"
 #include "protocols/compare.h"
 #include "protocols/mul.h"
-
-static void *s_xmalloc(size_t n)
-{
-    void *p = malloc(n ? n : 1);
-    if (!p) abort();
-    return p;
-}
 
 typedef struct layer {
     fe *f, *s, *idx;    /* cnt*k, cnt*k (top2), cnt */
     size_t cnt;
 } layer;
 
-static void s_layer_alloc(layer *L, size_t cnt, int k, int top2)
+/* Room for a layer of up to cap nodes, from the arena. */
+static void s_layer_alloc(mpc *M, layer *L, size_t cap, int k, int top2)
 {
-    L->cnt = cnt;
-    L->f = s_xmalloc(cnt * (size_t)k * sizeof(fe));
-    L->s = top2 ? s_xmalloc(cnt * (size_t)k * sizeof(fe)) : NULL;
-    L->idx = s_xmalloc(cnt * sizeof(fe));
+    L->cnt = 0;
+    L->f = mpc_alloc(M, cap * (size_t)k);
+    L->s = top2 ? mpc_alloc(M, cap * (size_t)k) : NULL;
+    L->idx = mpc_alloc(M, cap);
 }
 
-static void s_layer_free(layer *L, int k)
-{
-    secmem_free(L->f, L->cnt * (size_t)k * sizeof(fe));
-    if (L->s) secmem_free(L->s, L->cnt * (size_t)k * sizeof(fe));
-    secmem_free(L->idx, L->cnt * sizeof(fe));
-    memset(L, 0, sizeof *L);
-}
-
-/* One tournament layer: cur -> nxt (allocated here). */
+/* One tournament layer: cur -> nxt (room allocated by the caller). */
 static int s_round(mpc *M, layer *nxt, const layer *cur, int k, int top2)
 {
     const field *F = M->F;
     size_t K = (size_t)k, np = cur->cnt / 2, nc = top2 ? 3 * np : np;
     size_t per = top2 ? 3 * K + 1 : K + 1;     /* selects per pair in round 1 */
-    fe *A = s_xmalloc(nc * K * sizeof(fe)), *B = s_xmalloc(nc * K * sizeof(fe));
-    fe *c = s_xmalloc(nc * sizeof(fe)), *D = s_xmalloc(np * per * sizeof(fe));
+    size_t mark = mpc_mark(M);
+    fe *A = mpc_alloc(M, nc * K), *B = mpc_alloc(M, nc * K);
+    fe *c = mpc_alloc(M, nc), *D = mpc_alloc(M, np * per);
     int rc;
 
-    s_layer_alloc(nxt, np + (cur->cnt & 1), k, top2);
+    nxt->cnt = np + (cur->cnt & 1);
     for (size_t q = 0; q < np; q++) {
         const fe *fl = cur->f + 2 * q * K, *fr = fl + K;
         memcpy(A + q * K, fr, K * sizeof(fe));
@@ -121,11 +106,7 @@ static int s_round(mpc *M, layer *nxt, const layer *cur, int k, int top2)
         nxt->idx[np] = cur->idx[last];
     }
 out:
-    secmem_free(A, nc * K * sizeof(fe));
-    secmem_free(B, nc * K * sizeof(fe));
-    secmem_free(c, nc * sizeof(fe));
-    secmem_free(D, np * per * sizeof(fe));
-    if (rc) s_layer_free(nxt, k);
+    mpc_release(M, mark);
     return rc;
 }
 
@@ -133,27 +114,31 @@ static int s_tournament(mpc *M, fe *first, fe *idx, fe *fbits, fe *second,
                         const fe *bits, size_t N, int k, int top2)
 {
     if (N == 0 || k < 1 || k > 126) return ERR_ARG;
-    layer cur;
-    size_t K = (size_t)k;
-    s_layer_alloc(&cur, N, k, top2);
-    memcpy(cur.f, bits, N * K * sizeof(fe));
-    if (top2) memset(cur.s, 0, N * K * sizeof(fe));     /* public 0: no second yet */
-    for (size_t i = 0; i < N; i++) cur.idx[i] = (fe)i;   /* public constants */
+    size_t K = (size_t)k, mark = mpc_mark(M);
+    layer buf[2];
+    /* ping-pong between two layers: N nodes, then at most ceil(N/2) */
+    s_layer_alloc(M, &buf[0], N, k, top2);
+    s_layer_alloc(M, &buf[1], (N + 1) / 2, k, top2);
+    layer *cur = &buf[0], *nxt = &buf[1];
+    cur->cnt = N;
+    memcpy(cur->f, bits, N * K * sizeof(fe));
+    if (top2) memset(cur->s, 0, N * K * sizeof(fe));     /* public 0: no second yet */
+    for (size_t i = 0; i < N; i++) cur->idx[i] = (fe)i;   /* public constants */
     int rc = 0;
-    while (cur.cnt > 1) {
-        layer nxt;
-        rc = s_round(M, &nxt, &cur, k, top2);
+    while (cur->cnt > 1) {
+        rc = s_round(M, nxt, cur, k, top2);
         if (rc) break;
-        s_layer_free(&cur, k);
+        layer *tmp = cur;
         cur = nxt;
+        nxt = tmp;
     }
     if (rc == 0) {
-        if (first) bits_compose(M->F, first, cur.f, 1, k);
-        if (fbits) memcpy(fbits, cur.f, K * sizeof(fe));
-        if (idx) *idx = cur.idx[0];
-        if (second) bits_compose(M->F, second, cur.s, 1, k);
+        if (first) bits_compose(M->F, first, cur->f, 1, k);
+        if (fbits) memcpy(fbits, cur->f, K * sizeof(fe));
+        if (idx) *idx = cur->idx[0];
+        if (second) bits_compose(M->F, second, cur->s, 1, k);
     }
-    s_layer_free(&cur, k);
+    mpc_release(M, mark);
     return rc;
 }
 

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sodium.h>
 #include "common/prg.h"
 #include "common/secmem.h"
@@ -167,6 +168,9 @@ void mpc_clear(mpc *M)
     if (M->pairkey) sodium_free(M->pairkey);
     secmem_free(M->bitpool, M->bitpool_cap * sizeof(fe));
     secmem_free(M->wbuf, M->wbuf_cap);
+    for (int i = 0; i < M->nchunks; i++)
+        secmem_free(M->chunks[i].mem, M->chunks[i].cap * sizeof(fe));
+    free(M->chunks);
     memset(M, 0, sizeof *M);
 }
 
@@ -184,6 +188,72 @@ void mpc_stats(const mpc *M, uint64_t *rounds, uint64_t *elems, uint64_t *bytes)
         if (M->nw) net_stats(M->nw, &msgs, &b);
         *bytes = b;
     }
+}
+
+/* ---- scratch arena -------------------------------------------------------- */
+
+#define MPC_CHUNK_MIN ((size_t)1 << 20)   /* elements (16 MiB) */
+#define MPC_MARK_SHIFT 48
+#define MPC_HUGE ((size_t)2 << 20)         /* transparent huge page size */
+
+/* A chunk of cap elements, 2 MiB aligned and marked for transparent huge pages:
+ * first touch then costs one fault per 2 MiB instead of one per 4 KiB (faults
+ * dominated the first run of every large operation in measurements). */
+static fe *s_chunk_new(size_t *cap)
+{
+    size_t bytes = (*cap * sizeof(fe) + MPC_HUGE - 1) / MPC_HUGE * MPC_HUGE;
+    void *p = aligned_alloc(MPC_HUGE, bytes);
+    if (!p) abort();
+    (void)madvise(p, bytes, MADV_HUGEPAGE);
+    *cap = bytes / sizeof(fe);
+    return p;
+}
+
+size_t mpc_mark(const mpc *M)
+{
+    if (M->nchunks == 0) return 0;
+    return ((size_t)M->cur << MPC_MARK_SHIFT) | M->chunks[M->cur].used;
+}
+
+void mpc_release(mpc *M, size_t mark)
+{
+    if (M->nchunks == 0) return;
+    int idx = (int)(mark >> MPC_MARK_SHIFT);
+    for (int i = idx + 1; i < M->nchunks; i++) M->chunks[i].used = 0;
+    M->chunks[idx].used = mark & (((size_t)1 << MPC_MARK_SHIFT) - 1);
+    M->cur = idx;
+}
+
+fe *mpc_alloc(mpc *M, size_t n)
+{
+    if (n == 0) n = 1;
+    if (M->nchunks > 0) {
+        mpc_chunk *c = &M->chunks[M->cur];
+        if (c->cap - c->used >= n) {
+            fe *p = c->mem + c->used;
+            c->used += n;
+            return p;
+        }
+        /* chunks after cur are empty: take the first one large enough */
+        for (int j = M->cur + 1; j < M->nchunks; j++) {
+            if (M->chunks[j].cap >= n) {
+                M->cur = j;
+                M->chunks[j].used = n;
+                return M->chunks[j].mem;
+            }
+        }
+    }
+    mpc_chunk *nc = realloc(M->chunks, (size_t)(M->nchunks + 1) * sizeof *nc);
+    if (!nc) abort();
+    M->chunks = nc;
+    size_t cap = n > MPC_CHUNK_MIN ? n : MPC_CHUNK_MIN;
+    fe *mem = s_chunk_new(&cap);
+    nc[M->nchunks] = (mpc_chunk){ .mem = mem, .cap = cap, .used = n };
+    /* keep the stack order: the new chunk goes last, empty chunks before it
+     * that were too small stay unused until released */
+    for (int j = M->cur + 1; j < M->nchunks; j++) M->chunks[j].used = 0;
+    M->cur = M->nchunks++;
+    return nc[M->cur].mem;
 }
 
 /* ---- wire format ---------------------------------------------------------- */
@@ -330,8 +400,8 @@ static int s_exchange_all(mpc *M, uint8_t type, fe *all, const fe **rows, const 
 static int s_open(mpc *M, fe *out, uint8_t *bad, const fe *x, size_t m)
 {
     int n = M->n, t = M->t, rc;
-    size_t all_len = (size_t)n * m;
-    fe *all = s_xmalloc(all_len * sizeof(fe));
+    size_t mark = mpc_mark(M);
+    fe *all = mpc_alloc(M, (size_t)n * m);
     const fe *rows[NET_MAX_PARTIES];
     rc = s_exchange_all(M, MPC_MSG_OPEN, all, rows, x, m);
     if (rc) goto out;
@@ -348,7 +418,7 @@ static int s_open(mpc *M, fe *out, uint8_t *bad, const fe *x, size_t m)
     rc = shamir_reconstruct(M->sh, out, rows, (1u << (t + 1)) - 1, t, m);
     if (rc) s_err(M, "open: reconstruction failed");
 out:
-    secmem_free(all, all_len * sizeof(fe));
+    mpc_release(M, mark);
     return rc;
 }
 
@@ -366,8 +436,8 @@ int mpc_open_2t(mpc *M, fe *out, const fe *z, size_t m)
 {
     int n = M->n, t = M->t, rc;
     const field *F = M->F;
-    fe *mine = s_xmalloc(m * sizeof(fe));
-    fe *all = s_xmalloc((size_t)n * m * sizeof(fe));
+    size_t mark = mpc_mark(M);
+    fe *mine = mpc_alloc(M, m), *all = mpc_alloc(M, (size_t)n * m);
     const fe *rows[NET_MAX_PARTIES];
     prss_zero(M->ps, mine, m);
     field_vec_add(F, mine, mine, z, m);
@@ -381,17 +451,17 @@ int mpc_open_2t(mpc *M, fe *out, const fe *z, size_t m)
     rc = shamir_reconstruct(M->sh, out, rows, (1u << (2 * t + 1)) - 1, 2 * t, m);
     if (rc) s_err(M, "open_2t: reconstruction failed");
 out:
-    secmem_free(mine, m * sizeof(fe));
-    secmem_free(all, (size_t)n * m * sizeof(fe));
+    mpc_release(M, mark);
     return rc;
 }
 
 int mpc_open_prod(mpc *M, fe *out, const fe *x, const fe *y, size_t m)
 {
-    fe *z = s_xmalloc(m * sizeof(fe));
+    size_t mark = mpc_mark(M);
+    fe *z = mpc_alloc(M, m);
     field_vec_mul(M->F, z, x, y, m);
     int rc = mpc_open_2t(M, out, z, m);
-    secmem_free(z, m * sizeof(fe));
+    mpc_release(M, mark);
     return rc;
 }
 

@@ -41,7 +41,14 @@ typedef struct mpc {
     size_t bitpool_len, bitpool_cap;
     uint8_t *wbuf;         /* wire buffer for encoding, grows as needed */
     size_t wbuf_cap;
+    struct mpc_chunk *chunks;   /* scratch arena (mpc_alloc), secret contents */
+    int nchunks, cur;
 } mpc;
+
+typedef struct mpc_chunk {
+    fe *mem;
+    size_t cap, used;      /* in elements */
+} mpc_chunk;
 
 /* Set up a context on an open transport: derive Shamir tables and deal the PRSS
  * keys (the lowest-indexed member outside each group T draws k_T and sends it to
@@ -98,6 +105,16 @@ void mpc_rand(mpc *M, fe *out, size_t m);
 /* A public random 32-byte seed all servers agree on: opens one PRSS random value
  * (checked) and hashes it. One round. seed is public once drawn. */
 int mpc_coin(mpc *M, uint8_t seed[32]) MPC_WUR;
+
+/* Scratch arena of the context: every protocol takes its working vectors here
+ * instead of malloc, so a repeated operation touches no fresh pages (a page fault
+ * costs more than the arithmetic on the page). Stack discipline:
+ *     size_t mark = mpc_mark(M); fe *a = mpc_alloc(M, n); ...; mpc_release(M, mark);
+ * Buffers never move while allocated; contents are uninitialised, secret, and
+ * wiped by mpc_clear (not on release). Aborts when memory is exhausted. */
+size_t mpc_mark(const mpc *M);
+fe *mpc_alloc(mpc *M, size_t n);
+void mpc_release(mpc *M, size_t mark);
 
 /* Encode/decode m elements in the wire format (fixed width, big-endian); decode
  * rejects values >= p (ERR_RANGE) and a wrong length (ERR_PARSE). */

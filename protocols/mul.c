@@ -132,7 +132,8 @@ static int s_grr(mpc *M, fe *out, const fe *x, const fe *y, size_t m)
     /* scratch: r (nd*m), send (ns*m), acc (m), in (max(nder, nrecv)*m), d (m) */
     int nin = G->nder > G->nrecv ? G->nder : G->nrecv;
     size_t cnt = ((size_t)G->nd + (size_t)G->ns + 2 + (size_t)(nin ? nin : 1)) * m;
-    fe *mem = s_xmalloc(cnt * sizeof(fe));
+    size_t mark = mpc_mark(M);
+    fe *mem = mpc_alloc(M, cnt);
     fe *r = mem, *snd = r + (size_t)G->nd * m, *acc = snd + (size_t)G->ns * m;
     fe *in = acc + m, *d = in + (size_t)(nin ? nin : 1) * m;
     const fe *sendp[NET_MAX_PARTIES] = { 0 };
@@ -196,7 +197,7 @@ static int s_grr(mpc *M, fe *out, const fe *x, const fe *y, size_t m)
     memcpy(out, acc, m * sizeof(fe));
 out:
     (void)n;
-    secmem_free(mem, cnt * sizeof(fe));
+    mpc_release(M, mark);
     return rc;
 }
 
@@ -212,22 +213,14 @@ int mpc_reduce(mpc *M, fe *out, const fe *d, size_t m)
 
 int mpc_select(mpc *M, fe *out, const fe *c, const fe *a, const fe *b, size_t m)
 {
-    const field *F = M->F;
-    fe *d = s_xmalloc(m * sizeof(fe)), *bb = s_xmalloc(m * sizeof(fe));
-    memcpy(bb, b, m * sizeof(fe));
-    for (size_t i = 0; i < m; i++) d[i] = fe_mul(F, c[i], fe_sub(F, a[i], b[i]));
-    int rc = mpc_reduce(M, d, d, m);
-    if (rc == 0) field_vec_add(F, out, d, bb, m);
-    secmem_free(d, m * sizeof(fe));
-    secmem_free(bb, m * sizeof(fe));
-    return rc;
+    return mpc_select_vec(M, out, c, a, b, m, 1);
 }
 
 int mpc_select_vec(mpc *M, fe *out, const fe *c, const fe *a, const fe *b, size_t m, int k)
 {
     const field *F = M->F;
-    size_t len = m * (size_t)k;
-    fe *d = s_xmalloc(len * sizeof(fe)), *bb = s_xmalloc(len * sizeof(fe));
+    size_t len = m * (size_t)k, mark = mpc_mark(M);
+    fe *d = mpc_alloc(M, len), *bb = mpc_alloc(M, len);
     memcpy(bb, b, len * sizeof(fe));
     for (size_t i = 0; i < m; i++)
         for (int j = 0; j < k; j++) {
@@ -236,7 +229,6 @@ int mpc_select_vec(mpc *M, fe *out, const fe *c, const fe *a, const fe *b, size_
         }
     int rc = mpc_reduce(M, d, d, len);
     if (rc == 0) field_vec_add(F, out, d, bb, len);
-    secmem_free(d, len * sizeof(fe));
-    secmem_free(bb, len * sizeof(fe));
+    mpc_release(M, mark);
     return rc;
 }

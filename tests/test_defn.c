@@ -313,7 +313,7 @@ static const s_bad s_bad_cases[] = {
     { "", "id", "\"\"", "id: expected 1..64" },
     { "", "id", "\"a b\"", "id: expected 1..64 characters of [A-Za-z0-9._-]" },
     { "", "id", "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"", "id:" },
-    { "", "kind", "\"lottery\"", "kind: expected \"auction\" or \"vote\"" },
+    { "", "kind", "\"lottery\"", "kind: expected \"auction\", \"vote\" or \"sum\"" },
     { "", "kind", NULL, "kind: missing" },
     { "", "t", "\"1\"", "t: expected an integer" },
     { "", "t", "1.0", "t: expected an integer" },

@@ -267,6 +267,10 @@ Test(field, init_parses_primes_and_detects_mersenne)
     cr_assert_eq(F.bits, 89);
     s_field(&F, "170141183460469231731687303715884105727");
     cr_assert_eq(F.mers, 127);
+    s_field(&F, "2^2-1");
+    cr_assert(F.p == 3);
+    s_field(&F, "0001009");   /* leading zeros are still the number */
+    cr_assert(F.p == 1009);
     s_field(&F, "1009");
     cr_assert_eq(F.mers, 0);
     cr_assert_eq(F.bits, 10);
@@ -280,7 +284,15 @@ Test(field, init_rejects_composite_large_and_malformed_primes)
     cr_assert_eq(field_init_str(&F, "2^67-1"), ERR_ARG);          /* composite Mersenne number */
     cr_assert_eq(field_init_str(&F, "2"), ERR_ARG);               /* below 3 */
     cr_assert_eq(field_init_str(&F, "0"), ERR_ARG);
-    cr_assert_eq(field_init_str(&F, "-7"), ERR_ARG);
+    cr_assert_eq(field_init_str(&F, "-7"), ERR_PARSE);           /* digits only */
+    cr_assert_eq(field_init_str(&F, "10 09"), ERR_PARSE);
+    cr_assert_eq(field_init_str(&F, " 1009"), ERR_PARSE);
+    cr_assert_eq(field_init_str(&F, "2^ 89-1"), ERR_PARSE);
+    cr_assert_eq(field_init_str(&F, "2^+89-1"), ERR_PARSE);
+    cr_assert_eq(field_init_str(&F, "2^-1"), ERR_PARSE);
+    cr_assert_eq(field_init_str(&F, "2^1-1"), ERR_ARG);           /* 1 */
+    cr_assert_eq(field_init_str(&F, "2^99999999999999999999-1"), ERR_RANGE);
+    cr_assert_eq(field_init_str(&F, NULL), ERR_ARG);
     cr_assert_eq(field_init_str(&F, "2^521-1"), ERR_RANGE);       /* prime, too large */
     cr_assert_eq(field_init_str(&F, "2^128-1"), ERR_RANGE);
     cr_assert_eq(field_init_str(&F,

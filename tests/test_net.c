@@ -138,7 +138,7 @@ struct party {
     fe sum[S_ROUNDS][S_M];
     size_t cnt;
     int64_t free_ms;    /* time net_free took */
-    pthread_barrier_t *bar;
+    pthread_barrier_t *bar;   /* set when run() waits on it twice */
 };
 
 static void *s_party(void *arg)
@@ -146,7 +146,13 @@ static void *s_party(void *arg)
     party *p = arg;
     if (p->m) {
         p->rc_open = net_zmq_open(&p->nw, &p->cfg, p->err, sizeof p->err);
-        if (p->rc_open) return NULL;
+        if (p->rc_open) {
+            if (p->bar) {   /* do not leave the others waiting */
+                pthread_barrier_wait(p->bar);
+                pthread_barrier_wait(p->bar);
+            }
+            return NULL;
+        }
         p->curve = net_is_curve(p->nw);
     }
     if (p->run) {
@@ -483,6 +489,12 @@ static void s_bad_frames(net *from, net *to, const uint8_t *sid)
     len = s_frame(f, sid, s, NET_TYPE_RESERVED, 1, "x");
     s_raw(from, r, f, len);                                       /* reserved type */
     s_expect_err(to, s, 4, 1, ERR_PROTO, "reserved");
+    len = s_frame(f, sid, s, NET_TYPE_HELLO, 3, "");
+    s_raw(from, r, f, len);                                       /* hello off step 0 */
+    s_expect_err(to, s, 4, 1, ERR_PROTO, "reserved message type 254 (step 3)");
+    len = s_frame(f, sid, s, 4, UINT64_MAX, "x");
+    s_raw(from, r, f, len);                                       /* last step */
+    s_expect_err(to, s, 4, 1, ERR_PROTO, "out-of-range step");
     len = s_frame(f, sid, s, 4, 1, "good");
     s_raw(from, r, f, len);
     s_expect(to, s, 4, 1, "good");
@@ -545,6 +557,7 @@ Test(net, api_rejects_misuse)
     cr_assert_eq(net_send(d.a, 4, 1, 1, &x, 1), ERR_ARG);
     cr_assert_eq(net_send(d.a, 2, NET_TYPE_HELLO, 1, &x, 1), ERR_ARG);
     cr_assert_eq(net_send(d.a, 2, 1, 1, NULL, 1), ERR_ARG);
+    cr_assert_eq(net_send(d.a, 2, 1, UINT64_MAX, &x, 1), ERR_ARG);
     cr_assert_eq(net_send(d.a, 2, 1, 1, &x, (size_t)NET_MAX_PAYLOAD + 1), ERR_ARG);
     cr_assert_eq(net_recv(d.a, 1, 1, 1, &p, &len), ERR_ARG);
     cr_assert_eq(net_recv(d.a, 2, NET_TYPE_BYE, 0, &p, &len), ERR_ARG);
@@ -637,7 +650,7 @@ Test(net, mesh_open_names_the_missing_peer)
     party ps[2];
     for (int i = 0; i < 2; i++)
         ps[i] = (party){ .m = &m, .cfg = s_cfg(&m, i + 1, 400), .me = i + 1, .n = 3 };
-    for (int i = 0; i < 2; i++) ps[i].cfg.hello_timeout_ms = 0;   /* = timeout_ms */
+    for (int i = 0; i < 2; i++) ps[i].cfg.hello_timeout_ms = 1000;
     int64_t t0 = s_ms();
     s_run(ps, 2);
     cr_assert_lt(s_ms() - t0, 3000);
@@ -646,7 +659,7 @@ Test(net, mesh_open_names_the_missing_peer)
         char want[256];
         snprintf(want, sizeof want, "no hello from server 3 (%s", m.ep[2]);
         cr_assert_not_null(strstr(ps[i].err, want), "'%s'", ps[i].err);
-        cr_assert_not_null(strstr(ps[i].err, "within 400 ms"), "'%s'", ps[i].err);
+        cr_assert_not_null(strstr(ps[i].err, "within 1000 ms"), "'%s'", ps[i].err);
         cr_assert_null(strstr(ps[i].err, "server 1 ("));
         cr_assert_null(strstr(ps[i].err, "server 2 ("));
     }
@@ -664,7 +677,7 @@ Test(net, mesh_open_names_a_peer_that_refuses_our_key)
     ps[0] = (party){ .m = &m, .cfg = s_cfg(&m, 1, 600), .me = 1, .n = 2 };
     ps[0].cfg.server_pk = (const uint8_t (*)[32])view1;
     ps[1] = (party){ .m = &m, .cfg = s_cfg(&m, 2, 600), .me = 2, .n = 2 };
-    ps[0].cfg.hello_timeout_ms = ps[1].cfg.hello_timeout_ms = 600;
+    ps[0].cfg.hello_timeout_ms = ps[1].cfg.hello_timeout_ms = 1000;
     s_run(ps, 2);
     cr_assert_eq(ps[0].rc_open, ERR_TIMEOUT);
     cr_assert_not_null(strstr(ps[0].err, "no hello from server 2"), "%s", ps[0].err);
@@ -837,17 +850,37 @@ Test(net, mesh_rejects_bad_frames_from_an_authorised_peer)
     party ps[2];
     for (int i = 0; i < 2; i++)
         ps[i] = (party){ .m = &m, .cfg = s_cfg(&m, i + 1, 1500), .me = i + 1, .n = 2,
-                         .run = s_bad_frames_run };
+                         .run = s_bad_frames_run, .bar = &s_bad_bar };
     pthread_t th[2];
     for (int i = 0; i < 2; i++) pthread_create(&th[i], NULL, s_party, &ps[i]);
     pthread_barrier_wait(&s_bad_bar);
     /* Both parties are parked on the barrier: drive their nets from here (one
      * thread at a time per socket; the barrier orders the memory accesses). */
-    cr_assert_eq(ps[0].rc_open, 0, "%s", ps[0].err);
-    cr_assert_eq(ps[1].rc_open, 0, "%s", ps[1].err);
+    if (ps[0].rc_open || ps[1].rc_open) {
+        pthread_barrier_wait(&s_bad_bar);
+        for (int i = 0; i < 2; i++) pthread_join(th[i], NULL);
+        cr_assert_fail("open: %s / %s", ps[0].err, ps[1].err);
+    }
     s_bad_frames(s_bad_peer_net[1], s_bad_peer_net[0], m.sid);
     /* And the other direction, with the same rules. */
     s_bad_frames(s_bad_peer_net[0], s_bad_peer_net[1], m.sid);
+    /* A second connection holding server 2's key: authenticated as server 2 by
+     * its key, whatever the connection; a multipart message is refused. */
+    void *ctx = zmq_ctx_new();
+    void *d = zmq_socket(ctx, ZMQ_DEALER);
+    int zero = 0;
+    zmq_setsockopt(d, ZMQ_LINGER, &zero, sizeof zero);
+    cr_assert_eq(zap_curve_client(d, m.pk[0], m.sk[1], 4096), 0);
+    cr_assert_eq(zmq_connect(d, m.ep[0]), 0);
+    uint8_t f[NET_HDR_LEN + 8];
+    size_t len = s_frame(f, m.sid, 2, 4, 7, "two");
+    cr_assert_eq(zmq_send(d, f, len, ZMQ_SNDMORE), (int)len);
+    cr_assert_eq(zmq_send(d, "more", 4, 0), 4);
+    s_expect_err(s_bad_peer_net[0], 2, 4, 7, ERR_PROTO, "server 2 sent a 2-part message");
+    cr_assert_eq(zmq_send(d, f, len, 0), (int)len);
+    s_expect(s_bad_peer_net[0], 2, 4, 7, "two");
+    zmq_close(d);
+    zmq_ctx_term(ctx);
     pthread_barrier_wait(&s_bad_bar);
     for (int i = 0; i < 2; i++) pthread_join(th[i], NULL);
     pthread_barrier_destroy(&s_bad_bar);

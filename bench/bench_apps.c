@@ -1,0 +1,154 @@
+/* bench_apps: the auction and the vote as applications would run them after
+ * intake closes, 3 servers as processes on loopback over CurveZMQ: degree check,
+ * in-MPC validity checks, the computation, the declared opening and the signed
+ * statement. Inputs are shared by the bench itself (as clients would) before the
+ * servers start. One JSON line per figure (auction_seconds, vote_tally_seconds).
+ * Usage: bench_apps [--quick]. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sodium.h>
+#include "bench/lib/procs.h"
+#include "common/secmem.h"
+#include "protocols/auction_mpc.h"
+#include "protocols/check.h"
+#include "protocols/range.h"
+#include "protocols/result.h"
+#include "protocols/shamir.h"
+#include "protocols/vote_mpc.h"
+
+#define B_N 3
+#define B_T 1
+
+typedef struct job {
+    int kind;             /* 1 auction, 2 vote */
+    size_t count;
+    uint32_t m;
+    fe *shares[B_N];      /* per server: count * m shares */
+    uint64_t expect;      /* clear result: max bid, or YES (1) / NO (0) */
+    int k;
+} job;
+
+static void *s_xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (!p) abort();
+    return p;
+}
+
+/* Share count plaintext rows for every server, as the clients would. */
+static void s_share(const field *F, job *J, const fe *plain)
+{
+    shamir *sh = shamir_new(F, B_N, B_T);
+    size_t chunk = 4096, m = J->m;
+    fe *tmp = s_xmalloc(sizeof(fe) * B_N * chunk * m);
+    for (int i = 0; i < B_N; i++) J->shares[i] = s_xmalloc(sizeof(fe) * J->count * m);
+    for (size_t off = 0; off < J->count; off += chunk) {
+        size_t c = J->count - off < chunk ? J->count - off : chunk;
+        shamir_share(sh, tmp, plain + off * m, c * m, B_T);
+        for (int i = 0; i < B_N; i++)
+            memcpy(J->shares[i] + off * m, tmp + (size_t)i * c * m, sizeof(fe) * c * m);
+    }
+    free(tmp);
+    shamir_free(&sh);
+}
+
+static int s_server(mpc *M, void *arg)
+{
+    job *J = arg;
+    const fe *rows = J->shares[M->me - 1];
+    uint8_t *bad = calloc(J->count, 1), sk[64], pk[32], ih[32] = { 0 };
+    crypto_sign_keypair(pk, sk);
+    procs_meter mt;
+    int rc = procs_start(M, &mt);
+    if (!rc) rc = check_degree(M, rows, J->count, J->m, bad);
+    char out[256], extra[128];
+    uint64_t got = 0;
+    if (!rc && J->kind == 1) {
+        auction_spec s = { .k = J->k, .reveal_winner = 1 };
+        auction_outcome o;
+        rc = auction_run(M, &s, rows, J->count, J->m, bad, &o);
+        got = o.price;
+        snprintf(out, sizeof out, "{\"sold\":true,\"winning_bid\":%llu}", (unsigned long long)got);
+    } else if (!rc) {
+        vote_spec s = { .type = VOTE_THRESHOLD, .options = 2, .abstain = 1, .num = 1, .den = 2,
+                        .base = VOTE_BASE_YES_NO, .roll = J->count };
+        vote_outcome o;
+        rc = vote_run(M, &s, rows, J->count, bad, &o);
+        got = (uint64_t)o.yes;
+        snprintf(out, sizeof out, "{\"outcome\":\"%s\"}", o.yes ? "YES" : "NO");
+    }
+    if (!rc) {
+        result_stmt *st = result_stmt_new(M->me, (const uint8_t *)"0123456789abcdef0123456789abcdef",
+                                          (const uint8_t *)out, strlen(out), J->count, 0, ih);
+        result_stmt_sign(st, sk);
+        rc = result_stmt_verify(st, pk);
+        result_stmt_free(&st);
+    }
+    double dt = procs_elapsed(&mt);
+    if (!rc && got != J->expect) {
+        fprintf(stderr, "bench: wrong result %llu, expected %llu\n", (unsigned long long)got,
+                (unsigned long long)J->expect);
+        rc = ERR_CHEAT;
+    }
+    if (!rc) {
+        snprintf(extra, sizeof extra, ",\"k\":%d,\"N\":%zu", J->k, J->count);
+        procs_report(M, &mt, J->kind == 1 ? "auction_seconds" : "vote_tally_seconds", dt, "s",
+                     extra);
+    }
+    sodium_memzero(sk, sizeof sk);
+    free(bad);
+    return rc;
+}
+
+static int s_auction(const field *F, size_t N, int k)
+{
+    job J = { .kind = 1, .count = N, .m = range_input_len(k), .k = k };
+    fe *plain = s_xmalloc(sizeof(fe) * N * J.m);
+    for (size_t i = 0; i < N; i++) {
+        uint64_t v = ((uint64_t)randombytes_random() << 32 | randombytes_random()) &
+                     ((UINT64_C(1) << k) - 1);
+        if (v > J.expect) J.expect = v;
+        range_encode(F, plain + i * J.m, v, k);
+    }
+    s_share(F, &J, plain);
+    sodium_memzero(plain, sizeof(fe) * N * J.m);
+    free(plain);
+    int rc = procs_run(F, B_N, B_T, s_server, &J);
+    for (int i = 0; i < B_N; i++) free(J.shares[i]);
+    return rc;
+}
+
+static int s_vote(const field *F, size_t N)
+{
+    job J = { .kind = 2, .count = N, .m = 2, .k = 0 };
+    fe *plain = s_xmalloc(sizeof(fe) * N * 2);
+    uint64_t yes = 0, no = 0;
+    for (size_t i = 0; i < N; i++) {
+        uint32_t r = randombytes_uniform(3);
+        vote_encode_threshold(plain + 2 * i, r == 2 ? -1 : (int)r);
+        yes += r == 1;
+        no += r == 0;
+    }
+    J.expect = yes > 0 && 2 * yes >= yes + no;
+    s_share(F, &J, plain);
+    sodium_memzero(plain, sizeof(fe) * N * 2);
+    free(plain);
+    int rc = procs_run(F, B_N, B_T, s_server, &J);
+    for (int i = 0; i < B_N; i++) free(J.shares[i]);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
+    if (secmem_init() != 0) return 1;
+    field F;
+    if (field_init_default(&F, 32, 40) != 0) return 1;
+    size_t an[] = { 1000, 10000 }, vn[] = { 10000, 100000, 1000000 };
+    for (size_t i = 0; i < (quick ? 1u : 2u); i++)
+        if (s_auction(&F, an[i], 32) != 0) return 1;
+    for (size_t i = 0; i < (quick ? 2u : 3u); i++)
+        if (s_vote(&F, vn[i]) != 0) return 1;
+    return 0;
+}

@@ -1,0 +1,127 @@
+/* procs: fork n servers on a CurveZMQ loopback mesh for benchmarks. */
+#include "bench/lib/procs.h"
+
+#include <arpa/inet.h>
+#include <malloc.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <sodium.h>
+#include "common/net.h"
+
+double procs_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int s_port(void)
+{
+    struct sockaddr_in a;
+    socklen_t al = sizeof a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+        getsockname(fd, (struct sockaddr *)&a, &al) == 0)
+        port = ntohs(a.sin_port);
+    if (fd >= 0) close(fd);
+    return port;
+}
+
+static int s_child(const field *F, int n, int t, int me, const uint8_t *sid,
+                   const char *const *eps, const uint8_t (*pk)[32], const uint8_t *sk,
+                   procs_fn fn, void *arg)
+{
+    char err[256];
+    net *nw = NULL;
+    net_zmq_cfg cfg = { .n = n, .me = me, .sid = sid, .endpoints = eps, .server_pk = pk,
+                        .my_sk = sk, .timeout_ms = 120000, .linger_ms = 2000 };
+    int rc = net_zmq_open(&nw, &cfg, err, sizeof err);
+    if (rc) {
+        fprintf(stderr, "bench S%d: %s\n", me, err);
+        return rc;
+    }
+    mpc M;
+    if ((rc = mpc_init(&M, F, n, t, nw)) != 0) {
+        fprintf(stderr, "bench S%d: set-up failed: %s\n", me, err_str(rc));
+        net_free(&nw);
+        return rc;
+    }
+    rc = fn(&M, arg);
+    if (rc) fprintf(stderr, "bench S%d: %s (%s)\n", me, err_str(rc), mpc_errmsg(&M));
+    if (!rc) rc = net_bye(nw);
+    mpc_clear(&M);
+    net_free(&nw);
+    return rc;
+}
+
+int procs_run(const field *F, int n, int t, procs_fn fn, void *arg)
+{
+    /* large CURVE messages: keep buffers in the heap instead of mmap/munmap */
+    (void)mallopt(M_MMAP_THRESHOLD, 1 << 30);
+    (void)mallopt(M_TRIM_THRESHOLD, 1 << 30);
+    uint8_t sid[NET_SID_LEN], pk[NET_MAX_PARTIES][32], sk[NET_MAX_PARTIES][32];
+    char epb[NET_MAX_PARTIES][64];
+    const char *eps[NET_MAX_PARTIES];
+    randombytes_buf(sid, sizeof sid);
+    for (int i = 0; i < n; i++) {
+        int port = s_port();
+        if (port < 0) return -1;
+        crypto_box_keypair(pk[i], sk[i]);
+        snprintf(epb[i], sizeof epb[i], "tcp://127.0.0.1:%d", port);
+        eps[i] = epb[i];
+    }
+    fflush(NULL);
+    pid_t pids[NET_MAX_PARTIES];
+    for (int i = 0; i < n; i++) {
+        pids[i] = fork();
+        if (pids[i] < 0) return -1;
+        if (pids[i] == 0) {
+            int rc = s_child(F, n, t, i + 1, sid, eps, (const uint8_t(*)[32])pk, sk[i], fn, arg);
+            sodium_memzero(sk, sizeof sk);
+            fflush(NULL);
+            _exit(rc ? 1 : 0);
+        }
+    }
+    sodium_memzero(sk, sizeof sk);
+    int fail = 0;
+    for (int i = 0; i < n; i++) {
+        int st;
+        if (waitpid(pids[i], &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) fail = 1;
+    }
+    return fail ? -1 : 0;
+}
+
+int procs_start(mpc *M, procs_meter *mt)
+{
+    fe z = 0;
+    int rc = mpc_open(M, &z, &z, 1);
+    mpc_stats(M, &mt->r0, NULL, &mt->b0);
+    mt->t0 = procs_now();
+    return rc;
+}
+
+double procs_elapsed(const procs_meter *mt)
+{
+    return procs_now() - mt->t0;
+}
+
+void procs_report(mpc *M, const procs_meter *mt, const char *name, double value,
+                  const char *unit, const char *extra)
+{
+    uint64_t r1, b1;
+    mpc_stats(M, &r1, NULL, &b1);
+    if (M->me != 1) return;
+    printf("{\"name\":\"%s\",\"value\":%.6g,\"unit\":\"%s\",\"n\":%d,\"t\":%d%s,"
+           "\"rounds\":%llu,\"bytes_per_party\":%llu}\n",
+           name, value, unit, M->n, M->t, extra ? extra : "",
+           (unsigned long long)(r1 - mt->r0), (unsigned long long)(b1 - mt->b0));
+    fflush(stdout);
+}
