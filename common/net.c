@@ -24,21 +24,28 @@
 /* Handshake outcome of the connection to a peer, seen by the monitor. */
 enum { HS_UNKNOWN = 0, HS_OK, HS_AUTH_FAILED, HS_FAILED };
 
-/* A buffered message: the whole frame (header + payload), malloc'd. */
+/* A received frame (header + payload): either a malloc'd block (zmsg NULL) or
+ * the data of a received zmq_msg_t (zmsg, malloc'd), kept to avoid a copy. */
+typedef struct net_frame {
+    uint8_t *data;
+    size_t len;
+    void *zmsg;
+} net_frame;
+
+/* A buffered message. */
 typedef struct net_msg {
     uint64_t step;
     uint8_t type;
-    uint8_t *frame;
-    size_t len;
+    net_frame f;
 } net_msg;
 
 typedef struct net_ops {
     /* Send a whole frame to peer; takes ownership of frame (malloc'd). */
     int (*send)(net *nw, int peer, uint8_t *frame, size_t len);
-    /* Wait up to timeout_ms for one frame: 0 with *frame set (malloc'd) and *from
-     * the authenticated sender, 0 with *frame NULL if nothing arrived, or an error
+    /* Wait up to timeout_ms for one frame: 0 with f->data set and *from the
+     * authenticated sender, 0 with f->data NULL if nothing arrived, or an error
      * with nw->err set. */
-    int (*recv)(net *nw, int timeout_ms, int *from, uint8_t **frame, size_t *len);
+    int (*recv)(net *nw, int timeout_ms, int *from, net_frame *f);
     /* Text naming peer's endpoint and handshake state, e.g. " (tcp://...)". */
     void (*describe)(const net *nw, int peer, char *buf, size_t len);
     void (*close)(net *nw);
@@ -87,6 +94,18 @@ static void s_frame_free(uint8_t *frame, size_t len)
     if (!frame) return;
     sodium_memzero(frame, len);   /* frames carry shares */
     free(frame);
+}
+
+static void s_release(net_frame *f)
+{
+    if (f->zmsg) {
+        if (f->len) sodium_memzero(f->data, f->len);
+        zmq_msg_close(f->zmsg);
+        free(f->zmsg);
+    } else {
+        s_frame_free(f->data, f->len);
+    }
+    memset(f, 0, sizeof *f);
 }
 
 static void *s_xmalloc(size_t len)
@@ -192,23 +211,22 @@ static int s_find(const net *nw, int from, uint8_t type, uint64_t step)
 static void s_drop(net *nw, int from, int i)
 {
     net_msg *q = nw->inbox[from];
-    nw->inbox_bytes[from] -= q[i].len;
-    s_frame_free(q[i].frame, q[i].len);
+    nw->inbox_bytes[from] -= q[i].f.len;
+    s_release(&q[i].f);
     memmove(&q[i], &q[i + 1], (size_t)(nw->inbox_n[from] - i - 1) * sizeof *q);
     nw->inbox_n[from]--;
 }
 
-/* Take the buffered message i out of the inbox: *frame (malloc'd, header
- * included, *flen bytes) goes to the caller. Marks its step consumed and drops
- * buffered messages of that (sender, type) now in the past. */
-static void s_take(net *nw, int from, int i, uint8_t **frame, size_t *flen)
+/* Take the buffered message i out of the inbox: its frame (header included)
+ * goes to the caller (s_release). Marks its step consumed and drops buffered
+ * messages of that (sender, type) now in the past. */
+static void s_take(net *nw, int from, int i, net_frame *f)
 {
     net_msg *m = &nw->inbox[from][i];
     uint8_t type = m->type;
-    *frame = m->frame;
-    *flen = m->len;
+    *f = m->f;
     nw->next[from][type] = m->step + 1;
-    nw->inbox_bytes[from] -= m->len;
+    nw->inbox_bytes[from] -= m->f.len;
     memmove(m, m + 1, (size_t)(nw->inbox_n[from] - i - 1) * sizeof *m);
     nw->inbox_n[from]--;
     for (int j = nw->inbox_n[from] - 1; j >= 0; j--)
@@ -217,10 +235,12 @@ static void s_take(net *nw, int from, int i, uint8_t **frame, size_t *flen)
 }
 
 /* Validate a frame authenticated as coming from server `from` and buffer it.
- * Takes ownership of frame. On a defect the frame is dropped and logged, and
- * the error (naming the sender) is returned. */
-static int s_accept(net *nw, int from, uint8_t *frame, size_t flen)
+ * Takes ownership of f. On a defect the frame is dropped and logged, and the
+ * error (naming the sender) is returned. */
+static int s_accept(net *nw, int from, net_frame *f)
 {
+    const uint8_t *frame = f->data;
+    size_t flen = f->len;
     net_hdr h;
     const char *why;
     int rc = ERR_PROTO;
@@ -256,13 +276,12 @@ static int s_accept(net *nw, int from, uint8_t *frame, size_t flen)
         net_msg *m = &nw->inbox[from][nw->inbox_n[from]++];
         m->step = h.step;
         m->type = h.type;
-        m->frame = frame;
-        m->len = flen;
+        m->f = *f;
         nw->inbox_bytes[from] += flen;
         return 0;
     }
     log_msg(LOG_WARN, "net S%d: %s", nw->me, nw->err);
-    s_frame_free(frame, flen);
+    s_release(f);
     return rc;
 }
 
@@ -271,12 +290,11 @@ static int s_accept(net *nw, int from, uint8_t *frame, size_t flen)
 static int s_pull(net *nw, int timeout_ms)
 {
     int from = 0;
-    uint8_t *frame = NULL;
-    size_t flen = 0;
-    int rc = nw->ops->recv(nw, timeout_ms, &from, &frame, &flen);
+    net_frame f = { 0 };
+    int rc = nw->ops->recv(nw, timeout_ms, &from, &f);
     if (rc != 0) return rc;
-    if (!frame) return 0;
-    rc = s_accept(nw, from, frame, flen);
+    if (!f.data) return 0;
+    rc = s_accept(nw, from, &f);
     return rc < 0 ? rc : 1;
 }
 
@@ -292,7 +310,7 @@ static int s_peer_ok(const net *nw, int peer)
 }
 
 /* Wait for (peer, type, step) and hand out its whole frame (header first). */
-static int s_recv(net *nw, int peer, uint8_t type, uint64_t step, uint8_t **frame, size_t *flen)
+static int s_recv(net *nw, int peer, uint8_t type, uint64_t step, net_frame *f)
 {
     if (step < nw->next[peer][type]) {
         s_err(nw, "recv: step %" PRIu64 " (type %u) from server %d was already consumed",
@@ -303,7 +321,7 @@ static int s_recv(net *nw, int peer, uint8_t type, uint64_t step, uint8_t **fram
     for (;;) {
         int i = s_find(nw, peer, type, step);
         if (i >= 0) {
-            s_take(nw, peer, i, frame, flen);
+            s_take(nw, peer, i, f);
             return 0;
         }
         int rem = s_remaining(deadline);
@@ -340,10 +358,9 @@ static int s_barrier(net *nw, uint8_t type, const char *what, int timeout_ms)
             if (j == nw->me || got[j]) continue;
             int i = s_find(nw, j, type, 0);
             if (i >= 0) {
-                uint8_t *frame;
-                size_t flen;
-                s_take(nw, j, i, &frame, &flen);
-                s_frame_free(frame, flen);
+                net_frame f;
+                s_take(nw, j, i, &f);
+                s_release(&f);
                 got[j] = 1;
             } else {
                 missing++;
@@ -419,14 +436,19 @@ int net_recv(net *nw, int peer, uint8_t type, uint64_t step, uint8_t **payload, 
         s_err(nw, "recv: no peer %d or reserved type %u", peer, type);
         return ERR_ARG;
     }
-    uint8_t *frame = NULL;
-    size_t flen = 0;
-    int rc = s_recv(nw, peer, type, step, &frame, &flen);
+    net_frame f;
+    int rc = s_recv(nw, peer, type, step, &f);
     if (rc) return rc;
-    *len = flen - NET_HDR_LEN;
-    memmove(frame, frame + NET_HDR_LEN, *len);   /* the block stays free()-able */
-    sodium_memzero(frame + *len, NET_HDR_LEN);
-    *payload = frame;
+    *len = f.len - NET_HDR_LEN;
+    if (f.zmsg) {
+        *payload = s_xmalloc(*len);
+        memcpy(*payload, f.data + NET_HDR_LEN, *len);
+        s_release(&f);
+    } else {
+        memmove(f.data, f.data + NET_HDR_LEN, *len);   /* the block stays free()-able */
+        sodium_memzero(f.data + *len, NET_HDR_LEN);
+        *payload = f.data;
+    }
     return 0;
 }
 
@@ -463,12 +485,11 @@ int net_recv_vec(net *nw, int peer, uint8_t type, uint64_t step,
         s_err(nw, "recv_vec: no peer %d or reserved type %u", peer, type);
         return ERR_ARG;
     }
-    uint8_t *frame = NULL;
-    size_t flen = 0;
-    int rc = s_recv(nw, peer, type, step, &frame, &flen);
+    net_frame f;
+    int rc = s_recv(nw, peer, type, step, &f);
     if (rc) return rc;
-    const uint8_t *payload = frame + NET_HDR_LEN;
-    size_t len = flen - NET_HDR_LEN;
+    const uint8_t *payload = f.data + NET_HDR_LEN;
+    size_t len = f.len - NET_HDR_LEN;
     if (m > NET_MAX_PAYLOAD / F->bytes || len != m * F->bytes) {
         s_err(nw, "server %d sent %zu bytes at step %" PRIu64 " (type %u), expected %zu "
               "elements of %zu bytes", peer, len, step, type, m, F->bytes);
@@ -478,7 +499,7 @@ int net_recv_vec(net *nw, int peer, uint8_t type, uint64_t step,
               peer, step, type);
         rc = ERR_PROTO;
     }
-    s_frame_free(frame, flen);
+    s_release(&f);
     return rc;
 }
 
@@ -585,7 +606,7 @@ static int s_mem_send(net *nw, int peer, uint8_t *frame, size_t len)
     return 0;
 }
 
-static int s_mem_recv(net *nw, int timeout_ms, int *from, uint8_t **frame, size_t *len)
+static int s_mem_recv(net *nw, int timeout_ms, int *from, net_frame *out)
 {
     mem_box *b = &nw->hub->box[nw->me];
     struct timespec dl;
@@ -596,7 +617,7 @@ static int s_mem_recv(net *nw, int timeout_ms, int *from, uint8_t **frame, size_
         dl.tv_sec++;
         dl.tv_nsec -= 1000000000L;
     }
-    *frame = NULL;
+    out->data = NULL;
     pthread_mutex_lock(&b->mu);
     for (;;) {
         for (int k = 0; k < nw->n; k++) {
@@ -608,8 +629,7 @@ static int s_mem_recv(net *nw, int timeout_ms, int *from, uint8_t **frame, size_
             b->rr = j % nw->n + 1;
             pthread_mutex_unlock(&b->mu);
             *from = j;
-            *frame = f->buf;
-            *len = f->len;
+            *out = (net_frame){ f->buf, f->len, NULL };
             free(f);
             return 0;
         }
@@ -718,7 +738,7 @@ static void s_mon_read(net *nw, int j)
     zmq_msg_close(&b);
 }
 
-static int s_zmq_recv(net *nw, int timeout_ms, int *from, uint8_t **frame, size_t *len)
+static int s_zmq_recv(net *nw, int timeout_ms, int *from, net_frame *f)
 {
     zmq_pollitem_t it[NET_MAX_PARTIES + 2];
     int who[NET_MAX_PARTIES + 2];
@@ -730,7 +750,7 @@ static int s_zmq_recv(net *nw, int timeout_ms, int *from, uint8_t **frame, size_
         it[k] = (zmq_pollitem_t){ nw->mon[j], 0, ZMQ_POLLIN, 0 };
         who[k++] = j;
     }
-    *frame = NULL;
+    f->data = NULL;
     int rc = zmq_poll(it, k, timeout_ms);
     if (rc < 0) {
         if (zmq_errno() == EINTR) return 0;
@@ -769,9 +789,13 @@ static int s_zmq_recv(net *nw, int timeout_ms, int *from, uint8_t **frame, size_
         log_msg(LOG_WARN, "net S%d: %s", nw->me, nw->err);
         rc = ERR_PROTO;
     } else {
-        *len = zmq_msg_size(&m);
-        *frame = s_xmalloc(*len);
-        memcpy(*frame, zmq_msg_data(&m), *len);
+        zmq_msg_t *keep = s_xmalloc(sizeof *keep);   /* keep the data, no copy */
+        zmq_msg_init(keep);
+        zmq_msg_move(keep, &m);
+        f->zmsg = keep;
+        f->data = zmq_msg_data(keep);
+        f->len = zmq_msg_size(keep);
+        if (!f->data) f->data = (uint8_t *)"";   /* empty message: still a frame */
         *from = j;
     }
 out:

@@ -31,6 +31,7 @@ typedef struct s_entry {
 struct store {
     int fd;
     int broken;                   /* an fsync failed: refuse further appends */
+    int dirty;                    /* appended without sync since the last fdatasync */
     const field *F;
     uint8_t sid[STORE_SID_LEN];
     uint32_t roll_size;
@@ -416,7 +417,7 @@ void store_free(store **pp)
     *pp = NULL;
 }
 
-int store_append(store *s, const store_rec *rec)
+static int s_append(store *s, const store_rec *rec, int sync)
 {
     if (s->broken) {
         s_fmt(s->err, sizeof s->err, "append: an earlier fsync failed; reopen the store");
@@ -478,6 +479,8 @@ int store_append(store *s, const store_rec *rec)
     if (rc) {
         /* Leave no partial record behind; if even that fails, reopen will cut it. */
         if (ftruncate(s->fd, (off_t)s->end) != 0) s->broken = 1;
+    } else if (!sync) {
+        s->dirty = 1;
     } else if (fdatasync(s->fd) != 0) {
         s_fmt(s->err, sizeof s->err, "append: fdatasync: %s", strerror(errno));
         s->broken = 1;   /* the page cache state is unknown after a failed fsync */
@@ -504,6 +507,32 @@ int store_append(store *s, const store_rec *rec)
     e->rec.raw = e->raw;
     rc = s_install(s, e);   /* cannot refuse: seq checked above */
     if (rc) { s_entry_free(e); return rc; }
+    return 0;
+}
+
+int store_append(store *s, const store_rec *rec)
+{
+    return s_append(s, rec, 1);
+}
+
+int store_append_nosync(store *s, const store_rec *rec)
+{
+    return s_append(s, rec, 0);
+}
+
+int store_sync(store *s)
+{
+    if (s->broken) {
+        s_fmt(s->err, sizeof s->err, "sync: an earlier fsync failed; reopen the store");
+        return ERR_STATE;
+    }
+    if (!s->dirty) return 0;
+    if (fdatasync(s->fd) != 0) {
+        s_fmt(s->err, sizeof s->err, "sync: fdatasync: %s", strerror(errno));
+        s->broken = 1;
+        return ERR_IO;
+    }
+    s->dirty = 0;
     return 0;
 }
 

@@ -66,6 +66,13 @@ void store_free(store **pp);
  * store_errmsg() says why. rec->shares is secret. */
 int store_append(store *s, const store_rec *rec) MPC_WUR;
 
+/* Group commit: append like store_append but without the fdatasync; the record
+ * is durable only after store_sync returns 0, so send no receipt before. */
+int store_append_nosync(store *s, const store_rec *rec) MPC_WUR;
+/* fdatasync everything appended since the last sync. ERR_IO (and the store is
+ * unusable, ERR_STATE afterwards) if it fails. */
+int store_sync(store *s) MPC_WUR;
+
 /* The latest record for roll index roll, or NULL if none. */
 const store_rec *store_latest(const store *s, uint32_t roll);
 /* Number of roll indices with a record. */

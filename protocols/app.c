@@ -2,6 +2,9 @@
 #include "protocols/app.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -272,112 +275,144 @@ typedef struct s_server {
     size_t stmt_len;
 } s_server;
 
-static int s_reply(void *sock, zmq_msg_t *rid, int status, const uint8_t *body, size_t len)
+/* One client request and the reply owed to it. Replies go out only after the
+ * batch's records are durable (group commit: one fdatasync per batch). */
+typedef struct s_pending {
+    uint8_t rid[256];
+    size_t rid_len;
+    int status;              /* 0: body is a receipt; else body is a reason */
+    uint8_t body[RESULT_MAX_OUTPUT + 512];
+    size_t len;
+    int stored;              /* a record was appended: needs the sync */
+    int silent;              /* no reply (no roll identity) */
+} s_pending;
+
+#define S_BATCH 64
+
+static void s_fail(s_pending *p, int status, long roll, const char *msg)
 {
-    uint8_t *out;
-    size_t olen;
-    if (intake_resp_encode(&out, &olen, status, body, len) != 0) return ERR_NOMEM;
-    zmq_send(sock, zmq_msg_data(rid), zmq_msg_size(rid), ZMQ_SNDMORE);
-    zmq_send(sock, out, olen, 0);
-    free(out);
-    return 0;
+    log_msg(LOG_WARN, "refused request from roll %ld: %s", roll, msg);
+    p->status = status;
+    p->len = strlen(msg);
+    memcpy(p->body, msg, p->len);
 }
 
-static int s_refuse(void *sock, zmq_msg_t *rid, int status, long roll, const char *msg)
+/* Validate and store one request; fills p. Never fails the server. */
+static void s_process(s_server *S, zmq_msg_t *msg, s_pending *p, int intake_open)
 {
-    log_msg(LOG_WARN, "refused input from roll %ld: %s", roll, msg);
-    return s_reply(sock, rid, status, (const uint8_t *)msg, strlen(msg));
-}
-
-/* Handle one client request on the client socket; never fails the server. */
-static void s_handle(s_server *S, int intake_open)
-{
-    zmq_msg_t rid, msg;
-    zmq_msg_init(&rid);
-    zmq_msg_init(&msg);
-    if (zmq_msg_recv(&rid, S->rsock, ZMQ_DONTWAIT) < 0) goto out;
-    if (!zmq_msg_more(&rid) || zmq_msg_recv(&msg, S->rsock, 0) < 0) goto out;
-    while (zmq_msg_more(&msg)) {   /* drop extra frames */
-        zmq_msg_t extra;
-        zmq_msg_init(&extra);
-        zmq_msg_recv(&extra, S->rsock, 0);
-        int more = zmq_msg_more(&extra);
-        zmq_msg_close(&extra);
-        if (!more) break;
-    }
-    const char *uid = zmq_msg_gets(&msg, "User-Id");
+    const char *uid = zmq_msg_gets(msg, "User-Id");
     long roll = -1;
     if (!uid || s_int_arg(uid, 0, (long)defn_roll_size(S->c.d) - 1, &roll) != 0) {
         log_msg(LOG_WARN, "dropped a client message without a roll identity");
-        goto out;
+        p->silent = 1;
+        return;
     }
     const field *F = defn_field(S->c.d);
-    const uint8_t *in = zmq_msg_data(&msg);
-    size_t len = zmq_msg_size(&msg);
+    const uint8_t *in = zmq_msg_data(msg);
+    size_t len = zmq_msg_size(msg);
     intake_req r;
-    if (intake_req_decode(&r, F, in, len) != 0) {
-        s_refuse(S->rsock, &rid, 1, roll, "malformed request");
-        goto out;
-    }
-    if (sodium_memcmp(r.sid, defn_sid(S->c.d), 32) != 0) {
-        s_refuse(S->rsock, &rid, 2, roll, "wrong session id (another auction or election)");
-        goto out;
-    }
-    if (r.server != S->me) {
-        s_refuse(S->rsock, &rid, 2, roll, "request addressed to another server");
-        goto out;
-    }
+    if (intake_req_decode(&r, F, in, len) != 0)
+        return s_fail(p, 1, roll, "malformed request");
+    if (sodium_memcmp(r.sid, defn_sid(S->c.d), 32) != 0)
+        return s_fail(p, 2, roll, "wrong session id (a submission for another auction or election)");
+    if (r.server != S->me) return s_fail(p, 2, roll, "request addressed to another server");
     const defn_voter *v = defn_roll_at(S->c.d, (size_t)roll);
-    if (intake_req_verify(&r, in, v->sign_pk) != 0) {
-        s_refuse(S->rsock, &rid, 3, roll, "bad signature");
-        goto out;
-    }
+    if (intake_req_verify(&r, in, v->sign_pk) != 0) return s_fail(p, 3, roll, "bad signature");
     if (r.kind == INTAKE_FETCH) {
-        if (S->stmt) s_reply(S->rsock, &rid, 0, S->stmt, S->stmt_len);
-        else s_refuse(S->rsock, &rid, 5, roll, "result not ready");
-        goto out;
+        if (!S->stmt) return s_fail(p, 5, roll, "result not ready");
+        p->status = 0;
+        p->len = S->stmt_len;
+        memcpy(p->body, S->stmt, S->stmt_len);
+        return;
     }
-    if (!intake_open || (int64_t)time(NULL) >= defn_deadline(S->c.d)) {
-        s_refuse(S->rsock, &rid, 4, roll, "intake closed (deadline passed or all inputs in)");
-        goto out;
-    }
+    if (!intake_open || (int64_t)time(NULL) >= defn_deadline(S->c.d))
+        return s_fail(p, 4, roll, "intake closed (deadline passed or every roll member has submitted)");
     if (r.m != S->c.m) {
         char why[96];
         snprintf(why, sizeof why, "expected %u elements, got %u", S->c.m, r.m);
-        s_refuse(S->rsock, &rid, 1, roll, why);
-        goto out;
+        return s_fail(p, 1, roll, why);
     }
     fe *shares = malloc(sizeof(fe) * (r.m ? r.m : 1));
-    if (!shares) goto out;
-    int rc = field_decode(F, shares, r.m, r.shares, (size_t)r.m * F->bytes);
-    if (rc != 0) {
-        s_refuse(S->rsock, &rid, 1, roll, "share out of range");
+    if (!shares) return s_fail(p, 7, roll, "out of memory");
+    if (field_decode(F, shares, r.m, r.shares, (size_t)r.m * F->bytes) != 0) {
+        s_fail(p, 1, roll, "share out of range");
     } else {
-        store_rec rec = { .roll = (uint32_t)roll, .seq = r.seq, .m = r.m, .shares = shares,
-                          .raw = NULL, .raw_len = 0 };
+        store_rec rec = { .roll = (uint32_t)roll, .seq = r.seq, .m = r.m, .shares = shares };
         memcpy(rec.sub_id, r.sub_id, 16);
-        rc = store_append(S->st, &rec);
+        int rc = store_append_nosync(S->st, &rec);
         if (rc != 0) {
-            s_refuse(S->rsock, &rid, rc == ERR_REFUSED ? 6 : 7, roll,
-                     store_errmsg(S->st));
+            s_fail(p, rc == ERR_REFUSED ? 6 : 7, roll,
+                   rc == ERR_REFUSED ? "replayed or stale submission (sequence not above the stored one)"
+                                     : store_errmsg(S->st));
         } else {
             result_receipt rc_ = { .server = S->me, .roll = (uint32_t)roll, .seq = r.seq };
             memcpy(rc_.sid, r.sid, 32);
             memcpy(rc_.sub_id, r.sub_id, 16);
             result_share_hash(rc_.share_hash, r.shares, (size_t)r.m * F->bytes);
             result_receipt_sign(&rc_, keys_sign_sk(S->c.k));
-            uint8_t enc[RESULT_RECEIPT_LEN];
-            result_receipt_encode(enc, &rc_);
-            s_reply(S->rsock, &rid, 0, enc, sizeof enc);
+            result_receipt_encode(p->body, &rc_);
+            p->status = 0;
+            p->len = RESULT_RECEIPT_LEN;
+            p->stored = 1;
             log_msg(LOG_INFO, "stored input of roll %ld (seq %llu); %zu of %zu in", roll,
                     (unsigned long long)r.seq, store_count(S->st), defn_roll_size(S->c.d));
         }
     }
     sodium_memzero(shares, sizeof(fe) * (r.m ? r.m : 1));
     free(shares);
-out:
-    zmq_msg_close(&rid);
-    zmq_msg_close(&msg);
+}
+
+/* Take every request waiting on the client socket (up to S_BATCH), store the
+ * accepted ones, make them durable with one sync, then reply to all. */
+static void s_drain(s_server *S, int intake_open)
+{
+    static s_pending pend[S_BATCH];
+    int np = 0, stored = 0;
+    while (np < S_BATCH) {
+        zmq_msg_t rid, msg;
+        zmq_msg_init(&rid);
+        zmq_msg_init(&msg);
+        if (zmq_msg_recv(&rid, S->rsock, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&rid);
+            zmq_msg_close(&msg);
+            break;
+        }
+        int ok = zmq_msg_more(&rid) && zmq_msg_recv(&msg, S->rsock, 0) >= 0;
+        int more = ok && zmq_msg_more(&msg);
+        while (more) {   /* a request is one frame: drop extra frames */
+            zmq_msg_t extra;
+            zmq_msg_init(&extra);
+            more = zmq_msg_recv(&extra, S->rsock, 0) >= 0 && zmq_msg_more(&extra);
+            zmq_msg_close(&extra);
+            ok = 0;
+        }
+        s_pending *p = &pend[np];
+        memset(p, 0, offsetof(s_pending, body));
+        if (ok && zmq_msg_size(&rid) <= sizeof p->rid) {
+            p->rid_len = zmq_msg_size(&rid);
+            memcpy(p->rid, zmq_msg_data(&rid), p->rid_len);
+            s_process(S, &msg, p, intake_open);
+            stored += p->stored;
+            np++;
+        }
+        zmq_msg_close(&rid);
+        zmq_msg_close(&msg);
+    }
+    if (stored && store_sync(S->st) != 0) {
+        log_msg(LOG_ERROR, "storage failure, stopping: %s", store_errmsg(S->st));
+        s_stop = 1;
+        for (int i = 0; i < np; i++)
+            if (pend[i].stored) s_fail(&pend[i], 7, -1, "server storage failure; submit again");
+    }
+    for (int i = 0; i < np; i++) {
+        s_pending *p = &pend[i];
+        uint8_t *out;
+        size_t olen;
+        if (p->silent || intake_resp_encode(&out, &olen, p->status, p->body, p->len) != 0) continue;
+        zmq_send(S->rsock, p->rid, p->rid_len, ZMQ_SNDMORE);
+        zmq_send(S->rsock, out, olen, 0);
+        free(out);
+    }
 }
 
 static int s_intake_closed(s_server *S)
@@ -633,7 +668,7 @@ static int s_server_main(const app_ops *ops, int argc, char **argv)
         }
         log_msg(LOG_INFO, "mesh: %s; retrying", err);
         while (zmq_poll(&(zmq_pollitem_t){ .socket = S.rsock, .events = ZMQ_POLLIN }, 1, 0) > 0)
-            s_handle(&S, 1);
+            s_drain(&S, 1);
     }
     if (mpc_init(&S.M, F, n, defn_t(S.c.d), S.nw) != 0) {
         fprintf(stderr, "error: setup: %s\n", mpc_errmsg(&S.M));
@@ -645,7 +680,7 @@ static int s_server_main(const app_ops *ops, int argc, char **argv)
 
     while (!s_intake_closed(&S)) {
         zmq_pollitem_t it = { .socket = S.rsock, .events = ZMQ_POLLIN };
-        if (zmq_poll(&it, 1, 200) > 0) s_handle(&S, 1);
+        if (zmq_poll(&it, 1, 200) > 0) s_drain(&S, 1);
     }
     if (s_stop) {
         fprintf(stderr, "error: interrupted; no output\n");
@@ -700,7 +735,7 @@ static int s_server_main(const app_ops *ops, int argc, char **argv)
     double until = s_now() + (double)serve;
     while (!s_stop && s_now() < until) {
         zmq_pollitem_t it = { .socket = S.rsock, .events = ZMQ_POLLIN };
-        if (zmq_poll(&it, 1, 200) > 0) s_handle(&S, 0);
+        if (zmq_poll(&it, 1, 200) > 0) s_drain(&S, 0);
     }
     status = 0;
 out:
@@ -720,13 +755,26 @@ out:
 /* Send one request per server (shares[i] for server i+1, or none for a fetch)
  * and collect the responses; resp[i] malloc'd. A ZAP refusal (key not on the
  * roll) is reported at once through the socket monitor. */
+/* One ZeroMQ context per client thread, reused across its submissions
+ * (run-local submits from several threads); sockets are per call. */
+static _Thread_local void *s_cctx;
+static atomic_uint s_mon_seq;
+
+static void s_cctx_done(void)
+{
+    if (s_cctx) zmq_ctx_term(s_cctx);
+    s_cctx = NULL;
+}
+
 static int s_client_rpc(const defn *d, const keys *k, int kind, uint64_t seq,
                         const uint8_t sub_id[16], const fe *shares, uint32_t m,
                         uint8_t **resp, size_t *resp_len, char errs[][256], int timeout_ms)
 {
     int n = defn_n(d), rc = 0;
     const field *F = defn_field(d);
-    void *ctx = zmq_ctx_new();
+    if (!s_cctx) s_cctx = zmq_ctx_new();
+    void *ctx = s_cctx;
+    unsigned call = atomic_fetch_add(&s_mon_seq, 1);
     void *sock[DEFN_MAX_SERVERS] = { 0 }, *mon[DEFN_MAX_SERVERS] = { 0 };
     int done[DEFN_MAX_SERVERS] = { 0 };
     for (int i = 0; i < n; i++) {
@@ -737,7 +785,7 @@ static int s_client_rpc(const defn *d, const keys *k, int kind, uint64_t seq,
         int linger = 1000;
         zmq_setsockopt(sock[i], ZMQ_LINGER, &linger, sizeof linger);
         char mep[64];
-        snprintf(mep, sizeof mep, "inproc://mon-%d", i);
+        snprintf(mep, sizeof mep, "inproc://mon-%u-%d", call, i);
         zmq_socket_monitor(sock[i], mep, ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
                                             ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
                                             ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL);
@@ -817,7 +865,6 @@ static int s_client_rpc(const defn *d, const keys *k, int kind, uint64_t seq,
         zmq_close(mon[i]);
         zmq_close(sock[i]);
     }
-    zmq_ctx_term(ctx);
     return rc;
 }
 
@@ -893,14 +940,15 @@ static uint64_t s_seq_now(void)
     return (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec;
 }
 
-static int s_submit_text(s_ctx *c, const char *text, int raw, uint64_t seq, FILE *report)
+static int s_submit_text(const s_ctx *c, const keys *k, const char *text, int raw, uint64_t seq,
+                         FILE *report)
 {
     char err[512];
     fe *plain = calloc(c->m ? c->m : 1, sizeof(fe));
     if (!plain) return ERR_NOMEM;
     int rc = c->ops->input_encode(c->rules, c->d, text, raw, plain, err, sizeof err);
     if (rc != 0) fprintf(report, "error: invalid %s input: %s\n", c->ops->name, err);
-    else rc = s_submit(c->d, c->k, plain, c->m, seq, report);
+    else rc = s_submit(c->d, k, plain, c->m, seq, report);
     sodium_memzero(plain, sizeof(fe) * (c->m ? c->m : 1));
     free(plain);
     return rc;
@@ -926,8 +974,9 @@ static int s_client_main(const app_ops *ops, int argc, char **argv)
     }
     if (defn_roll_find(c.d, keys_curve_pk(c.k)) < 0)
         fprintf(stderr, "warning: this key is not on the roll of %s; servers will refuse it\n", dp);
-    int rc = s_submit_text(&c, raw ? raw : a.pos[0], raw != NULL, s_seq_now(), stderr);
+    int rc = s_submit_text(&c, c.k, raw ? raw : a.pos[0], raw != NULL, s_seq_now(), stderr);
     if (rc == 0) printf("submitted: %d signed receipts verified\n", defn_n(c.d));
+    s_cctx_done();
     s_ctx_free(&c);
     return rc == 0 ? 0 : 1;
 }
@@ -1081,6 +1130,60 @@ static int s_valid_name(const char *s)
             return 0;
     }
     return 1;
+}
+
+#define S_CLIENT_THREADS 8
+
+typedef struct s_job {
+    const s_ctx *c;
+    keys **ck;
+    const s_line *lines;
+    const char *inputs;
+    const size_t *order;
+    size_t count;
+    size_t next;             /* next position in order (under mu) */
+    int failed;
+    pthread_mutex_t mu;
+} s_job;
+
+static void *s_client_thread(void *arg)
+{
+    s_job *J = arg;
+    for (;;) {
+        pthread_mutex_lock(&J->mu);
+        size_t pos = J->next++;
+        pthread_mutex_unlock(&J->mu);
+        if (pos >= J->count) break;
+        const s_line *L = &J->lines[J->order[pos]];
+        char rep[1024] = "";
+        FILE *mf = fmemopen(rep, sizeof rep - 1, "w");
+        int rc = s_submit_text(J->c, J->ck[L->roll], L->text, L->raw, s_seq_now(),
+                               mf ? mf : stderr);
+        if (mf) fclose(mf);
+        if (rc != 0) {
+            pthread_mutex_lock(&J->mu);
+            J->failed++;
+            fprintf(stderr, "%s:%d (%s): %s", J->inputs, L->lineno, L->name,
+                    rep[0] ? rep : "submission failed\n");
+            pthread_mutex_unlock(&J->mu);
+        }
+    }
+    s_cctx_done();
+    return NULL;
+}
+
+static void s_clients(s_job *J, int threads)
+{
+    pthread_t th[S_CLIENT_THREADS];
+    int nt = 0;
+    pthread_mutex_init(&J->mu, NULL);
+    if (threads > S_CLIENT_THREADS) threads = S_CLIENT_THREADS;
+    if ((size_t)threads > J->count) threads = (int)J->count;
+    for (int i = 0; i < threads; i++)
+        if (pthread_create(&th[nt], NULL, s_client_thread, J) == 0) nt++;
+    if (nt == 0 && J->count) s_client_thread(J);
+    for (int i = 0; i < nt; i++) pthread_join(th[i], NULL);
+    pthread_mutex_destroy(&J->mu);
 }
 
 static int s_runlocal_main(const app_ops *ops, int argc, char **argv, const char *self)
@@ -1267,12 +1370,12 @@ static int s_runlocal_main(const app_ops *ops, int argc, char **argv, const char
         goto out;
     }
     if (s_ctx_load(&c, ops, defn_path, NULL) != 0) goto out;
-    /* every line is checked by the client-side encoder before anything starts,
-     * except raw lines (hostile clients, by design unchecked) */
+    /* every line is checked by the client-side encoder before anything starts;
+     * raw lines (hostile clients) only for syntax, their values go unchecked */
     fe *plain = calloc(c.m ? c.m : 1, sizeof(fe));
     for (size_t i = 0; i < nl; i++) {
-        if (lines[i].raw) continue;
-        if (ops->input_encode(c.rules, c.d, lines[i].text, 0, plain, err, sizeof err) != 0) {
+        if (ops->input_encode(c.rules, c.d, lines[i].text, lines[i].raw, plain, err,
+                              sizeof err) != 0) {
             fprintf(stderr, "error: %s:%d: %s\n", inputs, lines[i].lineno, err);
             bad = 1;
         }
@@ -1304,21 +1407,34 @@ static int s_runlocal_main(const app_ops *ops, int argc, char **argv, const char
             _exit(127);
         }
     }
-    /* the clients, one connection each, in file order */
-    int client_fail = 0;
+    /* The clients, one CurveZMQ connection each. A name's earlier lines go first,
+     * in file order and one at a time, so each replacement lands before the
+     * servers close (they close once every roll member has submitted); then the
+     * last line of every name, concurrently. */
+    s_job job = { .c = &c, .ck = ck, .lines = lines, .inputs = inputs };
+    size_t *order = malloc(sizeof(size_t) * (nl ? nl : 1));
+    uint8_t *last = calloc(nl ? nl : 1, 1);
+    size_t no = 0;
     for (size_t i = 0; i < nl; i++) {
-        c.k = ck[lines[i].roll];
-        char rep[1024] = "";
-        FILE *mf = fmemopen(rep, sizeof rep - 1, "w");
-        int rc = s_submit_text(&c, lines[i].text, lines[i].raw, s_seq_now(), mf ? mf : stderr);
-        if (mf) fclose(mf);
-        c.k = NULL;
-        if (rc != 0) {
-            client_fail++;
-            fprintf(stderr, "%s:%d (%s): %s", inputs, lines[i].lineno, lines[i].name,
-                    rep[0] ? rep : "submission failed\n");
-        }
+        size_t j = i + 1;
+        while (j < nl && lines[j].roll != lines[i].roll) j++;
+        last[i] = j == nl;
     }
+    for (size_t i = 0; i < nl; i++)
+        if (!last[i]) order[no++] = i;
+    job.order = order;
+    job.count = no;
+    s_clients(&job, 1);
+    no = 0;
+    for (size_t i = 0; i < nl; i++)
+        if (last[i]) order[no++] = i;
+    job.order = order;
+    job.next = 0;
+    job.count = no;
+    s_clients(&job, S_CLIENT_THREADS);
+    free(order);
+    free(last);
+    int client_fail = job.failed;
     int srv_fail = 0;
     for (int i = 0; i < nserv; i++) {
         int ws = 0;

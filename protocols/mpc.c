@@ -261,15 +261,7 @@ fe *mpc_alloc(mpc *M, size_t n)
 void mpc_encode(const field *F, uint8_t *out, const fe *v, size_t m)
 {
     size_t w = F->bytes;
-    uint8_t tmp[16];
-    for (size_t i = 0; i < m; i++) {
-        uint64_t hi = __builtin_bswap64((uint64_t)(v[i] >> 64));
-        uint64_t lo = __builtin_bswap64((uint64_t)v[i]);
-        memcpy(tmp, &hi, 8);
-        memcpy(tmp + 8, &lo, 8);
-        memcpy(out + i * w, tmp + 16 - w, w);
-    }
-    sodium_memzero(tmp, sizeof tmp);
+    for (size_t i = 0; i < m; i++) mpc_put(F, out + i * w, v[i]);
 }
 
 int mpc_decode(const field *F, fe *out, size_t m, const uint8_t *in, size_t len)
@@ -277,19 +269,9 @@ int mpc_decode(const field *F, fe *out, size_t m, const uint8_t *in, size_t len)
     size_t w = F->bytes;
     if (m != 0 && len / m != w) return ERR_PARSE;
     if (len != m * w) return ERR_PARSE;
-    uint8_t tmp[16] = { 0 };
-    int rc = 0;
-    for (size_t i = 0; i < m; i++) {
-        uint64_t hi, lo;
-        memcpy(tmp + 16 - w, in + i * w, w);
-        memcpy(&hi, tmp, 8);
-        memcpy(&lo, tmp + 8, 8);
-        fe x = ((fe)__builtin_bswap64(hi) << 64) | __builtin_bswap64(lo);
-        if (x >= F->p) { rc = ERR_RANGE; break; }
-        out[i] = x;
-    }
-    sodium_memzero(tmp, sizeof tmp);
-    return rc;
+    for (size_t i = 0; i < m; i++)
+        if (mpc_get(F, in + i * w, &out[i])) return ERR_RANGE;
+    return 0;
 }
 
 void mpc_prg_fe(const field *F, prg *g, fe *out, size_t m)
@@ -322,26 +304,54 @@ static uint8_t *s_wbuf(mpc *M, size_t len)
     return M->wbuf;
 }
 
+uint64_t mpc_step(mpc *M)
+{
+    M->rounds++;
+    return M->step++;
+}
+
+uint8_t *mpc_wire(mpc *M, size_t len)
+{
+    return s_wbuf(M, len);
+}
+
+int mpc_send_raw(mpc *M, int peer, uint8_t type, uint64_t step, const uint8_t *buf,
+                 size_t len, size_t nelem)
+{
+    int rc = net_send(M->nw, peer, type, step, len ? buf : NULL, len);
+    if (rc) {
+        s_err(M, "round %llu: send to S%d: %s", (unsigned long long)step, peer,
+              net_errmsg(M->nw));
+        return rc;
+    }
+    M->elems_sent += nelem;
+    return 0;
+}
+
+int mpc_recv_raw(mpc *M, int peer, uint8_t type, uint64_t step, uint8_t **payload, size_t *len)
+{
+    int rc = net_recv(M->nw, peer, type, step, payload, len);
+    if (rc) {
+        *payload = NULL;
+        s_err(M, "round %llu: receive from S%d: %s", (unsigned long long)step, peer,
+              net_errmsg(M->nw));
+    }
+    return rc;
+}
+
 int mpc_round_send(mpc *M, uint8_t type, uint64_t *step, const fe *const *send,
                    const size_t *slen)
 {
     const field *F = M->F;
-    int rc = 0;
-    *step = M->step++;
-    M->rounds++;
+    *step = mpc_step(M);
     for (int j = 1; j <= M->n; j++) {
         if (j == M->me || !send[j - 1]) continue;
         size_t len = slen[j - 1] * F->bytes;
         uint8_t *b = s_wbuf(M, len);
         mpc_encode(F, b, send[j - 1], slen[j - 1]);
-        rc = net_send(M->nw, j, type, *step, len ? b : NULL, len);
+        int rc = mpc_send_raw(M, j, type, *step, b, len, slen[j - 1]);
         sodium_memzero(b, len);
-        if (rc) {
-            s_err(M, "round %llu: send to S%d: %s", (unsigned long long)*step, j,
-                  net_errmsg(M->nw));
-            return rc;
-        }
-        M->elems_sent += slen[j - 1];
+        if (rc) return rc;
     }
     return 0;
 }
@@ -349,17 +359,12 @@ int mpc_round_send(mpc *M, uint8_t type, uint64_t *step, const fe *const *send,
 int mpc_round_recv(mpc *M, uint8_t type, uint64_t step, fe *const *recv,
                    const size_t *rlen)
 {
-    int rc = 0;
     for (int j = 1; j <= M->n; j++) {
         if (j == M->me || !recv[j - 1]) continue;
         uint8_t *pl = NULL;
         size_t len = 0;
-        rc = net_recv(M->nw, j, type, step, &pl, &len);
-        if (rc) {
-            s_err(M, "round %llu: receive from S%d: %s", (unsigned long long)step, j,
-                  net_errmsg(M->nw));
-            return rc;
-        }
+        int rc = mpc_recv_raw(M, j, type, step, &pl, &len);
+        if (rc) return rc;
         rc = mpc_decode(M->F, recv[j - 1], rlen[j - 1], pl, len);
         if (pl) sodium_memzero(pl, len);
         free(pl);

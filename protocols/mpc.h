@@ -84,6 +84,19 @@ int mpc_round_send(mpc *M, uint8_t type, uint64_t *step, const fe *const *send,
 int mpc_round_recv(mpc *M, uint8_t type, uint64_t step, fe *const *recv,
                    const size_t *rlen) MPC_WUR;
 
+/* Byte-level halves of a round, for protocols that encode and decode on the fly
+ * (mul): mpc_step takes a fresh step and counts one round; mpc_wire returns the
+ * context's wire buffer of at least len bytes (reused: valid until the next
+ * mpc_wire or send); mpc_send_raw sends len bytes holding nelem encoded elements
+ * (counted) to peer; mpc_recv_raw hands out the payload of (peer, type, step),
+ * malloc'd (the caller wipes and frees it). Errors as mpc_round. */
+uint64_t mpc_step(mpc *M);
+uint8_t *mpc_wire(mpc *M, size_t len);
+int mpc_send_raw(mpc *M, int peer, uint8_t type, uint64_t step, const uint8_t *buf,
+                 size_t len, size_t nelem) MPC_WUR;
+int mpc_recv_raw(mpc *M, int peer, uint8_t type, uint64_t step, uint8_t **payload,
+                 size_t *len) MPC_WUR;
+
 /* Open m degree-t sharings x (own shares): all n shares are exchanged and must
  * lie on degree-t polynomials, else ERR_CHEAT (nothing is written to out). One
  * round, (n-1)*m elements sent. out (public) may alias x. */
@@ -115,6 +128,42 @@ int mpc_coin(mpc *M, uint8_t seed[32]) MPC_WUR;
 size_t mpc_mark(const mpc *M);
 fe *mpc_alloc(mpc *M, size_t n);
 void mpc_release(mpc *M, size_t mark);
+
+/* One element in the wire format: F->bytes bytes, big-endian. mpc_get returns
+ * ERR_RANGE for a value >= p. */
+static inline void mpc_put(const field *F, uint8_t *out, fe v)
+{
+    uint8_t tmp[16];
+    uint64_t hi = __builtin_bswap64((uint64_t)(v >> 64)), lo = __builtin_bswap64((uint64_t)v);
+    __builtin_memcpy(tmp, &hi, 8);
+    __builtin_memcpy(tmp + 8, &lo, 8);
+    switch (F->bytes) {   /* constant sizes let the compiler inline the copy */
+    case 12: __builtin_memcpy(out, tmp + 4, 12); break;
+    case 14: __builtin_memcpy(out, tmp + 2, 14); break;
+    case 16: __builtin_memcpy(out, tmp, 16); break;
+    case 8: __builtin_memcpy(out, tmp + 8, 8); break;
+    default: __builtin_memcpy(out, tmp + 16 - F->bytes, F->bytes); break;
+    }
+}
+
+static inline int mpc_get(const field *F, const uint8_t *in, fe *v)
+{
+    uint8_t tmp[16] = { 0 };
+    uint64_t hi, lo;
+    switch (F->bytes) {
+    case 12: __builtin_memcpy(tmp + 4, in, 12); break;
+    case 14: __builtin_memcpy(tmp + 2, in, 14); break;
+    case 16: __builtin_memcpy(tmp, in, 16); break;
+    case 8: __builtin_memcpy(tmp + 8, in, 8); break;
+    default: __builtin_memcpy(tmp + 16 - F->bytes, in, F->bytes); break;
+    }
+    __builtin_memcpy(&hi, tmp, 8);
+    __builtin_memcpy(&lo, tmp + 8, 8);
+    fe x = ((fe)__builtin_bswap64(hi) << 64) | __builtin_bswap64(lo);
+    if (x >= F->p) return ERR_RANGE;
+    *v = x;
+    return 0;
+}
 
 /* Encode/decode m elements in the wire format (fixed width, big-endian); decode
  * rejects values >= p (ERR_RANGE) and a wrong length (ERR_PARSE). */

@@ -13,6 +13,7 @@
  * A's view of q_i is (pseudo-)uniform and independent of d_i, exactly as in GRR. */
 #include "protocols/mul.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
@@ -113,91 +114,104 @@ void mul_tables_free(mpc *M)
     M->grr = NULL;
 }
 
+#define MUL_CHUNK 256   /* elements per pass over the PRG streams */
+
 /* Stream of q_i(j) values for resharer i and receiver j at this step. */
-static void s_derive(mpc *M, fe *out, int i, int j, uint64_t step, size_t m)
+static void s_stream(mpc *M, prg *g, int i, int j, uint64_t step)
 {
-    prg g;
     int other = i == M->me ? j : i;
-    prg_init(&g, M->pairkey + (size_t)(other - 1) * 32, MUL_DOMAIN | (uint32_t)i, step);
-    mpc_prg_fe(M->F, &g, out, m);
-    prg_wipe(&g);
+    prg_init(g, M->pairkey + (size_t)(other - 1) * 32, MUL_DOMAIN | (uint32_t)i, step);
 }
 
-/* Core: d = x*y when y != NULL, else d = x (already degree 2t). */
+/* Core: d = x*y when y != NULL, else d = x (already degree 2t). Works in chunks
+ * and encodes/decodes on the fly: no per-call vectors besides the wire buffer.
+ * out may alias x or y (element e is read before out[e] is written). */
 static int s_grr(mpc *M, fe *out, const fe *x, const fe *y, size_t m)
 {
     const field *F = M->F;
     grr *G = s_tables(M);
-    int n = M->n, rc;
-    /* scratch: r (nd*m), send (ns*m), acc (m), in (max(nder, nrecv)*m), d (m) */
-    int nin = G->nder > G->nrecv ? G->nder : G->nrecv;
-    size_t cnt = ((size_t)G->nd + (size_t)G->ns + 2 + (size_t)(nin ? nin : 1)) * m;
-    size_t mark = mpc_mark(M);
-    fe *mem = mpc_alloc(M, cnt);
-    fe *r = mem, *snd = r + (size_t)G->nd * m, *acc = snd + (size_t)G->ns * m;
-    fe *in = acc + m, *d = in + (size_t)(nin ? nin : 1) * m;
-    const fe *sendp[NET_MAX_PARTIES] = { 0 };
-    size_t slen[NET_MAX_PARTIES], rlen[NET_MAX_PARTIES];
-    fe *recvp[NET_MAX_PARTIES] = { 0 };
-    uint64_t step = M->step;   /* the step mpc_round_send will take */
+    size_t w = F->bytes;
+    int rc = 0;
+    prg g[SHAMIR_MAX_N];
+    fe r[SHAMIR_MAX_N][MUL_CHUNK];
+    uint64_t step = mpc_step(M);
 
     if (G->sender) {
-        if (y) field_vec_mul(F, d, x, y, m);
-        else memcpy(d, x, m * sizeof(fe));
-        for (int k = 0; k < G->nd; k++) s_derive(M, r + (size_t)k * m, M->me, G->D[k], step, m);
-        if (G->nd == 1 && G->ns == 1) {
-            /* the n = 3, t = 1 fast path */
-            fe c0 = G->c0[0], c1 = G->cd[0][0], o0 = G->o0, o1 = G->od[0];
-            for (size_t e = 0; e < m; e++) {
-                fe de = d[e], re = r[e];
-                snd[e] = fe_add(F, fe_mul(F, c0, de), fe_mul(F, c1, re));
-                acc[e] = fe_add(F, fe_mul(F, o0, de), fe_mul(F, o1, re));
+        uint8_t *wire = mpc_wire(M, (size_t)G->ns * m * w);
+        for (int k = 0; k < G->nd; k++) s_stream(M, &g[k], M->me, G->D[k], step);
+        for (size_t base = 0; base < m; base += MUL_CHUNK) {
+            size_t c = m - base < MUL_CHUNK ? m - base : MUL_CHUNK;
+            for (int k = 0; k < G->nd; k++) mpc_prg_fe(F, &g[k], r[k], c);
+            if (G->nd == 1 && G->ns == 1) {
+                /* the n = 3, t = 1 fast path */
+                fe c0 = G->c0[0], c1 = G->cd[0][0], o0 = G->o0, o1 = G->od[0];
+                uint8_t *p = wire + base * w;
+                for (size_t e = 0; e < c; e++) {
+                    fe de = y ? fe_mul(F, x[base + e], y[base + e]) : x[base + e];
+                    fe re = r[0][e];
+                    mpc_put(F, p + e * w, fe_add(F, fe_mul(F, c0, de), fe_mul(F, c1, re)));
+                    out[base + e] = fe_add(F, fe_mul(F, o0, de), fe_mul(F, o1, re));
+                }
+                continue;
             }
-        } else {
-            for (size_t e = 0; e < m; e++) {
-                fe de = d[e];
+            for (size_t e = 0; e < c; e++) {
+                fe de = y ? fe_mul(F, x[base + e], y[base + e]) : x[base + e];
                 fe a = fe_mul(F, G->o0, de);
-                for (int k = 0; k < G->nd; k++) a = fe_add(F, a, fe_mul(F, G->od[k], r[(size_t)k * m + e]));
-                acc[e] = a;
+                for (int k = 0; k < G->nd; k++) a = fe_add(F, a, fe_mul(F, G->od[k], r[k][e]));
                 for (int s = 0; s < G->ns; s++) {
                     fe v = fe_mul(F, G->c0[s], de);
-                    for (int k = 0; k < G->nd; k++)
-                        v = fe_add(F, v, fe_mul(F, G->cd[s][k], r[(size_t)k * m + e]));
-                    snd[(size_t)s * m + e] = v;
+                    for (int k = 0; k < G->nd; k++) v = fe_add(F, v, fe_mul(F, G->cd[s][k], r[k][e]));
+                    mpc_put(F, wire + ((size_t)s * m + base + e) * w, v);
                 }
+                out[base + e] = a;
             }
         }
-        for (int s = 0; s < G->ns; s++) {
-            sendp[G->S[s] - 1] = snd + (size_t)s * m;
-            slen[G->S[s] - 1] = m;
-        }
+        for (int s = 0; s < G->ns && rc == 0; s++)
+            rc = mpc_send_raw(M, G->S[s], MPC_MSG_MUL, step, wire + (size_t)s * m * w, m * w, m);
+        sodium_memzero(wire, (size_t)G->ns * m * w);
+        if (rc) goto out;
     } else {
-        memset(acc, 0, m * sizeof(fe));
+        memset(out, 0, m * sizeof(fe));
     }
-    rc = mpc_round_send(M, MPC_MSG_MUL, &step, sendp, slen);
-    if (rc) goto out;
-    /* derived incoming shares while the peers' messages travel */
+    /* PRG-derived incoming shares while the peers' messages travel */
     for (int q = 0; q < G->nder; q++) {
         int i = G->der[q];
-        s_derive(M, in, i, M->me, step, m);
         fe l = G->lam[i - 1];
-        for (size_t e = 0; e < m; e++) acc[e] = fe_add(F, acc[e], fe_mul(F, l, in[e]));
+        s_stream(M, &g[0], i, M->me, step);
+        for (size_t base = 0; base < m; base += MUL_CHUNK) {
+            size_t c = m - base < MUL_CHUNK ? m - base : MUL_CHUNK;
+            mpc_prg_fe(F, &g[0], r[0], c);
+            for (size_t e = 0; e < c; e++) out[base + e] = fe_add(F, out[base + e], fe_mul(F, l, r[0][e]));
+        }
     }
-    for (int q = 0; q < G->nrecv; q++) {
-        recvp[G->rcv[q] - 1] = in + (size_t)q * m;
-        rlen[G->rcv[q] - 1] = m;
+    for (int q = 0; q < G->nrecv && rc == 0; q++) {
+        int i = G->rcv[q];
+        fe l = G->lam[i - 1];
+        uint8_t *pl = NULL;
+        size_t len = 0;
+        rc = mpc_recv_raw(M, i, MPC_MSG_MUL, step, &pl, &len);
+        if (rc) break;
+        if (len != m * w) {
+            snprintf(M->err, sizeof M->err, "mul step %llu: S%d sent %zu bytes, %zu expected",
+                     (unsigned long long)step, i, len, m * w);
+            rc = ERR_PARSE;
+        }
+        for (size_t e = 0; e < m && rc == 0; e++) {
+            fe v;
+            if (mpc_get(F, pl + e * w, &v)) {
+                snprintf(M->err, sizeof M->err, "mul step %llu: S%d sent an element >= p",
+                         (unsigned long long)step, i);
+                rc = ERR_RANGE;
+                break;
+            }
+            out[e] = fe_add(F, out[e], fe_mul(F, l, v));
+        }
+        if (pl) sodium_memzero(pl, len);
+        free(pl);
     }
-    rc = mpc_round_recv(M, MPC_MSG_MUL, step, recvp, rlen);
-    if (rc) goto out;
-    for (int q = 0; q < G->nrecv; q++) {
-        fe l = G->lam[G->rcv[q] - 1];
-        const fe *v = in + (size_t)q * m;
-        for (size_t e = 0; e < m; e++) acc[e] = fe_add(F, acc[e], fe_mul(F, l, v[e]));
-    }
-    memcpy(out, acc, m * sizeof(fe));
 out:
-    (void)n;
-    mpc_release(M, mark);
+    for (int k = 0; k < SHAMIR_MAX_N; k++) prg_wipe(&g[k]);
+    sodium_memzero(r, sizeof r);
     return rc;
 }
 

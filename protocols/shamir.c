@@ -1,4 +1,4 @@
-/* shamir: Shamir sharing at points 1..n with cached Lagrange tables, the
+/* shamir: Shamir sharing at points 1..n with precomputed Lagrange tables, the
  * all-shares consistency check, and additive n-of-n sharing. */
 #include "protocols/shamir.h"
 
@@ -22,8 +22,8 @@ struct shamir {
     fe chk[SHAMIR_MAX_N][SHAMIR_MAX_N][SHAMIR_MAX_N];
 };
 
-/* (a - b) / (c - d) style factors: all differences of points lie in [-(n-1), n-1],
- * so one table of inverses of 1..n-1 replaces every field inversion. */
+/* Every difference of two points lies in [-(n-1), n-1], so a table of the
+ * inverses of 1..n-1 replaces the field inversions in the Lagrange tables. */
 typedef struct {
     fe inv[SHAMIR_MAX_N];   /* inv[k] = 1/k for 1 <= k < n */
 } s_small;

@@ -64,10 +64,11 @@ char *e2e_read(const char *path, size_t *len);
 /* Remove a directory tree (no error if absent). */
 void e2e_rmtree(const char *dir);
 
-/* `app run-local --bids|--ballots FILE --json [--keep --dir DIR] FLAGS...`:
- * inputs (the file's text) is written to a fresh temporary directory; dir, when
- * not NULL, is the run directory (kept). Returns the parsed stdout (owned,
- * json_decref) when the run exited 0, else NULL; *r holds the run either way. */
+/* `app run-local --bids|--ballots FILE --json --keep --dir DIR FLAGS...`:
+ * inputs (the file's text) is written to a fresh temporary directory; DIR is
+ * dir, or a "run" directory beside the inputs when dir is NULL (both removed
+ * by e2e_cleanup). Returns the parsed stdout (owned, json_decref) when the run
+ * exited 0, else NULL; *r holds the run either way. */
 json_t *e2e_run_local(e2e_out *r, const char *app, const char *inputs, const char *dir, ...)
     __attribute__((sentinel));
 

@@ -278,10 +278,13 @@ void e2e_rmtree(const char *dir)
 
 json_t *e2e_run_local(e2e_out *r, const char *app, const char *inputs, const char *dir, ...)
 {
-    char tmp[E2E_PATH], file[E2E_PATH + 32], bin[E2E_PATH];
+    char tmp[E2E_PATH], file[E2E_PATH + 32], run[E2E_PATH + 32], bin[E2E_PATH];
     e2e_tmpdir(tmp, sizeof tmp, app);
     snprintf(file, sizeof file, "%s/inputs.txt", tmp);
     e2e_write(file, inputs);
+    /* always a run directory of ours: run-local's own is kept on failure */
+    snprintf(run, sizeof run, "%s/run", tmp);
+    if (!dir) dir = run;
     const char *argv[S_MAX_ARGV];
     size_t n = 0;
     argv[n++] = e2e_bin(bin, sizeof bin, app);
@@ -289,11 +292,9 @@ json_t *e2e_run_local(e2e_out *r, const char *app, const char *inputs, const cha
     argv[n++] = strcmp(app, "auction") == 0 ? "--bids" : "--ballots";
     argv[n++] = file;
     argv[n++] = "--json";
-    if (dir) {
-        argv[n++] = "--keep";
-        argv[n++] = "--dir";
-        argv[n++] = dir;
-    }
+    argv[n++] = "--keep";
+    argv[n++] = "--dir";
+    argv[n++] = dir;
     va_list ap;
     va_start(ap, dir);
     const char *a;
@@ -413,17 +414,23 @@ uint64_t e2e_rand_below(uint64_t *state, uint64_t bound)
 
 /* ---------- real sessions ---------- */
 
-static int s_free_port(void)
+/* count distinct free loopback ports: every socket stays bound until all are
+ * chosen (closing each at once lets the kernel hand the same port out twice). */
+static void s_free_ports(int *ports, int count)
 {
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    cr_assert_geq(fd, 0);
-    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = 0 };
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t sl = sizeof sa;
-    cr_assert_eq(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
-    cr_assert_eq(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
-    close(fd);
-    return ntohs(sa.sin_port);
+    int fds[2 * E2E_MAX_SERVERS];
+    cr_assert_leq(count, 2 * E2E_MAX_SERVERS);
+    for (int i = 0; i < count; i++) {
+        fds[i] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        cr_assert_geq(fds[i], 0);
+        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = 0 };
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t sl = sizeof sa;
+        cr_assert_eq(bind(fds[i], (struct sockaddr *)&sa, sizeof sa), 0);
+        cr_assert_eq(getsockname(fds[i], (struct sockaddr *)&sa, &sl), 0);
+        ports[i] = ntohs(sa.sin_port);
+    }
+    for (int i = 0; i < count; i++) close(fds[i]);
 }
 
 /* `app keygen --out DIR/name`, then the two public keys from DIR/name.pub. */
@@ -490,13 +497,15 @@ void e2e_session_start(e2e_session *s, const char *app, int n, int t,
     s->n = n;
     e2e_tmpdir(s->dir, sizeof s->dir, "session");
     char curve[65], sign[65], name[32];
+    int ports[2 * E2E_MAX_SERVERS];
+    s_free_ports(ports, 2 * n);
     json_t *servers = json_array(), *jroll = json_array();
     for (int i = 1; i <= n; i++) {
         snprintf(name, sizeof name, "server%d", i);
         s_keygen(s, name, curve, sign);
         char mesh[64], cli[64];
-        snprintf(mesh, sizeof mesh, "tcp://127.0.0.1:%d", s_free_port());
-        snprintf(cli, sizeof cli, "tcp://127.0.0.1:%d", s_free_port());
+        snprintf(mesh, sizeof mesh, "tcp://127.0.0.1:%d", ports[2 * i - 2]);
+        snprintf(cli, sizeof cli, "tcp://127.0.0.1:%d", ports[2 * i - 1]);
         json_array_append_new(servers, json_pack("{s:i, s:s, s:s, s:s, s:s}", "index", i, "mesh",
                                                  mesh, "client", cli, "curve_pk", curve,
                                                  "sign_pk", sign));

@@ -15,7 +15,7 @@ static void s_setup(void)
     cr_assert_eq(secmem_init(), 0);
 }
 
-TestSuite(raises, .init = s_setup, .timeout = 10);
+TestSuite(raises, .init = s_setup, .timeout = 30);
 
 enum { S_ENG = 4 };
 
