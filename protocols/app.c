@@ -49,6 +49,15 @@ static double s_now(void)
 
 static volatile sig_atomic_t s_stop;
 
+/* Fault injection for the crash tests (docs/reliability.md): when the
+ * environment names this point in MPC_FAILPOINT, the server dies here as if
+ * killed with SIGKILL: no cleanup, no flush. */
+static void s_failpoint(const char *name)
+{
+    const char *fp = getenv("MPC_FAILPOINT");
+    if (fp && strcmp(fp, name) == 0) raise(SIGKILL);
+}
+
 static void s_on_signal(int sig)
 {
     (void)sig;
@@ -404,6 +413,7 @@ static void s_drain(s_server *S, int intake_open)
         for (int i = 0; i < np; i++)
             if (pend[i].stored) s_fail(&pend[i], 7, -1, "server storage failure; submit again");
     }
+    if (stored) s_failpoint("before-receipt");   /* durable, not yet acknowledged */
     for (int i = 0; i < np; i++) {
         s_pending *p = &pend[i];
         uint8_t *out;
@@ -694,6 +704,7 @@ static int s_server_main(const app_ops *ops, int argc, char **argv)
         fprintf(stderr, "error: aborted, no output: %s\n", S.M.err);
         goto out;
     }
+    s_failpoint("after-agree");
     char output[APP_OUT_MAX];
     uint64_t accepted = 0, excluded = 0;
     uint8_t ih[32];
@@ -788,7 +799,8 @@ static int s_client_rpc(const defn *d, const keys *k, int kind, uint64_t seq,
         snprintf(mep, sizeof mep, "inproc://mon-%u-%d", call, i);
         zmq_socket_monitor(sock[i], mep, ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
                                             ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
-                                            ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL);
+                                            ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
+                                            ZMQ_EVENT_DISCONNECTED);
         mon[i] = zmq_socket(ctx, ZMQ_PAIR);
         zmq_connect(mon[i], mep);
         uint8_t *req = NULL;
@@ -826,10 +838,17 @@ static int s_client_rpc(const defn *d, const keys *k, int kind, uint64_t seq,
         for (int j = 0; j < ni; j++) {
             if (!(it[j].revents & ZMQ_POLLIN)) continue;
             int i = map[j] >= 0 ? map[j] : -1 - map[j];
+            if (done[i]) continue;
             if (map[j] < 0) {
+                /* monitor event: first frame is event id (u16) + value (u32) */
                 zmq_msg_t ev;
                 zmq_msg_init(&ev);
-                zmq_msg_recv(&ev, mon[i], 0);
+                int evid = 0;
+                if (zmq_msg_recv(&ev, mon[i], 0) >= 6) {
+                    uint16_t e16;
+                    memcpy(&e16, zmq_msg_data(&ev), 2);
+                    evid = e16;
+                }
                 int more = zmq_msg_more(&ev);
                 zmq_msg_close(&ev);
                 while (more) {
@@ -838,11 +857,23 @@ static int s_client_rpc(const defn *d, const keys *k, int kind, uint64_t seq,
                     more = zmq_msg_more(&ev);
                     zmq_msg_close(&ev);
                 }
-                snprintf(errs[i], 256,
-                         "server %d refused the connection: this key is not on the roll", i + 1);
-                done[i] = 1;
-                rc = ERR_REFUSED;
-                continue;
+                zmq_pollitem_t pi = { .socket = sock[i], .events = ZMQ_POLLIN };
+                if (evid == ZMQ_EVENT_DISCONNECTED && zmq_poll(&pi, 1, 100) > 0) {
+                    /* the reply arrived before the close: read it below */
+                } else if (evid == ZMQ_EVENT_DISCONNECTED) {
+                    snprintf(errs[i], 256,
+                             "server %d closed the connection before answering (crashed or "
+                             "restarting?); submit again", i + 1);
+                    done[i] = 1;
+                    rc = ERR_IO;
+                    continue;
+                } else {
+                    snprintf(errs[i], 256,
+                             "server %d refused the connection: this key is not on the roll", i + 1);
+                    done[i] = 1;
+                    rc = ERR_REFUSED;
+                    continue;
+                }
             }
             zmq_msg_t msg;
             zmq_msg_init(&msg);
