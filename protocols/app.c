@@ -1118,18 +1118,25 @@ static int s_result_main(const app_ops *ops, int argc, char **argv)
 
 /* ---------- run-local ---------- */
 
-static int s_free_port(void)
+/* count distinct free loopback ports: every socket stays bound until all are
+ * chosen, so the kernel cannot hand out one port twice. */
+static int s_free_ports(int *ports, int count)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = 0 };
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t sl = sizeof sa;
-    int port = -1;
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
-        getsockname(fd, (struct sockaddr *)&sa, &sl) == 0)
-        port = ntohs(sa.sin_port);
-    if (fd >= 0) close(fd);
-    return port;
+    int fds[2 * DEFN_MAX_SERVERS], rc = 0;
+    for (int i = 0; i < count; i++) {
+        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = 0 };
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t sl = sizeof sa;
+        fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+        if (fds[i] < 0 || bind(fds[i], (struct sockaddr *)&sa, sizeof sa) != 0 ||
+            getsockname(fds[i], (struct sockaddr *)&sa, &sl) != 0)
+            rc = -1;
+        else
+            ports[i] = ntohs(sa.sin_port);
+    }
+    for (int i = 0; i < count; i++)
+        if (fds[i] >= 0) close(fds[i]);
+    return rc;
 }
 
 typedef struct s_line {
@@ -1363,22 +1370,26 @@ static int s_runlocal_main(const app_ops *ops, int argc, char **argv, const char
     memset(&c, 0, sizeof c);
     char path[4200];
     if (bad) goto out;
+    int ports[2 * DEFN_MAX_SERVERS];
+    if (s_free_ports(ports, 2 * (int)nserv) != 0) {
+        fprintf(stderr, "error: no free loopback ports\n");
+        goto out;
+    }
     for (int i = 0; i < nserv; i++) {
         keys *k = keys_generate();
         snprintf(path, sizeof path, "%s/server%d.key", dir, i + 1);
         int rc = keys_save_secret(k, path, err, sizeof err);
         memset(&sv[i], 0, sizeof sv[i]);
         sv[i].index = i + 1;
-        int p1 = s_free_port(), p2 = s_free_port();
-        snprintf(mesh[i], sizeof mesh[i], "tcp://127.0.0.1:%d", p1);
-        snprintf(cli[i], sizeof cli[i], "tcp://127.0.0.1:%d", p2);
+        snprintf(mesh[i], sizeof mesh[i], "tcp://127.0.0.1:%d", ports[2 * i]);
+        snprintf(cli[i], sizeof cli[i], "tcp://127.0.0.1:%d", ports[2 * i + 1]);
         sv[i].mesh = mesh[i];
         sv[i].client = cli[i];
         memcpy(sv[i].curve_pk, keys_curve_pk(k), 32);
         memcpy(sv[i].sign_pk, keys_sign_pk(k), 32);
         keys_free(&k);
-        if (rc != 0 || p1 < 0 || p2 < 0) {
-            fprintf(stderr, "error: server %d setup: %s\n", i + 1, rc ? err : "no free port");
+        if (rc != 0) {
+            fprintf(stderr, "error: server %d setup: %s\n", i + 1, err);
             goto out;
         }
     }
