@@ -104,7 +104,12 @@ typedef struct e2e_session {
     char defn[E2E_PATH + 32];
     int n;
     pid_t pid[E2E_MAX_SERVERS];
+    int serve_s;
 } e2e_session;
+
+/* timeout_ms written into the definition files of new sessions (default 10000);
+ * crash tests lower it so the survivors give up on a dead peer quickly. */
+extern int e2e_session_timeout_ms;
 
 /* Keys, definition (kind from app, t, rules as JSON text, deadline in an hour)
  * and started servers (serving fetches for serve_s seconds after the result). */
@@ -115,6 +120,14 @@ void e2e_session_start(e2e_session *s, const char *app, int n, int t,
 void e2e_session_submit(e2e_session *s, e2e_out *r, const char *who, const char *input);
 /* Wait until every server wrote d<i>/result.stmt (asserts within the timeout). */
 void e2e_session_wait_results(const e2e_session *s, int timeout_ms);
+/* (Re)start server i (1-based) with the same keys and data directory, its log
+ * appended to; failpoint (may be NULL) goes into MPC_FAILPOINT (docs/reliability.md). */
+void e2e_session_restart(e2e_session *s, int i, const char *failpoint);
+/* SIGKILL server i and reap it. Returns its wait status code (128 + signal). */
+int e2e_session_kill(e2e_session *s, int i);
+/* Wait for server i to exit by itself within timeout_ms; its exit code, or -1. */
+int e2e_session_wait_exit(e2e_session *s, int i, int timeout_ms);
+
 /* SIGTERM the servers and reap them; status[i] (may be NULL) gets server i+1's
  * exit status. The directory stays until e2e_cleanup. */
 void e2e_session_stop(e2e_session *s, int *status);

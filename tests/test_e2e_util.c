@@ -458,7 +458,10 @@ static void s_keygen(const e2e_session *s, const char *name, char curve[65], cha
 }
 
 /* Start `app server ...` i in the background, stdout/stderr to files. */
-static pid_t s_spawn_server(const e2e_session *s, int i, int serve_s)
+int e2e_session_timeout_ms = 10000;
+
+static pid_t s_spawn_server(const e2e_session *s, int i, int serve_s, const char *failpoint,
+                            int append)
 {
     char bin[E2E_PATH], key[E2E_PATH + 32], data[E2E_PATH + 32], outp[E2E_PATH + 32],
         errp[E2E_PATH + 32], serve[16];
@@ -468,14 +471,17 @@ static pid_t s_spawn_server(const e2e_session *s, int i, int serve_s)
     snprintf(outp, sizeof outp, "%s/server%d.out", s->dir, i);
     snprintf(errp, sizeof errp, "%s/server%d.log", s->dir, i);
     snprintf(serve, sizeof serve, "%d", serve_s);
-    int fo = open(outp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    int fe_ = open(errp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int mode = O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC);
+    int fo = open(outp, mode, 0600);
+    int fe_ = open(errp, mode, 0600);
     cr_assert(fo >= 0 && fe_ >= 0);
     fflush(NULL);
     pid_t pid = fork();
     cr_assert_geq(pid, 0);
     if (pid == 0) {
         s_child_prepare(fo, fe_);
+        if (failpoint) setenv("MPC_FAILPOINT", failpoint, 1);
+        else unsetenv("MPC_FAILPOINT");
         execl(bin, s->app, "server", "--defn", s->defn, "--keys", key, "--data", data, "--serve",
               serve, (char *)NULL);
         _exit(127);
@@ -521,12 +527,45 @@ void e2e_session_start(e2e_session *s, const char *app, int n, int t,
     cr_assert_not_null(rules, "rules: %s", je.text);
     json_t *d = json_pack("{s:s, s:s, s:i, s:I, s:i, s:o, s:o, s:o}", "id", "e2e-session", "kind",
                           app, "t", t, "deadline", (json_int_t)time(NULL) + 3600, "timeout_ms",
-                          10000, "servers", servers, "roll", jroll, "rules", rules);
+                          e2e_session_timeout_ms, "servers", servers, "roll", jroll, "rules", rules);
     cr_assert_not_null(d);
     snprintf(s->defn, sizeof s->defn, "%s/definition.json", s->dir);
     cr_assert_eq(json_dump_file(d, s->defn, JSON_INDENT(2)), 0);
     json_decref(d);
-    for (int i = 1; i <= n; i++) s->pid[i - 1] = s_spawn_server(s, i, serve_s);
+    s->serve_s = serve_s;
+    for (int i = 1; i <= n; i++) s->pid[i - 1] = s_spawn_server(s, i, serve_s, NULL, 0);
+}
+
+void e2e_session_restart(e2e_session *s, int i, const char *failpoint)
+{
+    cr_assert(i >= 1 && i <= s->n);
+    s->pid[i - 1] = s_spawn_server(s, i, s->serve_s, failpoint, 1);
+}
+
+int e2e_session_kill(e2e_session *s, int i)
+{
+    cr_assert(i >= 1 && i <= s->n && s->pid[i - 1] > 0);
+    kill(s->pid[i - 1], SIGKILL);
+    int ws = 0;
+    waitpid(s->pid[i - 1], &ws, 0);
+    s->pid[i - 1] = 0;
+    return s_status(ws);
+}
+
+int e2e_session_wait_exit(e2e_session *s, int i, int timeout_ms)
+{
+    cr_assert(i >= 1 && i <= s->n && s->pid[i - 1] > 0);
+    double end = s_now() + timeout_ms / 1000.0;
+    for (;;) {
+        int ws = 0;
+        pid_t r = waitpid(s->pid[i - 1], &ws, WNOHANG);
+        if (r == s->pid[i - 1]) {
+            s->pid[i - 1] = 0;
+            return s_status(ws);
+        }
+        if (s_now() > end) return -1;
+        usleep(20000);
+    }
 }
 
 void e2e_session_submit(e2e_session *s, e2e_out *r, const char *who, const char *input)
