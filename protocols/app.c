@@ -286,7 +286,26 @@ typedef struct s_server {
     mpc M;
     uint8_t *stmt;        /* encoded signed statement once computed */
     size_t stmt_len;
+    double *tokens;       /* per roll index: request tokens left (rate limit) */
+    double *refill;       /* per roll index: time of the last refill */
 } s_server;
+
+/* A roll key may send S_RATE_BURST requests at once, then S_RATE_PER_S per
+ * second: a flood from one key is refused cheaply (before any signature check
+ * or disk write) and the others stay served. */
+#define S_RATE_BURST 8.0
+#define S_RATE_PER_S 2.0
+
+static int s_rate_ok(s_server *S, long roll)
+{
+    double now = s_now(), *tok = &S->tokens[roll];
+    *tok += (now - S->refill[roll]) * S_RATE_PER_S;
+    if (*tok > S_RATE_BURST) *tok = S_RATE_BURST;
+    S->refill[roll] = now;
+    if (*tok < 1.0) return 0;
+    *tok -= 1.0;
+    return 1;
+}
 
 /* One client request and the reply owed to it. Replies go out only after the
  * batch's records are durable (group commit: one fdatasync per batch). */
@@ -320,6 +339,7 @@ static void s_process(s_server *S, zmq_msg_t *msg, s_pending *p, int intake_open
         p->silent = 1;
         return;
     }
+    if (!s_rate_ok(S, roll)) return s_fail(p, 8, roll, "too many requests from this key; slow down");
     const field *F = defn_field(S->c.d);
     const uint8_t *in = zmq_msg_data(msg);
     size_t len = zmq_msg_size(msg);
@@ -632,7 +652,15 @@ static int s_server_main(const app_ops *ops, int argc, char **argv)
     if (store_count(S.st))
         log_msg(LOG_INFO, "reloaded %zu stored input(s) from %s", store_count(S.st), path);
 
-    /* client endpoint first, so clients can queue while the mesh forms */
+    size_t R = defn_roll_size(S.c.d);
+    S.tokens = malloc(sizeof(double) * (R ? R : 1));
+    S.refill = malloc(sizeof(double) * (R ? R : 1));
+    if (!S.tokens || !S.refill) goto out;
+    for (size_t i = 0; i < R; i++) {
+        S.tokens[i] = S_RATE_BURST;
+        S.refill[i] = s_now();
+    }
+    /* the client endpoint: only roll keys get through the ZAP handler */
     S.zctx = zmq_ctx_new();
     S.z = zap_new();
     for (size_t i = 0; i < defn_roll_size(S.c.d); i++) {
@@ -648,7 +676,7 @@ static int s_server_main(const app_ops *ops, int argc, char **argv)
         goto out;
     }
     S.rsock = zmq_socket(S.zctx, ZMQ_ROUTER);
-    int linger = 500, hwm = 100000;
+    int linger = 500, hwm = 10000;   /* bounded queues: a flood is dropped, not buffered */
     zmq_setsockopt(S.rsock, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(S.rsock, ZMQ_RCVHWM, &hwm, sizeof hwm);
     zmq_setsockopt(S.rsock, ZMQ_SNDHWM, &hwm, sizeof hwm);
@@ -767,6 +795,8 @@ out:
     if (S.zctx) zmq_ctx_term(S.zctx);
     store_free(&S.st);
     free(S.stmt);
+    free(S.tokens);
+    free(S.refill);
     s_ctx_free(&S.c);
     return status;
 }

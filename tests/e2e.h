@@ -110,6 +110,8 @@ typedef struct e2e_session {
 /* timeout_ms written into the definition files of new sessions (default 10000);
  * crash tests lower it so the survivors give up on a dead peer quickly. */
 extern int e2e_session_timeout_ms;
+/* Seconds from now to the deadline of new sessions (default 3600). */
+extern int e2e_session_deadline_s;
 
 /* Keys, definition (kind from app, t, rules as JSON text, deadline in an hour)
  * and started servers (serving fetches for serve_s seconds after the result). */

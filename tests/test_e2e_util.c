@@ -459,6 +459,7 @@ static void s_keygen(const e2e_session *s, const char *name, char curve[65], cha
 
 /* Start `app server ...` i in the background, stdout/stderr to files. */
 int e2e_session_timeout_ms = 10000;
+int e2e_session_deadline_s = 3600;
 
 static pid_t s_spawn_server(const e2e_session *s, int i, int serve_s, const char *failpoint,
                             int append)
@@ -526,7 +527,7 @@ void e2e_session_start(e2e_session *s, const char *app, int n, int t,
     json_t *rules = json_loads(rules_json, 0, &je);
     cr_assert_not_null(rules, "rules: %s", je.text);
     json_t *d = json_pack("{s:s, s:s, s:i, s:I, s:i, s:o, s:o, s:o}", "id", "e2e-session", "kind",
-                          app, "t", t, "deadline", (json_int_t)time(NULL) + 3600, "timeout_ms",
+                          app, "t", t, "deadline", (json_int_t)time(NULL) + e2e_session_deadline_s, "timeout_ms",
                           e2e_session_timeout_ms, "servers", servers, "roll", jroll, "rules", rules);
     cr_assert_not_null(d);
     snprintf(s->defn, sizeof s->defn, "%s/definition.json", s->dir);

@@ -1,0 +1,219 @@
+/* Hostile clients against a real server (issue 7, docs/reliability.md): a flood
+ * from one key, an oversized message, a wrong session id (a submission made for
+ * another election), a replayed submission, a bid after the deadline. Each is
+ * refused with a reason, logged, and the server keeps serving honest clients. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sodium.h>
+#include <zmq.h>
+
+#include "common/defn.h"
+#include "common/keys.h"
+#include "common/zap.h"
+#include "protocols/intake.h"
+#include "protocols/range.h"
+#include "tests/e2e.h"
+
+static void s_init(void)
+{
+    e2e_setup();
+}
+
+static void s_fini(void)
+{
+    e2e_session_deadline_s = 3600;
+    e2e_cleanup();
+}
+
+TestSuite(hostile, .init = s_init, .fini = s_fini, .timeout = 60);
+
+static const char *const s_roll[] = { "ana", "ben", NULL };
+#define RULES "{\"price\": \"first\"}"
+
+/* A raw CurveZMQ client of server `server` speaking as roll member `who`. */
+typedef struct s_raw {
+    void *ctx, *sock;
+    defn *d;
+    keys *k;
+    int server;
+} s_raw;
+
+static void s_raw_open(s_raw *c, e2e_session *s, const char *who, int server)
+{
+    char err[256], p[E2E_PATH + 64];
+    memset(c, 0, sizeof *c);
+    cr_assert_eq(defn_load(&c->d, s->defn, err, sizeof err), 0, "%s", err);
+    snprintf(p, sizeof p, "%s/%s.key", s->dir, who);
+    cr_assert_eq(keys_load(&c->k, p, err, sizeof err), 0, "%s", err);
+    c->server = server;
+    c->ctx = zmq_ctx_new();
+    c->sock = zmq_socket(c->ctx, ZMQ_DEALER);
+    int linger = 0;
+    zmq_setsockopt(c->sock, ZMQ_LINGER, &linger, sizeof linger);
+    const defn_server *sv = defn_server_at(c->d, server);
+    cr_assert_eq(zap_curve_client(c->sock, sv->curve_pk, keys_curve_sk(c->k), 1 << 24), 0);
+    cr_assert_eq(zmq_connect(c->sock, sv->client), 0);
+}
+
+static void s_raw_close(s_raw *c)
+{
+    zmq_close(c->sock);
+    zmq_ctx_term(c->ctx);
+    keys_free(&c->k);
+    defn_free(&c->d);
+}
+
+/* A signed submission of bid v (sid may differ from the session's). */
+static void s_request(s_raw *c, uint8_t **out, size_t *len, const uint8_t *sid, uint64_t seq,
+                      uint64_t v)
+{
+    const field *F = defn_field(c->d);
+    int k = defn_bits(c->d);
+    fe plain[65], share[65];
+    range_encode(F, plain, v, k);
+    /* a share that fits no polynomial is fine here: intake does not check degree */
+    memcpy(share, plain, sizeof plain);
+    uint8_t sub[16];
+    randombytes_buf(sub, sizeof sub);
+    cr_assert_eq(intake_req_encode(out, len, F, INTAKE_SUBMIT, c->server, sid, seq, sub, share,
+                                   range_input_len(k), keys_sign_sk(c->k)),
+                 0);
+}
+
+/* Next reply within ms: its status and reason (NUL-terminated), or -1. */
+static int s_reply(s_raw *c, int ms, char *why, size_t wlen)
+{
+    zmq_pollitem_t it = { .socket = c->sock, .events = ZMQ_POLLIN };
+    if (zmq_poll(&it, 1, ms) <= 0) return -1;
+    uint8_t buf[4096];
+    int n = zmq_recv(c->sock, buf, sizeof buf, 0);
+    cr_assert_gt(n, 0);
+    int st;
+    const uint8_t *body;
+    size_t bl;
+    cr_assert_eq(intake_resp_decode(&st, &body, &bl, buf, (size_t)n), 0);
+    if (why) snprintf(why, wlen, "%.*s", (int)(st ? bl : 0), (const char *)body);
+    return st;
+}
+
+static int s_log_has(const e2e_session *s, int i, const char *needle)
+{
+    char p[E2E_PATH + 32];
+    snprintf(p, sizeof p, "%s/server%d.log", s->dir, i);
+    char *log = e2e_read(p, NULL);
+    int has = log && strstr(log, needle) != NULL;
+    free(log);
+    return has;
+}
+
+Test(hostile, flood_from_one_key_is_rate_limited_and_others_are_still_served)
+{
+    e2e_session s;
+    e2e_session_start(&s, "auction", 3, 1, s_roll, NULL, RULES, 5);
+    s_raw c;
+    s_raw_open(&c, &s, "ana", 1);
+    enum { FLOOD = 200 };
+    for (int i = 0; i < FLOOD; i++) {
+        uint8_t *req;
+        size_t len;
+        s_request(&c, &req, &len, defn_sid(c.d), 1000 + (uint64_t)i, 7);
+        cr_assert_eq(zmq_send(c.sock, req, len, 0), (int)len);
+        free(req);
+    }
+    int ok = 0, limited = 0, other = 0;
+    char why[256];
+    for (int i = 0; i < FLOOD; i++) {
+        int st = s_reply(&c, 5000, why, sizeof why);
+        if (st == 0) ok++;
+        else if (strstr(why, "too many requests")) limited++;
+        else other++;
+        if (st < 0) break;
+    }
+    cr_expect_leq(ok, 12, "a burst of at most ~8 (+ refill) is accepted, got %d", ok);
+    cr_expect_geq(limited, FLOOD - 12, "the rest is refused as a flood, got %d", limited);
+    cr_expect_eq(other, 0);
+    cr_expect(s_log_has(&s, 1, "too many requests"), "the refusal is logged");
+    s_raw_close(&c);
+    /* an honest bidder is still served at once */
+    e2e_out r;
+    e2e_session_submit(&s, &r, "ben", "5");
+    cr_expect_eq(r.status, 0, "ben: %s", r.err);
+    e2e_out_free(&r);
+    e2e_session_stop(&s, NULL);
+}
+
+Test(hostile, oversized_message_is_dropped_before_allocation)
+{
+    e2e_session s;
+    e2e_session_start(&s, "auction", 3, 1, s_roll, NULL, RULES, 5);
+    s_raw c;
+    s_raw_open(&c, &s, "ana", 1);
+    size_t big = 8u << 20;
+    uint8_t *junk = calloc(1, big);
+    cr_assert_not_null(junk);
+    zmq_send(c.sock, junk, big, 0);
+    free(junk);
+    cr_expect_eq(s_reply(&c, 1500, NULL, 0), -1, "no reply: the connection is dropped");
+    s_raw_close(&c);
+    e2e_out r;
+    e2e_session_submit(&s, &r, "ana", "9");
+    cr_expect_eq(r.status, 0, "the same key bids normally afterwards: %s", r.err);
+    e2e_out_free(&r);
+    e2e_session_stop(&s, NULL);
+}
+
+Test(hostile, submission_for_another_election_and_replay_are_refused_with_a_reason)
+{
+    e2e_session s;
+    e2e_session_start(&s, "auction", 3, 1, s_roll, NULL, RULES, 5);
+    s_raw c;
+    s_raw_open(&c, &s, "ana", 2);
+    uint8_t other[32], *req;
+    size_t len;
+    char why[256];
+    randombytes_buf(other, sizeof other);
+    s_request(&c, &req, &len, other, 1, 7);
+    cr_assert_eq(zmq_send(c.sock, req, len, 0), (int)len);
+    free(req);
+    cr_expect_eq(s_reply(&c, 5000, why, sizeof why), 2);
+    cr_expect(strstr(why, "wrong session id") != NULL, "reason: %s", why);
+    /* the same signed submission twice: the second is a replay */
+    s_request(&c, &req, &len, defn_sid(c.d), 42, 7);
+    cr_assert_eq(zmq_send(c.sock, req, len, 0), (int)len);
+    cr_expect_eq(s_reply(&c, 5000, why, sizeof why), 0);
+    cr_assert_eq(zmq_send(c.sock, req, len, 0), (int)len);
+    cr_expect_eq(s_reply(&c, 5000, why, sizeof why), 6);
+    cr_expect(strstr(why, "replayed") != NULL, "reason: %s", why);
+    /* a forged signature (one byte of the share flipped) */
+    req[80] ^= 1;
+    cr_assert_eq(zmq_send(c.sock, req, len, 0), (int)len);
+    cr_expect_eq(s_reply(&c, 5000, why, sizeof why), 3);
+    cr_expect(strstr(why, "signature") != NULL, "reason: %s", why);
+    free(req);
+    cr_expect(s_log_has(&s, 2, "wrong session id"));
+    cr_expect(s_log_has(&s, 2, "replayed"));
+    s_raw_close(&c);
+    e2e_session_stop(&s, NULL);
+}
+
+Test(hostile, bid_after_the_deadline_is_refused)
+{
+    e2e_session_deadline_s = 3;
+    e2e_session s;
+    e2e_session_start(&s, "auction", 3, 1, s_roll, NULL, RULES, 15);
+    e2e_out r;
+    e2e_session_submit(&s, &r, "ana", "11");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    e2e_out_free(&r);
+    /* the deadline passes with ben silent: the servers close and compute */
+    e2e_session_wait_results(&s, 20000);
+    e2e_session_submit(&s, &r, "ben", "99");
+    cr_expect_neq(r.status, 0);
+    cr_expect(strstr(r.err, "intake closed") != NULL, "reason: %s", r.err);
+    e2e_out_free(&r);
+    cr_expect(s_log_has(&s, 1, "intake closed"));
+    e2e_session_stop(&s, NULL);
+}
