@@ -54,10 +54,14 @@ int net_hdr_decode(net_hdr *h, const uint8_t *in, size_t in_len) MPC_WUR;
 typedef struct net net;
 typedef struct net_hub net_hub;
 
-/* In-process hub for n parties living as threads of one process. */
+/* In-process hub for n parties (1..NET_MAX_PARTIES) living as threads of one
+ * process: one queue per (sender, receiver) under the receiver's mutex and
+ * condvar. NULL on a bad n. Free it after every net on it (wipes what is left). */
 net_hub *net_hub_new(int n);
 void net_hub_free(net_hub **pp);
-/* Party me (1-based) on the hub. NULL on bad arguments. */
+/* Party me (1-based) on the hub; same validation, buffering and timeouts as the
+ * mesh (no hello barrier: the hub is up before any party). NULL on bad arguments
+ * or if party me is already attached. Each net is used by one thread at a time. */
 net *net_mem_new(net_hub *hub, int me, const uint8_t sid[NET_SID_LEN], int timeout_ms);
 
 typedef struct net_zmq_cfg {
@@ -66,7 +70,7 @@ typedef struct net_zmq_cfg {
     const char *const *endpoints;            /* mesh endpoint of server 1..n at [0..n-1] */
     const uint8_t (*server_pk)[32];          /* CURVE public keys of servers 1..n */
     const uint8_t *my_sk;                    /* own CURVE secret key (secret) */
-    int timeout_ms;                          /* per receive; also for the hello barrier */
+    int timeout_ms;                          /* per receive and send, and the bye */
     int linger_ms;                           /* on close; <= 0 means NET_LINGER_MS */
     int hello_timeout_ms;                    /* hello barrier; <= 0 means timeout_ms
                                               * (servers started by hand need minutes) */
@@ -74,8 +78,12 @@ typedef struct net_zmq_cfg {
 
 /* Join the mesh: bind a CURVE server socket at endpoints[me-1] behind a ZAP
  * handler that admits only the other servers' keys, connect to every peer, and
- * wait for a hello from each (barrier). On failure returns an error and writes
- * a message naming the peer into err. */
+ * wait for a hello from each (barrier). cfg and what it points to may be freed
+ * once this returns. On failure *out is NULL, err (may be NULL) names the peer or
+ * the field: ERR_ARG on a bad cfg (my_sk not matching server_pk[me-1], two
+ * servers with one key), ERR_CRYPTO if libzmq lacks CURVE, ERR_IO if bind or
+ * connect fails, ERR_TIMEOUT listing the peers with no hello (and whether a
+ * peer refused our key), ERR_PROTO/ERR_CRYPTO if a peer sent a bad frame. */
 int net_zmq_open(net **out, const net_zmq_cfg *cfg, char *err, size_t errlen) MPC_WUR;
 
 /* Close sockets (finite linger), stop the ZAP handler, terminate the context:
@@ -106,7 +114,9 @@ int net_send(net *nw, int peer, uint8_t type, uint64_t step,
 int net_recv(net *nw, int peer, uint8_t type, uint64_t step,
              uint8_t **payload, size_t *len) MPC_WUR;
 
-/* Field-element vectors: exactly m elements expected, decoded with range check. */
+/* Field-element vectors: exactly m elements (fixed width, field_encode). On
+ * receipt a wrong length or an element >= p is ERR_PROTO naming the peer; other
+ * errors as net_send/net_recv. The received bytes are wiped. */
 int net_send_vec(net *nw, int peer, uint8_t type, uint64_t step,
                  const field *F, const fe *v, size_t m) MPC_WUR;
 int net_recv_vec(net *nw, int peer, uint8_t type, uint64_t step,

@@ -73,7 +73,7 @@ int bits_fill(mpc *M, size_t m)
         s_sqrt_exp(F, tmp, s, k);      /* tmp = 1 / sqrt(r^2) = +-1/r */
         fe *dst = M->bitpool + M->bitpool_len;
         for (size_t i = 0; i < k; i++)
-            dst[i] = fe_mul(F, fe_add(F, fe_mul(F, r[i], tmp[i]), 1), inv2);
+            dst[i] = fe_mul(F, mpc_fadd(F, fe_mul(F, r[i], tmp[i]), 1), inv2);
         M->bitpool_len += k;
         need -= k;
     }
@@ -103,7 +103,7 @@ void bits_compose(const field *F, fe *out, const fe *bits, size_t m, int k)
 {
     for (size_t i = 0; i < m; i++) {
         fe acc = 0;
-        for (int j = k; j-- > 0;) acc = fe_add(F, fe_add(F, acc, acc), bits[i * (size_t)k + (size_t)j]);
+        for (int j = k; j-- > 0;) acc = mpc_fadd(F, mpc_fadd(F, acc, acc), bits[i * (size_t)k + (size_t)j]);
         out[i] = acc;
     }
 }
@@ -141,7 +141,7 @@ static int s_prefix(mpc *M, fe *G, fe *P, size_t m, int L)
             for (int i = 0; i < L; i++) {
                 if (!(i & s)) continue;
                 int b = i & ~(2 * s - 1);
-                g[i] = fe_add(F, g[i], X[q++]);
+                g[i] = mpc_fadd(F, g[i], X[q++]);
                 if (b) p[i] = X[q++];
             }
         }
@@ -178,7 +178,7 @@ int bits_dec(mpc *M, fe *out, fe *opened, const fe *x, size_t m, int K)
         for (int j = 0; j < L; j++) {
             int cj = (int)((cv >> j) & 1);
             G[v * (size_t)L + (size_t)j] = cj ? 0 : r[j];                       /* !c & r */
-            P[v * (size_t)L + (size_t)j] = cj ? r[j] : fe_sub(F, 1, r[j]);      /* c == r */
+            P[v * (size_t)L + (size_t)j] = cj ? r[j] : mpc_fsub(F, 1, r[j]);      /* c == r */
         }
     }
     if (L > 1 && (rc = s_prefix(M, G, P, m, L)) != 0) goto out;
@@ -188,7 +188,7 @@ int bits_dec(mpc *M, fe *out, fe *opened, const fe *x, size_t m, int K)
         fe cv = c[v];
         for (int j = 1; j < K; j++) {
             int cj = (int)((cv >> j) & 1);
-            U[v * (size_t)L + (size_t)(j - 1)] = cj ? fe_sub(F, 1, r[j]) : r[j];
+            U[v * (size_t)L + (size_t)(j - 1)] = cj ? mpc_fsub(F, 1, r[j]) : r[j];
             B[v * (size_t)L + (size_t)(j - 1)] = G[v * (size_t)L + (size_t)(j - 1)];
         }
     }
@@ -199,11 +199,11 @@ int bits_dec(mpc *M, fe *out, fe *opened, const fe *x, size_t m, int K)
     for (size_t v = 0; v < m; v++) {
         const fe *r = rb + v * (size_t)nb;
         fe *o = out + v * (size_t)K;
-        o[0] = (c[v] & 1) ? fe_sub(F, 1, r[0]) : r[0];
+        o[0] = (c[v] & 1) ? mpc_fsub(F, 1, r[0]) : r[0];
         for (int j = 1; j < K; j++) {
             size_t e = v * (size_t)L + (size_t)(j - 1);
-            fe uv = fe_add(F, U[e], B[e]);
-            o[j] = fe_sub(F, uv, fe_add(F, P[e], P[e]));
+            fe uv = mpc_fadd(F, U[e], B[e]);
+            o[j] = mpc_fsub(F, uv, mpc_fadd(F, P[e], P[e]));
         }
     }
 out:

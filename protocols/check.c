@@ -59,7 +59,7 @@ int check_degree(mpc *M, const fe *x, size_t ninputs, size_t m, uint8_t *bad)
             fe acc = y[q];
             for (size_t a = cur[q].lo; a < cur[q].hi; a++) {
                 const fe *xi = x + act[a] * m, *si = s + act[a] * m;
-                for (size_t e = 0; e < m; e++) acc = fe_add(F, acc, fe_mul(F, si[e], xi[e]));
+                for (size_t e = 0; e < m; e++) acc = mpc_fadd(F, acc, fe_mul(F, si[e], xi[e]));
             }
             y[q] = acc;
         }
@@ -113,8 +113,8 @@ int check_bits(mpc *M, const fe *x, size_t ninputs, size_t m, uint8_t *bad)
         for (size_t e = 0; e < m; e++, k++) {
             fe xv = x[i * m + e];
             xs[k] = xv;
-            xm1[k] = fe_sub(F, xv, 1);
-            z = fe_add(F, z, fe_mul(F, s[i * m + e], fe_mul(F, xv, xm1[k])));
+            xm1[k] = mpc_fsub(F, xv, 1);
+            z = mpc_fadd(F, z, fe_mul(F, s[i * m + e], fe_mul(F, xv, xm1[k])));
         }
     }
     rc = mpc_open_2t(M, &z, &z, 1);    /* sum s_e x_e (x_e - 1), PRZS-masked */
@@ -153,7 +153,7 @@ int check_sum(mpc *M, const fe *x, size_t ninputs, size_t m, fe c, uint8_t *bad)
     for (size_t i = 0; i < ninputs; i++) {
         if (bad[i]) continue;
         fe acc = fe_neg(F, c);
-        for (size_t e = 0; e < m; e++) acc = fe_add(F, acc, x[i * m + e]);
+        for (size_t e = 0; e < m; e++) acc = mpc_fadd(F, acc, x[i * m + e]);
         d[k++] = acc;
     }
     mpc_rand(M, rho, na);

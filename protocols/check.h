@@ -25,7 +25,7 @@ int check_degree(mpc *M, const fe *x, size_t ninputs, size_t m, uint8_t *bad) MP
  * public coefficients s_e from a joint coin, masked by PRZS (one round after the
  * coin); z = 0 accepts all (false accept <= 1/p). Otherwise computes
  * w_e = x_e (x_e - 1) (one multiplication round) and opens rho_e * w_e with
- * rho_e a PRSS random (one round): 0 for a valid entry, a uniform non-zero
+ * rho_e drawn by PRSS (one round): 0 for a valid entry, a uniform non-zero
  * value for an invalid one, so nothing about valid inputs leaks. */
 int check_bits(mpc *M, const fe *x, size_t ninputs, size_t m, uint8_t *bad) MPC_WUR;
 

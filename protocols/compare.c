@@ -73,7 +73,7 @@ static int s_tree(mpc *M, fe *out, fe *g, fe *e, size_t m, int k, int mode)
                     ev[nd] = ev[lo];
                     continue;
                 }
-                if (needG[l][nd]) gv[nd] = fe_add(F, gv[hi], X[q++]);
+                if (needG[l][nd]) gv[nd] = mpc_fadd(F, gv[hi], X[q++]);
                 if (needE[l][nd]) ev[nd] = X[q++];
             }
         }
@@ -92,8 +92,8 @@ static int s_leaves(mpc *M, fe *g, fe *e, const fe *a, const fe *b, size_t len)
     if (rc) return rc;
     for (size_t i = 0; i < len; i++) {
         fe ab = e[i];
-        if (g) g[i] = fe_sub(F, a[i], ab);                                   /* a & !b */
-        e[i] = fe_add(F, fe_sub(F, 1, fe_add(F, a[i], b[i])), fe_add(F, ab, ab)); /* a == b */
+        if (g) g[i] = mpc_fsub(F, a[i], ab);                                   /* a & !b */
+        e[i] = mpc_fadd(F, mpc_fsub(F, 1, mpc_fadd(F, a[i], b[i])), mpc_fadd(F, ab, ab)); /* a == b */
     }
     return 0;
 }
@@ -144,7 +144,7 @@ int cmp_ltz_ex(mpc *M, fe *out, fe *opened, const fe *x, size_t m, int K)
     int rc = bits_rand(M, rb, nrb);
     if (rc) goto out;
     bits_compose(F, c, rb, m, nb);
-    for (size_t v = 0; v < m; v++) c[v] = fe_add(F, fe_add(F, c[v], x[v]), twoK);
+    for (size_t v = 0; v < m; v++) c[v] = mpc_fadd(F, mpc_fadd(F, c[v], x[v]), twoK);
     rc = mpc_open(M, c, c, m);              /* c = x + 2^K + r */
     if (rc) goto out;
     if (opened) memcpy(opened, c, m * sizeof(fe));
@@ -154,7 +154,7 @@ int cmp_ltz_ex(mpc *M, fe *out, fe *opened, const fe *x, size_t m, int K)
         for (int j = 0; j < K; j++) {
             int cj = (int)((c[v] >> j) & 1);
             g[v * (size_t)K + (size_t)j] = cj ? 0 : r[j];
-            e[v * (size_t)K + (size_t)j] = cj ? r[j] : fe_sub(F, 1, r[j]);
+            e[v * (size_t)K + (size_t)j] = cj ? r[j] : mpc_fsub(F, 1, r[j]);
         }
     }
     rc = s_tree(M, u, g, e, m, K, TREE_GT);
@@ -163,9 +163,9 @@ int cmp_ltz_ex(mpc *M, fe *out, fe *opened, const fe *x, size_t m, int K)
         fe rlow, clow = c[v] & (twoK - 1);
         bits_compose(F, &rlow, rb + v * (size_t)nb, 1, K);
         /* (x + 2^K) mod 2^K = c' - r' + 2^K u; bit K of x + 2^K = [x >= 0] */
-        fe mod = fe_add(F, fe_sub(F, clow, rlow), fe_mul(F, twoK, u[v]));
-        fe top = fe_mul(F, fe_sub(F, fe_add(F, x[v], twoK), mod), inv2K);
-        out[v] = fe_sub(F, 1, top);
+        fe mod = mpc_fadd(F, mpc_fsub(F, clow, rlow), fe_mul(F, twoK, u[v]));
+        fe top = fe_mul(F, mpc_fsub(F, mpc_fadd(F, x[v], twoK), mod), inv2K);
+        out[v] = mpc_fsub(F, 1, top);
     }
 out:
     mpc_release(M, mark);

@@ -59,14 +59,14 @@ static int s_round(mpc *M, layer *nxt, const layer *cur, int k, int top2)
         const fe *fl = cur->f + 2 * q * K, *fr = fl + K;
         fe *d = D + q * per;
         fe cq = c[q];
-        for (size_t j = 0; j < K; j++) d[j] = fe_mul(F, cq, fe_sub(F, fr[j], fl[j]));
-        d[K] = fe_mul(F, cq, fe_sub(F, cur->idx[2 * q + 1], cur->idx[2 * q]));
+        for (size_t j = 0; j < K; j++) d[j] = fe_mul(F, cq, mpc_fsub(F, fr[j], fl[j]));
+        d[K] = fe_mul(F, cq, mpc_fsub(F, cur->idx[2 * q + 1], cur->idx[2 * q]));
         if (top2) {
             const fe *sl = cur->s + 2 * q * K, *sr = sl + K;
             fe d2 = c[np + q], d1 = c[2 * np + q];
             for (size_t j = 0; j < K; j++) {
-                d[K + 1 + j] = fe_mul(F, d2, fe_sub(F, sr[j], fl[j]));       /* max(f1, s2) - f1 */
-                d[2 * K + 1 + j] = fe_mul(F, d1, fe_sub(F, sl[j], fr[j]));   /* max(f2, s1) - f2 */
+                d[K + 1 + j] = fe_mul(F, d2, mpc_fsub(F, sr[j], fl[j]));       /* max(f1, s2) - f1 */
+                d[2 * K + 1 + j] = fe_mul(F, d1, mpc_fsub(F, sl[j], fr[j]));   /* max(f2, s1) - f2 */
             }
         }
     }
@@ -75,14 +75,14 @@ static int s_round(mpc *M, layer *nxt, const layer *cur, int k, int top2)
     for (size_t q = 0; q < np; q++) {
         const fe *fl = cur->f + 2 * q * K, *fr = fl + K, *d = D + q * per;
         fe *nf = nxt->f + q * K;
-        for (size_t j = 0; j < K; j++) nf[j] = fe_add(F, fl[j], d[j]);
-        nxt->idx[q] = fe_add(F, cur->idx[2 * q], d[K]);
+        for (size_t j = 0; j < K; j++) nf[j] = mpc_fadd(F, fl[j], d[j]);
+        nxt->idx[q] = mpc_fadd(F, cur->idx[2 * q], d[K]);
         if (top2) {
             /* A is free now: x2 = max(f1, s2) at A[q*2K], x1 = max(f2, s1) after it */
             fe *x2 = A + q * 2 * K, *x1 = x2 + K;
             for (size_t j = 0; j < K; j++) {
-                x2[j] = fe_add(F, fl[j], d[K + 1 + j]);
-                x1[j] = fe_add(F, fr[j], d[2 * K + 1 + j]);
+                x2[j] = mpc_fadd(F, fl[j], d[K + 1 + j]);
+                x1[j] = mpc_fadd(F, fr[j], d[2 * K + 1 + j]);
             }
         }
     }
@@ -90,13 +90,13 @@ static int s_round(mpc *M, layer *nxt, const layer *cur, int k, int top2)
         /* round 2: second = c ? x2 : x1 */
         for (size_t q = 0; q < np; q++) {
             const fe *x2 = A + q * 2 * K, *x1 = x2 + K;
-            for (size_t j = 0; j < K; j++) D[q * K + j] = fe_mul(F, c[q], fe_sub(F, x2[j], x1[j]));
+            for (size_t j = 0; j < K; j++) D[q * K + j] = fe_mul(F, c[q], mpc_fsub(F, x2[j], x1[j]));
         }
         rc = mpc_reduce(M, D, D, np * K);
         if (rc) goto out;
         for (size_t q = 0; q < np; q++) {
             const fe *x1 = A + q * 2 * K + K;
-            for (size_t j = 0; j < K; j++) nxt->s[q * K + j] = fe_add(F, x1[j], D[q * K + j]);
+            for (size_t j = 0; j < K; j++) nxt->s[q * K + j] = mpc_fadd(F, x1[j], D[q * K + j]);
         }
     }
     if (cur->cnt & 1) {   /* the odd one out passes through */

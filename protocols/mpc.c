@@ -298,8 +298,9 @@ static uint8_t *s_wbuf(mpc *M, size_t len)
 {
     if (len > M->wbuf_cap) {
         secmem_free(M->wbuf, M->wbuf_cap);
-        M->wbuf = s_xmalloc(len);
-        M->wbuf_cap = len;
+        size_t cap = (len + sizeof(fe) - 1) / sizeof(fe);
+        M->wbuf = (uint8_t *)s_chunk_new(&cap);   /* huge pages, as the arena */
+        M->wbuf_cap = cap * sizeof(fe);
     }
     return M->wbuf;
 }

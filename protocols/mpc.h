@@ -129,37 +129,77 @@ size_t mpc_mark(const mpc *M);
 fe *mpc_alloc(mpc *M, size_t n);
 void mpc_release(mpc *M, size_t mark);
 
+/* Branch-free field addition and subtraction for the engine's hot loops (the
+ * comparison in fe_add/fe_sub is taken half of the time on uniform shares, a
+ * mispredicted branch per operation). Same results as fe_add/fe_sub. */
+static inline fe mpc_fadd(const field *F, fe a, fe b)
+{
+    fe t = a + b - F->p;                         /* wraps below 0: top bit set */
+    return t + (F->p & ((fe)0 - (t >> 127)));
+}
+
+static inline fe mpc_fsub(const field *F, fe a, fe b)
+{
+    fe t = a - b;
+    return t + (F->p & ((fe)0 - (t >> 127)));
+}
+
 /* One element in the wire format: F->bytes bytes, big-endian. mpc_get returns
  * ERR_RANGE for a value >= p. */
 static inline void mpc_put(const field *F, uint8_t *out, fe v)
 {
-    uint8_t tmp[16];
-    uint64_t hi = __builtin_bswap64((uint64_t)(v >> 64)), lo = __builtin_bswap64((uint64_t)v);
-    __builtin_memcpy(tmp, &hi, 8);
-    __builtin_memcpy(tmp + 8, &lo, 8);
-    switch (F->bytes) {   /* constant sizes let the compiler inline the copy */
-    case 12: __builtin_memcpy(out, tmp + 4, 12); break;
-    case 14: __builtin_memcpy(out, tmp + 2, 14); break;
-    case 16: __builtin_memcpy(out, tmp, 16); break;
-    case 8: __builtin_memcpy(out, tmp + 8, 8); break;
-    default: __builtin_memcpy(out, tmp + 16 - F->bytes, F->bytes); break;
+    /* direct stores per width: no staging buffer, so no store-forwarding stalls */
+    uint64_t lo = __builtin_bswap64((uint64_t)v), hi = (uint64_t)(v >> 64);
+    switch (F->bytes) {
+    case 12: {
+        uint32_t h = __builtin_bswap32((uint32_t)hi);
+        __builtin_memcpy(out, &h, 4);
+        __builtin_memcpy(out + 4, &lo, 8);
+        return;
+    }
+    case 16: {
+        uint64_t h = __builtin_bswap64(hi);
+        __builtin_memcpy(out, &h, 8);
+        __builtin_memcpy(out + 8, &lo, 8);
+        return;
+    }
+    case 8:
+        __builtin_memcpy(out, &lo, 8);
+        return;
+    default:
+        for (size_t j = F->bytes; j-- > 0;) {
+            out[j] = (uint8_t)v;
+            v >>= 8;
+        }
+        return;
     }
 }
 
 static inline int mpc_get(const field *F, const uint8_t *in, fe *v)
 {
-    uint8_t tmp[16] = { 0 };
-    uint64_t hi, lo;
+    uint64_t lo, h8;
+    uint32_t h4;
+    fe x;
     switch (F->bytes) {
-    case 12: __builtin_memcpy(tmp + 4, in, 12); break;
-    case 14: __builtin_memcpy(tmp + 2, in, 14); break;
-    case 16: __builtin_memcpy(tmp, in, 16); break;
-    case 8: __builtin_memcpy(tmp + 8, in, 8); break;
-    default: __builtin_memcpy(tmp + 16 - F->bytes, in, F->bytes); break;
+    case 12:
+        __builtin_memcpy(&h4, in, 4);
+        __builtin_memcpy(&lo, in + 4, 8);
+        x = ((fe)__builtin_bswap32(h4) << 64) | __builtin_bswap64(lo);
+        break;
+    case 16:
+        __builtin_memcpy(&h8, in, 8);
+        __builtin_memcpy(&lo, in + 8, 8);
+        x = ((fe)__builtin_bswap64(h8) << 64) | __builtin_bswap64(lo);
+        break;
+    case 8:
+        __builtin_memcpy(&lo, in, 8);
+        x = __builtin_bswap64(lo);
+        break;
+    default:
+        x = 0;
+        for (size_t j = 0; j < F->bytes; j++) x = (x << 8) | in[j];
+        break;
     }
-    __builtin_memcpy(&hi, tmp, 8);
-    __builtin_memcpy(&lo, tmp + 8, 8);
-    fe x = ((fe)__builtin_bswap64(hi) << 64) | __builtin_bswap64(lo);
     if (x >= F->p) return ERR_RANGE;
     *v = x;
     return 0;

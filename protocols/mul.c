@@ -6,7 +6,8 @@
  * values of q_i at the t parties D_i = {i+1, ..., i+t} (cyclically) are drawn
  * from the ChaCha20 stream of the pairwise key k_{i,j} (nonce: sender, step), so
  * i and j compute them without a message; q_i is then fixed, and i sends q_i(s)
- * only to the other n-1-t parties. Every party j outputs sum_i lam_i q_i(j).
+ * only to the other n-1-t parties. Every party j outputs sum_i lam_i q_i(j); the
+ * streams and messages carry lam_i q_i(j) directly, so receivers only add.
  * Security (semi-honest, see docs/protocols.md): for a coalition A of at most t
  * parties not containing i, the values of q_i on D_i \ A are pseudo-random to A,
  * and for fixed d_i the map (q_i on D_i) -> (q_i on A) is an affine bijection, so
@@ -28,9 +29,11 @@ typedef struct grr {
     int sender;                         /* 1 if me <= nr */
     int nd, ns;                         /* |D_me| = t, |S_me| */
     int D[SHAMIR_MAX_N], S[SHAMIR_MAX_N];
-    /* q_me(S[s]) = c0[s] * d + sum_k cd[s][k] * r_k */
+    /* The streams and messages carry values pre-multiplied by the sender's
+     * lam: u_k = lam_me * q_me(D[k]), so receivers only add. Then
+     * lam_me * q_me(S[s]) = c0[s] * d + sum_k cd[s][k] * u_k and
+     * lam_me * q_me(me) = o0 * d + sum_k od[k] * u_k. */
     fe c0[SHAMIR_MAX_N], cd[SHAMIR_MAX_N][SHAMIR_MAX_N];
-    /* lam_me * q_me(me) = o0 * d + sum_k od[k] * r_k */
     fe o0, od[SHAMIR_MAX_N];
     /* incoming resharers i != me: derived (me in D_i) or received */
     int nder, nrecv;
@@ -87,16 +90,15 @@ static grr *s_tables(mpc *M)
         /* interpolation points {0} u D */
         pts[0] = 0;
         for (int k = 0; k < G->nd; k++) pts[k + 1] = G->D[k];
-        fe L[SHAMIR_MAX_N + 1];
+        fe L[SHAMIR_MAX_N + 1], lm = G->lam[me - 1];
         for (int s = 0; s < G->ns; s++) {
             s_lagrange_at(F, L, pts, G->nd + 1, G->S[s]);
-            G->c0[s] = L[0];
+            G->c0[s] = fe_mul(F, lm, L[0]);
             for (int k = 0; k < G->nd; k++) G->cd[s][k] = L[k + 1];
         }
         s_lagrange_at(F, L, pts, G->nd + 1, me);
-        fe lm = G->lam[me - 1];
         G->o0 = fe_mul(F, lm, L[0]);
-        for (int k = 0; k < G->nd; k++) G->od[k] = fe_mul(F, lm, L[k + 1]);
+        for (int k = 0; k < G->nd; k++) G->od[k] = L[k + 1];
     }
     for (int i = 1; i <= G->nr; i++) {
         if (i == me) continue;
@@ -149,18 +151,18 @@ static int s_grr(mpc *M, fe *out, const fe *x, const fe *y, size_t m)
                 for (size_t e = 0; e < c; e++) {
                     fe de = y ? fe_mul(F, x[base + e], y[base + e]) : x[base + e];
                     fe re = r[0][e];
-                    mpc_put(F, p + e * w, fe_add(F, fe_mul(F, c0, de), fe_mul(F, c1, re)));
-                    out[base + e] = fe_add(F, fe_mul(F, o0, de), fe_mul(F, o1, re));
+                    mpc_put(F, p + e * w, mpc_fadd(F, fe_mul(F, c0, de), fe_mul(F, c1, re)));
+                    out[base + e] = mpc_fadd(F, fe_mul(F, o0, de), fe_mul(F, o1, re));
                 }
                 continue;
             }
             for (size_t e = 0; e < c; e++) {
                 fe de = y ? fe_mul(F, x[base + e], y[base + e]) : x[base + e];
                 fe a = fe_mul(F, G->o0, de);
-                for (int k = 0; k < G->nd; k++) a = fe_add(F, a, fe_mul(F, G->od[k], r[k][e]));
+                for (int k = 0; k < G->nd; k++) a = mpc_fadd(F, a, fe_mul(F, G->od[k], r[k][e]));
                 for (int s = 0; s < G->ns; s++) {
                     fe v = fe_mul(F, G->c0[s], de);
-                    for (int k = 0; k < G->nd; k++) v = fe_add(F, v, fe_mul(F, G->cd[s][k], r[k][e]));
+                    for (int k = 0; k < G->nd; k++) v = mpc_fadd(F, v, fe_mul(F, G->cd[s][k], r[k][e]));
                     mpc_put(F, wire + ((size_t)s * m + base + e) * w, v);
                 }
                 out[base + e] = a;
@@ -175,18 +177,15 @@ static int s_grr(mpc *M, fe *out, const fe *x, const fe *y, size_t m)
     }
     /* PRG-derived incoming shares while the peers' messages travel */
     for (int q = 0; q < G->nder; q++) {
-        int i = G->der[q];
-        fe l = G->lam[i - 1];
-        s_stream(M, &g[0], i, M->me, step);
+        s_stream(M, &g[0], G->der[q], M->me, step);
         for (size_t base = 0; base < m; base += MUL_CHUNK) {
             size_t c = m - base < MUL_CHUNK ? m - base : MUL_CHUNK;
             mpc_prg_fe(F, &g[0], r[0], c);
-            for (size_t e = 0; e < c; e++) out[base + e] = fe_add(F, out[base + e], fe_mul(F, l, r[0][e]));
+            for (size_t e = 0; e < c; e++) out[base + e] = mpc_fadd(F, out[base + e], r[0][e]);
         }
     }
     for (int q = 0; q < G->nrecv && rc == 0; q++) {
         int i = G->rcv[q];
-        fe l = G->lam[i - 1];
         uint8_t *pl = NULL;
         size_t len = 0;
         rc = mpc_recv_raw(M, i, MPC_MSG_MUL, step, &pl, &len);
@@ -204,7 +203,7 @@ static int s_grr(mpc *M, fe *out, const fe *x, const fe *y, size_t m)
                 rc = ERR_RANGE;
                 break;
             }
-            out[e] = fe_add(F, out[e], fe_mul(F, l, v));
+            out[e] = mpc_fadd(F, out[e], v);
         }
         if (pl) sodium_memzero(pl, len);
         free(pl);
@@ -239,7 +238,7 @@ int mpc_select_vec(mpc *M, fe *out, const fe *c, const fe *a, const fe *b, size_
     for (size_t i = 0; i < m; i++)
         for (int j = 0; j < k; j++) {
             size_t e = i * (size_t)k + (size_t)j;
-            d[e] = fe_mul(F, c[i], fe_sub(F, a[e], b[e]));
+            d[e] = fe_mul(F, c[i], mpc_fsub(F, a[e], b[e]));
         }
     int rc = mpc_reduce(M, d, d, len);
     if (rc == 0) field_vec_add(F, out, d, bb, len);

@@ -188,7 +188,7 @@ ParameterizedTest(struct nt *P, compare, bitdec_round_trips_including_0_and_max)
     s_bitdec_case(P->n, P->t, 7, 32);
 }
 
-Test(compare, bitdec_64_bits_in_p127)
+Test(compare, bitdec_64_bits_in_p107)
 {
     s_bitdec_case(3, 1, 64, 64);
 }
@@ -315,7 +315,7 @@ ParameterizedTest(struct nt *P, compare, ltz_matches_sign)
     s_ltz_case(P->n, P->t, 1, 32, 40);
 }
 
-Test(compare, ltz_62_bits_in_p127)
+Test(compare, ltz_62_bits_in_p107)
 {
     s_ltz_case(3, 1, 62, 64, 100);
 }
