@@ -11,6 +11,7 @@
 
 #define CHECK_DOMAIN_DEG  0x43440000u   /* "CD" | level */
 #define CHECK_DOMAIN_BITS 0x43420000u   /* "CB" */
+#define CHECK_DOMAIN_SUM  0x43530000u   /* "CS" */
 
 static void *s_xmalloc(size_t n)
 {
@@ -19,14 +20,38 @@ static void *s_xmalloc(size_t n)
     return p;
 }
 
-/* Public coefficients for the ninputs*m entries from the coin, per level. */
-static void s_coefs(const field *F, fe *s, const uint8_t seed[32], uint32_t domain,
-                    uint64_t level, size_t len)
-{
+/* Public coefficients of a random linear combination, streamed from the coin
+ * (never a whole array: 10^6 ballots would need tens of MB just for them).
+ * They are 64-bit: a non-zero combination vanishes with probability at most
+ * 2^-64 (Schwartz-Zippel), and a 64-bit factor costs half a field product. */
+typedef struct coefs {
     prg g;
-    prg_init(&g, seed, domain, level);
-    mpc_prg_fe(F, &g, s, len);
-    prg_wipe(&g);
+    uint64_t buf[512];
+    size_t pos;
+    fe p;
+} coefs;
+
+static void s_coefs_init(coefs *c, const field *F, const uint8_t seed[32], uint32_t domain,
+                         uint64_t level)
+{
+    prg_init(&c->g, seed, domain, level);
+    c->pos = sizeof c->buf / sizeof c->buf[0];
+    c->p = F->p;
+}
+
+static inline fe s_coef(coefs *c)
+{
+    if (c->pos == sizeof c->buf / sizeof c->buf[0]) {
+        prg_bytes(&c->g, (uint8_t *)c->buf, sizeof c->buf);
+        c->pos = 0;
+    }
+    fe v = c->buf[c->pos++];
+    return v < c->p ? v : v % c->p;   /* only for primes below 2^64 */
+}
+
+static void s_coefs_wipe(coefs *c)
+{
+    prg_wipe(&c->g);
 }
 
 typedef struct seg {
@@ -42,27 +67,27 @@ int check_degree(mpc *M, const fe *x, size_t ninputs, size_t m, uint8_t *bad)
     size_t *act = s_xmalloc(na * sizeof *act);
     for (size_t i = 0, k = 0; i < ninputs; i++)
         if (!bad[i]) act[k++] = i;
-    size_t len = ninputs * m;
-    fe *s = s_xmalloc(len * sizeof(fe));
     seg *cur = s_xmalloc(na * sizeof *cur), *nxt = s_xmalloc(na * sizeof *nxt);
     fe *y = s_xmalloc(na * sizeof(fe)), *val = s_xmalloc(na * sizeof(fe));
     uint8_t *fail = s_xmalloc(na);
     uint8_t seed[32];
     size_t ncur = 1;
+    coefs cf;
     int rc = mpc_coin(M, seed);
     if (rc) goto out;
     cur[0] = (seg){ 0, na };
     for (uint64_t level = 0; ncur > 0; level++) {
-        s_coefs(F, s, seed, CHECK_DOMAIN_DEG, level, len);
+        s_coefs_init(&cf, F, seed, CHECK_DOMAIN_DEG, level);
         mpc_rand(M, y, ncur);      /* fresh mask per segment */
         for (size_t q = 0; q < ncur; q++) {
             fe acc = y[q];
             for (size_t a = cur[q].lo; a < cur[q].hi; a++) {
-                const fe *xi = x + act[a] * m, *si = s + act[a] * m;
-                for (size_t e = 0; e < m; e++) acc = mpc_fadd(F, acc, fe_mul(F, si[e], xi[e]));
+                const fe *xi = x + act[a] * m;
+                for (size_t e = 0; e < m; e++) acc = mpc_fadd(F, acc, fe_mul(F, s_coef(&cf), xi[e]));
             }
             y[q] = acc;
         }
+        s_coefs_wipe(&cf);
         rc = mpc_open_check(M, val, fail, y, ncur);
         if (rc) goto out;
         size_t nn = 0;
@@ -83,7 +108,6 @@ int check_degree(mpc *M, const fe *x, size_t ninputs, size_t m, uint8_t *bad)
     }
 out:
     free(act);
-    free(s);
     free(cur);
     free(nxt);
     secmem_free(y, na * sizeof(fe));
@@ -98,28 +122,35 @@ int check_bits(mpc *M, const fe *x, size_t ninputs, size_t m, uint8_t *bad)
     size_t na = 0;
     for (size_t i = 0; i < ninputs; i++) na += !bad[i];
     if (na == 0 || m == 0) return 0;
-    size_t len = ninputs * m, nl = na * m;
-    fe *s = s_xmalloc(len * sizeof(fe));
-    fe *w = s_xmalloc(nl * sizeof(fe)), *xm1 = s_xmalloc(nl * sizeof(fe));
-    fe *rho = s_xmalloc(nl * sizeof(fe)), *xs = s_xmalloc(nl * sizeof(fe));
     uint8_t seed[32];
     int rc = mpc_coin(M, seed);
-    if (rc) goto out;
-    s_coefs(F, s, seed, CHECK_DOMAIN_BITS, 0, len);
+    if (rc) return rc;
+    coefs cf;
+    s_coefs_init(&cf, F, seed, CHECK_DOMAIN_BITS, 0);
     fe z = 0;
+    for (size_t i = 0; i < ninputs; i++) {
+        if (bad[i]) continue;
+        const fe *xi = x + i * m;
+        for (size_t e = 0; e < m; e++) {
+            fe xv = xi[e];
+            z = mpc_fadd(F, z, fe_mul(F, s_coef(&cf), fe_mul(F, xv, mpc_fsub(F, xv, 1))));
+        }
+    }
+    s_coefs_wipe(&cf);
+    rc = mpc_open_2t(M, &z, &z, 1);    /* sum s_e x_e (x_e - 1), PRZS-masked */
+    if (rc || z == 0) return rc;
+    /* some entry is not a bit: find which, revealing nothing about valid ones */
+    size_t nl = na * m;
+    fe *w = s_xmalloc(nl * sizeof(fe)), *xm1 = s_xmalloc(nl * sizeof(fe));
+    fe *rho = s_xmalloc(nl * sizeof(fe)), *xs = s_xmalloc(nl * sizeof(fe));
     size_t k = 0;
     for (size_t i = 0; i < ninputs; i++) {
         if (bad[i]) continue;
         for (size_t e = 0; e < m; e++, k++) {
-            fe xv = x[i * m + e];
-            xs[k] = xv;
-            xm1[k] = mpc_fsub(F, xv, 1);
-            z = mpc_fadd(F, z, fe_mul(F, s[i * m + e], fe_mul(F, xv, xm1[k])));
+            xs[k] = x[i * m + e];
+            xm1[k] = mpc_fsub(F, xs[k], 1);
         }
     }
-    rc = mpc_open_2t(M, &z, &z, 1);    /* sum s_e x_e (x_e - 1), PRZS-masked */
-    if (rc || z == 0) goto out;
-    /* some entry is not a bit: find which, revealing nothing about valid ones */
     rc = mpc_mul(M, w, xs, xm1, nl);
     if (rc) goto out;
     mpc_rand(M, rho, nl);
@@ -133,7 +164,6 @@ int check_bits(mpc *M, const fe *x, size_t ninputs, size_t m, uint8_t *bad)
         bad[i] = b;
     }
 out:
-    free(s);
     secmem_free(w, nl * sizeof(fe));
     secmem_free(xm1, nl * sizeof(fe));
     secmem_free(rho, nl * sizeof(fe));
@@ -148,16 +178,34 @@ int check_sum(mpc *M, const fe *x, size_t ninputs, size_t m, fe c, uint8_t *bad)
     for (size_t i = 0; i < ninputs; i++) na += !bad[i];
     if (na == 0) return 0;
     if (c >= F->p) return ERR_RANGE;
+    /* fast path: one PRZS-masked opening of sum_i s_i (sum_e x_ie - c) */
+    uint8_t seed[32];
+    int rc = mpc_coin(M, seed);
+    if (rc) return rc;
+    coefs cf;
+    s_coefs_init(&cf, F, seed, CHECK_DOMAIN_SUM, 0);
+    fe z = 0, negc = fe_neg(F, c);
+    for (size_t i = 0; i < ninputs; i++) {
+        if (bad[i]) continue;
+        fe acc = negc;
+        for (size_t e = 0; e < m; e++) acc = mpc_fadd(F, acc, x[i * m + e]);
+        z = mpc_fadd(F, z, fe_mul(F, s_coef(&cf), acc));
+    }
+    s_coefs_wipe(&cf);
+    /* a degree-t value opened through the degree-2t path gets the PRZS mask,
+     * so the opened shares reveal the sum and nothing of the polynomials */
+    rc = mpc_open_2t(M, &z, &z, 1);
+    if (rc || z == 0) return rc;
     fe *d = s_xmalloc(na * sizeof(fe)), *rho = s_xmalloc(na * sizeof(fe));
     size_t k = 0;
     for (size_t i = 0; i < ninputs; i++) {
         if (bad[i]) continue;
-        fe acc = fe_neg(F, c);
+        fe acc = negc;
         for (size_t e = 0; e < m; e++) acc = mpc_fadd(F, acc, x[i * m + e]);
         d[k++] = acc;
     }
     mpc_rand(M, rho, na);
-    int rc = mpc_open_prod(M, d, rho, d, na);
+    rc = mpc_open_prod(M, d, rho, d, na);
     if (rc == 0) {
         k = 0;
         for (size_t i = 0; i < ninputs; i++)
