@@ -116,7 +116,8 @@ out:
     return rc;
 }
 
-int check_bits(mpc *M, const fe *x, size_t ninputs, size_t m, uint8_t *bad)
+/* Entries, plus (with_sum) each row's sum as one more entry, must be bits. */
+static int s_bits(mpc *M, const fe *x, size_t ninputs, size_t m, int with_sum, uint8_t *bad)
 {
     const field *F = M->F;
     size_t na = 0;
@@ -131,23 +132,29 @@ int check_bits(mpc *M, const fe *x, size_t ninputs, size_t m, uint8_t *bad)
     for (size_t i = 0; i < ninputs; i++) {
         if (bad[i]) continue;
         const fe *xi = x + i * m;
+        fe sum = 0;
         for (size_t e = 0; e < m; e++) {
             fe xv = xi[e];
+            sum = mpc_fadd(F, sum, xv);
             z = mpc_fadd(F, z, fe_mul(F, s_coef(&cf), fe_mul(F, xv, mpc_fsub(F, xv, 1))));
         }
+        if (with_sum)
+            z = mpc_fadd(F, z, fe_mul(F, s_coef(&cf), fe_mul(F, sum, mpc_fsub(F, sum, 1))));
     }
     s_coefs_wipe(&cf);
     rc = mpc_open_2t(M, &z, &z, 1);    /* sum s_e x_e (x_e - 1), PRZS-masked */
     if (rc || z == 0) return rc;
     /* some entry is not a bit: find which, revealing nothing about valid ones */
-    size_t nl = na * m;
+    size_t w_ = m + (with_sum ? 1 : 0), nl = na * w_;
     fe *w = s_xmalloc(nl * sizeof(fe)), *xm1 = s_xmalloc(nl * sizeof(fe));
     fe *rho = s_xmalloc(nl * sizeof(fe)), *xs = s_xmalloc(nl * sizeof(fe));
     size_t k = 0;
     for (size_t i = 0; i < ninputs; i++) {
         if (bad[i]) continue;
-        for (size_t e = 0; e < m; e++, k++) {
-            xs[k] = x[i * m + e];
+        fe sum = 0;
+        for (size_t e = 0; e < w_; e++, k++) {
+            xs[k] = e < m ? x[i * m + e] : sum;
+            if (e < m) sum = mpc_fadd(F, sum, xs[k]);
             xm1[k] = mpc_fsub(F, xs[k], 1);
         }
     }
@@ -160,7 +167,7 @@ int check_bits(mpc *M, const fe *x, size_t ninputs, size_t m, uint8_t *bad)
     for (size_t i = 0; i < ninputs; i++) {
         if (bad[i]) continue;
         uint8_t b = 0;
-        for (size_t e = 0; e < m; e++, k++) b |= w[k] != 0;
+        for (size_t e = 0; e < w_; e++, k++) b |= w[k] != 0;
         bad[i] = b;
     }
 out:
@@ -169,6 +176,16 @@ out:
     secmem_free(rho, nl * sizeof(fe));
     secmem_free(xs, nl * sizeof(fe));
     return rc;
+}
+
+int check_bits(mpc *M, const fe *x, size_t ninputs, size_t m, uint8_t *bad)
+{
+    return s_bits(M, x, ninputs, m, 0, bad);
+}
+
+int check_choice(mpc *M, const fe *x, size_t ninputs, size_t m, uint8_t *bad)
+{
+    return s_bits(M, x, ninputs, m, 1, bad);
 }
 
 int check_sum(mpc *M, const fe *x, size_t ninputs, size_t m, fe c, uint8_t *bad)

@@ -29,6 +29,11 @@ int check_degree(mpc *M, const fe *x, size_t ninputs, size_t m, uint8_t *bad) MP
  * value for an invalid one, so nothing about valid inputs leaks. */
 int check_bits(mpc *M, const fe *x, size_t ninputs, size_t m, uint8_t *bad) MPC_WUR;
 
+/* Flag inputs that are not a choice of at most one entry: every entry a bit and
+ * the row's sum a bit too (a plurality ballot or a yes/no/blank ballot). Same
+ * openings and costs as check_bits, in one pass. */
+int check_choice(mpc *M, const fe *x, size_t ninputs, size_t m, uint8_t *bad) MPC_WUR;
+
 /* Flag inputs whose entries do not sum to the public constant c (a one-hot
  * ballot: c = 1). Opens z = sum_i s_i (sum_e x_{i,e} - c) with public 64-bit
  * coefficients from a joint coin, through the PRZS-masked degree-2t opening so

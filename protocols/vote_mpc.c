@@ -99,30 +99,25 @@ static int s_validate(mpc *M, const vote_spec *s, const fe *rows, size_t count, 
 {
     const field *F = M->F;
     size_t m = (size_t)s->options, c1 = count ? count : 1;
-    int rc = check_bits(M, rows, count, m, bad);
-    if (rc != 0) return rc;
+    int mx = s->type == VOTE_APPROVAL ? s->max_approvals : 1;
+    int rc;
+    if (mx == 1) {
+        /* at most one choice: entries and their sum are bits (one opening) */
+        rc = check_choice(M, rows, count, m, bad);
+        if (rc == 0 && !s->abstain) rc = check_sum(M, rows, count, m, 1, bad);
+        return rc;
+    }
+    if ((rc = check_bits(M, rows, count, m, bad)) != 0) return rc;
+    if (mx >= s->options && s->abstain) return 0;
     fe *sum = malloc(sizeof(fe) * c1);
     if (!sum) return ERR_NOMEM;
     for (size_t i = 0; i < count; i++) {
         fe acc = 0;
         for (size_t j = 0; j < m; j++) acc = fe_add(F, acc, rows[i * m + j]);
-        sum[i] = acc;
+        /* approvals in [lo, mx]: shift so the check is "in [0, mx - lo]" */
+        sum[i] = s->abstain ? acc : fe_sub(F, acc, 1);
     }
-    int mx = s->type == VOTE_APPROVAL ? s->max_approvals : 1;
-    if (s->type != VOTE_APPROVAL && !s->abstain) {
-        rc = check_sum(M, sum, count, 1, 1, bad);           /* exactly one choice */
-    } else if (s->type == VOTE_APPROVAL && !s->abstain && mx == 1) {
-        rc = check_sum(M, sum, count, 1, 1, bad);
-    } else if (mx == 1) {
-        rc = check_bits(M, sum, count, 1, bad);             /* zero or one choice */
-    } else if (mx < s->options) {
-        rc = s_check_at_most(M, sum, count, mx, bad);
-    }
-    if (rc == 0 && s->type == VOTE_APPROVAL && !s->abstain && mx > 1) {
-        /* at least one approval: sum - 1 in [0, mx - 1] */
-        for (size_t i = 0; i < count; i++) sum[i] = fe_sub(F, sum[i], 1);
-        rc = s_check_at_most(M, sum, count, mx - 1, bad);
-    }
+    rc = s_check_at_most(M, sum, count, s->abstain ? mx : mx - 1, bad);
     sodium_memzero(sum, sizeof(fe) * c1);
     free(sum);
     return rc;

@@ -22,7 +22,7 @@ struct nt {
 
 static struct nt s_params[] = { { 3, 1 }, { 5, 2 } };
 
-enum { OP_DEGREE, OP_BITS, OP_SUM, OP_ALL };
+enum { OP_DEGREE, OP_BITS, OP_SUM, OP_ALL, OP_CHOICE };
 
 typedef struct job {
     int op;
@@ -40,6 +40,7 @@ static int s_body(mpc *M, void *arg)
     if (J->op == OP_DEGREE || J->op == OP_ALL) rc = check_degree(M, J->x, J->N, J->m, J->bad);
     if (!rc && (J->op == OP_BITS || J->op == OP_ALL)) rc = check_bits(M, J->x, J->N, J->m, J->bad);
     if (!rc && (J->op == OP_SUM || J->op == OP_ALL)) rc = check_sum(M, J->x, J->N, J->m, 1, J->bad);
+    if (!rc && J->op == OP_CHOICE) rc = check_choice(M, J->x, J->N, J->m, J->bad);
     J->rounds = M->rounds - r0;
     return rc;
 }
@@ -232,5 +233,33 @@ Test(check, checks_over_curve_mesh)
     uint8_t bad[N];
     s_run(&B, 3, 1, OP_DEGREE, HARNESS_ZMQ, NULL, bad, NULL);
     for (int i = 0; i < N; i++) cr_assert_eq(bad[i], i == 6);
+    s_free_ballots(&B);
+}
+
+Test(check, choice_accepts_one_hot_and_blank_and_flags_two_hot_and_non_bits)
+{
+    enum { N = 40 };
+    ballots B;
+    s_ballots(&B, N, 3, 1);
+    memset(B.v + 3 * 3, 0, 3 * sizeof(fe));           /* a blank ballot: valid */
+    B.v[7 * 3 + 0] = 1;                               /* two-hot: invalid */
+    B.v[7 * 3 + 1] = 1;
+    B.v[7 * 3 + 2] = 0;
+    memset(B.v + 20 * 3, 0, 3 * sizeof(fe));          /* an entry 2: invalid */
+    B.v[20 * 3 + 1] = 2;
+    B.v[31 * 3 + 0] = fe_from_i64(&(field){ .p = (((fe)1) << 89) - 1 }, -1);  /* -1 and */
+    B.v[31 * 3 + 1] = 1;                              /* 1 sum to 0 but are not bits */
+    B.v[31 * 3 + 2] = 1;
+    uint8_t bad[N];
+    uint64_t rounds;
+    s_run(&B, 3, 1, OP_CHOICE, HARNESS_HUB, NULL, bad, &rounds);
+    for (int i = 0; i < N; i++)
+        cr_expect_eq(bad[i], i == 7 || i == 20 || i == 31, "ballot %d flagged %d", i, bad[i]);
+    s_free_ballots(&B);
+    /* all valid: coin + one opening */
+    s_ballots(&B, N, 3, 1);
+    s_run(&B, 3, 1, OP_CHOICE, HARNESS_HUB, NULL, bad, &rounds);
+    for (int i = 0; i < N; i++) cr_expect_eq(bad[i], 0);
+    cr_expect_eq(rounds, 2);
     s_free_ballots(&B);
 }
