@@ -99,12 +99,20 @@ int procs_run(const field *F, int n, int t, procs_fn fn, void *arg)
     return fail ? -1 : 0;
 }
 
+static double s_cpu(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
 int procs_start(mpc *M, procs_meter *mt)
 {
     fe z = 0;
     int rc = mpc_open(M, &z, &z, 1);
     mpc_stats(M, &mt->r0, NULL, &mt->b0);
     mt->t0 = procs_now();
+    mt->c0 = s_cpu();
     return rc;
 }
 
@@ -120,8 +128,9 @@ void procs_report(mpc *M, const procs_meter *mt, const char *name, double value,
     mpc_stats(M, &r1, NULL, &b1);
     if (M->me != 1) return;
     printf("{\"name\":\"%s\",\"value\":%.6g,\"unit\":\"%s\",\"n\":%d,\"t\":%d%s,"
-           "\"rounds\":%llu,\"bytes_per_party\":%llu}\n",
+           "\"rounds\":%llu,\"bytes_per_party\":%llu,\"cpu_s\":%.4f}\n",
            name, value, unit, M->n, M->t, extra ? extra : "",
-           (unsigned long long)(r1 - mt->r0), (unsigned long long)(b1 - mt->b0));
+           (unsigned long long)(r1 - mt->r0), (unsigned long long)(b1 - mt->b0),
+           s_cpu() - mt->c0);
     fflush(stdout);
 }

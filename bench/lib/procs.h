@@ -21,12 +21,14 @@ double procs_now(void);
 /* Barrier (an opening of a constant) so all servers start a measurement together;
  * then snapshot rounds and bytes. */
 typedef struct procs_meter {
-    double t0;
+    double t0, c0;        /* wall and this process's CPU seconds at the start */
     uint64_t r0, b0;
 } procs_meter;
 int procs_start(mpc *M, procs_meter *mt);
-/* Print one JSON line from server 1: name, value, unit, context, rounds and
- * bytes per party since procs_start; extra is appended verbatim (",\"N\":10"). */
+/* Print one JSON line from server 1: name, value, unit, context, rounds, bytes
+ * per party and server 1's CPU seconds ("cpu_s", load-independent: the servers
+ * share the machine's cores, so wall time depends on what else runs) since
+ * procs_start; extra is appended verbatim (",\"N\":10"). */
 void procs_report(mpc *M, const procs_meter *mt, const char *name, double value,
                   const char *unit, const char *extra);
 /* Seconds since procs_start. */
