@@ -142,6 +142,7 @@ static int s_vote(const field *F, size_t N)
 int main(int argc, char **argv)
 {
     int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
+    procs_tune(argv);
     if (secmem_init() != 0) return 1;
     field F;
     if (field_init_default(&F, 32, 40) != 0) return 1;

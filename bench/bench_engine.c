@@ -6,18 +6,10 @@
  * rounds and bytes_per_party are server 1's for the measured operation (bytes
  * include message headers). Figures are warm (after one untimed run of the same
  * operation). Usage: bench_engine [--quick]. */
-#include <arpa/inet.h>
-#include <malloc.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
-#include <sodium.h>
-#include "common/net.h"
+#include "bench/lib/procs.h"
 #include "common/prg.h"
 #include "common/secmem.h"
 #include "protocols/bits.h"
@@ -37,13 +29,6 @@ typedef struct bench {
     uint8_t seed[32];    /* public: inputs are derived from it on every server */
 } bench;
 
-static double s_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static void *s_xmalloc(size_t n)
 {
     void *p = malloc(n ? n : 1);
@@ -51,34 +36,21 @@ static void *s_xmalloc(size_t n)
     return p;
 }
 
-/* Snapshot of server 1's counters around an operation. */
-typedef struct meter {
-    double t0;
-    uint64_t r0, b0;
-} meter;
+typedef procs_meter meter;
 
 static int s_start(bench *B, meter *mt)
 {
-    fe z = 0;
-    int rc = mpc_open(B->M, &z, &z, 1);   /* barrier: all servers start together */
-    mpc_stats(B->M, &mt->r0, NULL, &mt->b0);
-    mt->t0 = s_now();
-    return rc;
+    return procs_start(B->M, mt);   /* barrier: all servers start together */
 }
 
 static void s_report(bench *B, const meter *mt, const char *name, const char *unit,
                      double per, size_t N)
 {
-    double dt = s_now() - mt->t0;
-    uint64_t r1, b1;
-    mpc_stats(B->M, &r1, NULL, &b1);
-    if (B->M->me != 1 || B->warmup) return;
-    double value = per > 0 ? per / dt : dt;
-    printf("{\"name\":\"%s\",\"value\":%.6g,\"unit\":\"%s\",\"n\":%d,\"t\":%d,\"N\":%zu,"
-           "\"rounds\":%llu,\"bytes_per_party\":%llu}\n",
-           name, value, unit, B->M->n, B->M->t, N, (unsigned long long)(r1 - mt->r0),
-           (unsigned long long)(b1 - mt->b0));
-    fflush(stdout);
+    double dt = procs_elapsed(mt);
+    if (B->warmup) return;
+    char extra[64];
+    snprintf(extra, sizeof extra, ",\"k\":%d,\"N\":%zu", B_K, N);
+    procs_report(B->M, mt, name, per > 0 ? per / dt : dt, unit, extra);
 }
 
 /* Public pseudo-random k-bit values (same on every server), as constant
@@ -214,33 +186,11 @@ static int s_bench_max(bench *B, size_t N)
     return rc;
 }
 
-static int s_server(int me, int quick, const uint8_t *sid, const char *const *eps,
-                    const uint8_t (*pk)[32], const uint8_t *sk)
+static int s_server(mpc *M, void *arg)
 {
-    char err[256];
-    net *nw = NULL;
-    net_zmq_cfg cfg = { .n = B_N, .me = me, .sid = sid, .endpoints = eps, .server_pk = pk,
-                        .my_sk = sk, .timeout_ms = 120000, .linger_ms = 2000 };
-    int rc = net_zmq_open(&nw, &cfg, err, sizeof err);
-    if (rc) {
-        fprintf(stderr, "bench S%d: %s\n", me, err);
-        return rc;
-    }
-    if (me == 1 && !net_is_curve(nw)) {
-        fprintf(stderr, "bench: the mesh is not CURVE\n");
-        net_free(&nw);
-        return ERR_CRYPTO;
-    }
-    field F;
-    mpc M;
-    if ((rc = field_init_default(&F, B_K, MPC_KAPPA)) != 0 ||
-        (rc = mpc_init(&M, &F, B_N, B_T, nw)) != 0) {
-        fprintf(stderr, "bench S%d: set-up failed: %s\n", me, err_str(rc));
-        net_free(&nw);
-        return rc;
-    }
-    bench B = { .M = &M, .quick = quick };
-    memcpy(B.seed, sid, 32);
+    int quick = *(const int *)arg, rc = 0;
+    bench B = { .M = M, .quick = quick };
+    if ((rc = mpc_coin(M, B.seed)) != 0) return rc;   /* public input seed */
     /* Every figure is warm: one untimed run of the same operation first, so
      * buffers and page mappings are in place as in a long-running server (a
      * cold run pays the kernel's zeroing of fresh pages; docs/protocols.md). */
@@ -253,89 +203,15 @@ static int s_server(int me, int quick, const uint8_t *sid, const char *const *ep
         size_t Ns[3] = { 1000, 10000, 100000 };
         for (int i = 0; i < (quick ? 2 : 3) && !rc; i++) rc = s_bench_max(&B, Ns[i]);
     }
-    if (rc) fprintf(stderr, "bench S%d: %s (%s)\n", me, err_str(rc), mpc_errmsg(&M));
-    if (!rc) rc = net_bye(nw);
-    mpc_clear(&M);
-    net_free(&nw);
-    return rc;
-}
-
-static int s_ports(int n, int *ports)
-{
-    int fds[B_N], rc = 0;
-    for (int i = 0; i < n; i++) fds[i] = -1;
-    for (int i = 0; i < n && rc == 0; i++) {
-        struct sockaddr_in a;
-        socklen_t al = sizeof a;
-        memset(&a, 0, sizeof a);
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        fds[i] = socket(AF_INET, SOCK_STREAM, 0);
-        if (fds[i] < 0 || bind(fds[i], (struct sockaddr *)&a, sizeof a) != 0 ||
-            getsockname(fds[i], (struct sockaddr *)&a, &al) != 0)
-            rc = -1;
-        else
-            ports[i] = ntohs(a.sin_port);
-    }
-    for (int i = 0; i < n; i++)
-        if (fds[i] >= 0) close(fds[i]);
     return rc;
 }
 
 int main(int argc, char **argv)
 {
     int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
-    /* glibc serves allocations above 32 MiB (a 100,000-comparison round) with a
-     * fresh mmap each time; on this VM the page faults of libzmq's and the
-     * transport's per-message buffers cost as much as the protocol. Re-run
-     * once with transparent huge pages for those mappings (measured: half the
-     * CPU per comparison). */
-    if (!getenv("GLIBC_TUNABLES") && !getenv("MPC_BENCH_NO_REEXEC")) {
-        setenv("GLIBC_TUNABLES", "glibc.malloc.hugetlb=1", 1);
-        setenv("MPC_BENCH_NO_REEXEC", "1", 1);
-        execv("/proc/self/exe", argv);   /* on failure, run as we are */
-    }
+    procs_tune(argv);
     if (secmem_init() != 0) return 1;
-    /* Keep large buffers in the heap: libzmq's CURVE allocates and zero-fills a
-     * fresh buffer per message, and with glibc's default mmap threshold every
-     * large message costs page faults and unmaps (measured: 2.5x slower). */
-    (void)mallopt(M_MMAP_THRESHOLD, 32 << 20);   /* glibc maximum */
-    (void)mallopt(M_TRIM_THRESHOLD, 1 << 30);
-    (void)mallopt(M_TOP_PAD, 64 << 20);
-    uint8_t sid[NET_SID_LEN], pk[B_N][32], sk[B_N][32];
-    char epb[B_N][64];
-    const char *eps[B_N];
-    int ports[B_N];
-    randombytes_buf(sid, sizeof sid);
-    if (s_ports(B_N, ports) != 0) {
-        fprintf(stderr, "bench: no free loopback port\n");
-        return 1;
-    }
-    for (int i = 0; i < B_N; i++) {
-        crypto_box_keypair(pk[i], sk[i]);
-        snprintf(epb[i], sizeof epb[i], "tcp://127.0.0.1:%d", ports[i]);
-        eps[i] = epb[i];
-    }
-    fflush(stdout);
-    pid_t pids[B_N];
-    for (int i = 0; i < B_N; i++) {
-        pids[i] = fork();
-        if (pids[i] < 0) {
-            perror("fork");
-            return 1;
-        }
-        if (pids[i] == 0) {
-            /* each server creates its own ZeroMQ context after the fork */
-            int rc = s_server(i + 1, quick, sid, eps, (const uint8_t (*)[32])pk, sk[i]);
-            sodium_memzero(sk, sizeof sk);
-            _exit(rc ? 1 : 0);
-        }
-    }
-    sodium_memzero(sk, sizeof sk);
-    int fail = 0;
-    for (int i = 0; i < B_N; i++) {
-        int st;
-        if (waitpid(pids[i], &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) fail = 1;
-    }
-    return fail;
+    field F;
+    if (field_init_default(&F, B_K, MPC_KAPPA) != 0) return 1;
+    return procs_run(&F, B_N, B_T, s_server, &quick) == 0 ? 0 : 1;
 }

@@ -5,6 +5,7 @@
 #include <malloc.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -48,6 +49,11 @@ static int s_child(const field *F, int n, int t, int me, const uint8_t *sid,
         fprintf(stderr, "bench S%d: %s\n", me, err);
         return rc;
     }
+    if (!net_is_curve(nw)) {   /* every figure is measured with CURVE on */
+        fprintf(stderr, "bench S%d: the mesh is not CURVE\n", me);
+        net_free(&nw);
+        return ERR_CRYPTO;
+    }
     mpc M;
     if ((rc = mpc_init(&M, F, n, t, nw)) != 0) {
         fprintf(stderr, "bench S%d: set-up failed: %s\n", me, err_str(rc));
@@ -62,11 +68,20 @@ static int s_child(const field *F, int n, int t, int me, const uint8_t *sid,
     return rc;
 }
 
+void procs_tune(char **argv)
+{
+    if (!getenv("GLIBC_TUNABLES") && !getenv("MPC_BENCH_NO_REEXEC")) {
+        setenv("GLIBC_TUNABLES", "glibc.malloc.hugetlb=1", 1);
+        setenv("MPC_BENCH_NO_REEXEC", "1", 1);
+        execv("/proc/self/exe", argv);   /* on failure, run as we are */
+    }
+    (void)mallopt(M_MMAP_THRESHOLD, 32 << 20);   /* glibc maximum */
+    (void)mallopt(M_TRIM_THRESHOLD, 1 << 30);
+    (void)mallopt(M_TOP_PAD, 64 << 20);
+}
+
 int procs_run(const field *F, int n, int t, procs_fn fn, void *arg)
 {
-    /* large CURVE messages: keep buffers in the heap instead of mmap/munmap */
-    (void)mallopt(M_MMAP_THRESHOLD, 1 << 30);
-    (void)mallopt(M_TRIM_THRESHOLD, 1 << 30);
     uint8_t sid[NET_SID_LEN], pk[NET_MAX_PARTIES][32], sk[NET_MAX_PARTIES][32];
     char epb[NET_MAX_PARTIES][64];
     const char *eps[NET_MAX_PARTIES];

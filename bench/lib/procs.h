@@ -15,6 +15,14 @@ typedef int (*procs_fn)(mpc *M, void *arg);
  * keys and runs fn. Returns 0 when every server exited with 0. */
 int procs_run(const field *F, int n, int t, procs_fn fn, void *arg);
 
+/* Process tuning for large messages, first thing in main: glibc serves
+ * allocations above 32 MiB (a 100,000-comparison round) with a fresh mmap each
+ * time, and on this VM the page faults of libzmq's and the transport's
+ * per-message buffers cost as much as the protocol. Re-executes once with
+ * transparent huge pages for those mappings (GLIBC_TUNABLES, measured: half the
+ * CPU per comparison) and keeps large buffers in the heap (mallopt, 2.5x). */
+void procs_tune(char **argv);
+
 /* Seconds on the monotonic clock. */
 double procs_now(void);
 
