@@ -78,16 +78,24 @@ static int s_part_is(zmq_msg_t *p, const char *s)
     return zmq_msg_size(p) == n && memcmp(zmq_msg_data(p), s, n) == 0;
 }
 
+/* Entries sorted by (domain, key) at start: a roll of 10^5 voters is looked up
+ * in 17 comparisons. Public keys are public, so memcmp's early exit is fine. */
+static int s_entry_cmp(const void *a, const void *b)
+{
+    const zap_entry *x = a, *y = b;
+    int c = strcmp(x->domain, y->domain);
+    return c ? c : memcmp(x->pk, y->pk, 32);
+}
+
 static const zap_entry *s_lookup(const zap *z, zmq_msg_t *domain, zmq_msg_t *key)
 {
-    if (zmq_msg_size(key) != 32) return NULL;
-    const zap_entry *hit = NULL;
-    for (size_t i = 0; i < z->count; i++) {
-        const zap_entry *e = &z->tab[i];
-        if (s_part_is(domain, e->domain) && sodium_memcmp(e->pk, zmq_msg_data(key), 32) == 0)
-            hit = e;
-    }
-    return hit;
+    if (zmq_msg_size(key) != 32 || zmq_msg_size(domain) > ZAP_DOMAIN_MAX) return NULL;
+    zap_entry probe;
+    memset(&probe, 0, sizeof probe);
+    memcpy(probe.domain, zmq_msg_data(domain), zmq_msg_size(domain));
+    if (strlen(probe.domain) != zmq_msg_size(domain)) return NULL;   /* embedded NUL */
+    memcpy(probe.pk, zmq_msg_data(key), 32);
+    return bsearch(&probe, z->tab, z->count, sizeof *z->tab, s_entry_cmp);
 }
 
 /* Answer one request on the REP socket (RFC 27 section "Request/Reply"). */
@@ -191,6 +199,7 @@ int zap_start(zap *z, void *zctx)
 {
     if (!z || !zctx) return ERR_ARG;
     if (z->started) return ERR_STATE;
+    if (z->count) qsort(z->tab, z->count, sizeof *z->tab, s_entry_cmp);
     char ctl[64];
     snprintf(ctl, sizeof ctl, "inproc://mpc-zap-ctl-%p", (void *)z);
     int rc = ERR_IO;

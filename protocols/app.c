@@ -1003,6 +1003,18 @@ static int s_submit(const defn *d, const keys *k, const fe *plain, uint32_t m, u
     return rc;
 }
 
+static uint64_t s_seq_now(void);
+
+int app_submit(const defn *d, const keys *k, const fe *plain, uint32_t m, FILE *report)
+{
+    return s_submit(d, k, plain, m, s_seq_now(), report);
+}
+
+void app_client_done(void)
+{
+    s_cctx_done();
+}
+
 static uint64_t s_seq_now(void)
 {
     /* re-submissions must carry a higher sequence: microseconds since the epoch */

@@ -51,6 +51,16 @@ typedef struct app_ops {
     void (*print_human)(const char *output_json, FILE *out);
 } app_ops;
 
+struct keys;
+
+/* Client side, for programs that submit many inputs (benchmarks): share plain
+ * (m elements, secret) at degree t, send share i to server i over CurveZMQ as
+ * roll key k, and verify every signed receipt. Thread-safe (one ZeroMQ context
+ * per thread; call app_client_done before a thread exits). Errors are printed
+ * to report; returns 0 only when all n receipts are valid. */
+int app_submit(const defn *d, const struct keys *k, const fe *plain, uint32_t m, FILE *report) MPC_WUR;
+void app_client_done(void);
+
 /* Entry point of an application binary: dispatches the subcommands. Returns
  * the process exit status (0 ok, 1 error, 2 usage). */
 int app_main(const app_ops *ops, int argc, char **argv);
