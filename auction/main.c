@@ -101,11 +101,13 @@ static int s_input_encode(const void *rp, const defn *d, const char *text, int r
     return 0;
 }
 
-static int s_compute(const void *rp, const defn *d, mpc *M, const fe *rows, size_t count,
+static int s_compute(const void *rp, const defn *d, const char *data_dir, mpc *M,
+                     const fe *rows, size_t count,
                      uint32_t m, const uint32_t *roll, uint8_t *excluded, char *out,
                      size_t outlen, char *err, size_t errlen)
 {
     const rules *r = rp;
+    (void)data_dir;
     auction_spec spec = { .k = r->k, .second = r->second, .reveal_winner = r->reveal_winner,
                           .reserve = (uint64_t)r->reserve };
     auction_outcome o;

@@ -67,7 +67,8 @@ static int s_input_encode(const void *rp, const defn *d, const char *text, int r
     return 0;
 }
 
-static int s_compute(const void *rp, const defn *d, mpc *M, const fe *rows, size_t count,
+static int s_compute(const void *rp, const defn *d, const char *data_dir, mpc *M,
+                     const fe *rows, size_t count,
                      uint32_t m, const uint32_t *roll, uint8_t *excluded, char *out,
                      size_t outlen, char *err, size_t errlen)
 {
@@ -75,6 +76,7 @@ static int s_compute(const void *rp, const defn *d, mpc *M, const fe *rows, size
     const field *F = M->F;
     size_t n = 0;
     (void)d;
+    (void)data_dir;
     (void)roll;
     int rc = range_check(M, rows, count, r->k, excluded, NULL, NULL, &n);
     fe sum = 0, pub = 0;

@@ -286,6 +286,7 @@ typedef struct s_server {
     mpc M;
     uint8_t *stmt;        /* encoded signed statement once computed */
     size_t stmt_len;
+    const char *data_dir;
     double *tokens;       /* per roll index: request tokens left (rate limit) */
     double *refill;       /* per roll index: time of the last refill */
 } s_server;
@@ -579,7 +580,7 @@ static int s_compute(s_server *S, const s_entry *acc, size_t na, size_t disagree
     for (size_t i = 0; i < na; i++) nbad += bad[i];
     if (nbad) log_msg(LOG_WARN, "%zu input(s) are not consistent degree-%d sharings: excluded",
                       nbad, S->M.t);
-    rc = S->c.ops->compute(S->c.rules, S->c.d, &S->M, rows, na, m, roll, bad, out, outlen,
+    rc = S->c.ops->compute(S->c.rules, S->c.d, S->data_dir, &S->M, rows, na, m, roll, bad, out, outlen,
                            err, sizeof err);
     if (rc != 0) goto out;
     size_t nok = 0;
@@ -628,6 +629,7 @@ static int s_server_main(const app_ops *ops, int argc, char **argv)
     int status = 1;
     char err[512];
     if (s_ctx_load(&S.c, ops, dp, kp) != 0) return 1;
+    S.data_dir = data;
     S.me = defn_server_find(S.c.d, keys_curve_pk(S.c.k));
     if (S.me < 1 || sodium_memcmp(defn_server_at(S.c.d, S.me)->sign_pk, keys_sign_pk(S.c.k), 32) != 0) {
         fprintf(stderr, "error: %s: these keys are not a server of %s\n", kp, dp);
@@ -1412,7 +1414,7 @@ static int s_runlocal_main(const app_ops *ops, int argc, char **argv, const char
             return 1;
         }
     }
-    int status = 1;
+    int status = 1, started = 0;
     pid_t pids[DEFN_MAX_SERVERS] = { 0 };
     keys **ck = calloc(nroll ? nroll : 1, sizeof *ck);
     defn_server sv[DEFN_MAX_SERVERS];
@@ -1479,6 +1481,7 @@ static int s_runlocal_main(const app_ops *ops, int argc, char **argv, const char
     if (bad) goto out;
 
     fflush(NULL);
+    started = 1;
     for (int i = 0; i < nserv; i++) {
         pids[i] = fork();
         if (pids[i] == 0) {
@@ -1599,7 +1602,7 @@ out:
     free(lines);
     free(text);
     s_ctx_free(&c);
-    if (!s_get(&a, "--keep") && !s_get(&a, "--dir") && status == 0) s_rmtree(dir);
+    if (!s_get(&a, "--keep") && !s_get(&a, "--dir") && (status == 0 || !started)) s_rmtree(dir);
     else if (status != 0) fprintf(stderr, "(files kept in %s)\n", dir);
     return status;
 }

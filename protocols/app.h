@@ -35,8 +35,10 @@ typedef struct app_ops {
      * degree check; check validity inside MPC (set excluded[i] = 1 for an invalid
      * input, never revealing a valid one), compute and open only the declared
      * output, written as a canonical JSON object into out (APP_OUT_MAX). roll[i]
-     * is row i's roll index. */
-    int (*compute)(const void *rules, const defn *d, mpc *M, const fe *rows, size_t count,
+     * is row i's roll index. data_dir is the server's own directory (durable
+     * state such as a privacy-budget ledger). */
+    int (*compute)(const void *rules, const defn *d, const char *data_dir, mpc *M,
+                   const fe *rows, size_t count,
                    uint32_t m, const uint32_t *roll, uint8_t *excluded, char *out,
                    size_t outlen, char *err, size_t errlen);
     /* run-local: flags this application accepts (NULL-terminated), which of them

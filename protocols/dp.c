@@ -28,7 +28,11 @@
  * delta = (1 + e^eps') (1 - (1 - a'^(C+1))^2). */
 #include "protocols/dp.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
+#include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
@@ -664,5 +668,52 @@ int dp_rr_estimate(uint64_t ones, uint64_t n, double *p_hat, double *se)
     double pi = (double)ones / (double)n;
     *p_hat = 2.0 * pi - 0.5;
     *se = 2.0 * sqrt(pi * (1.0 - pi) / (double)n);
+    return 0;
+}
+
+int dp_budget_spend(const char *path, double eps, double delta, double budget, double *spent,
+                    char *err, size_t errlen)
+{
+    if (!(eps > 0) || !(budget > 0) || !(delta >= 0) || !isfinite(eps) || !isfinite(budget)) {
+        snprintf(err, errlen, "privacy budget: epsilon and budget must be positive numbers");
+        return ERR_ARG;
+    }
+    double used = 0;
+    FILE *f = fopen(path, "r");
+    if (f) {
+        double e, d;
+        int n;
+        while ((n = fscanf(f, "%lf %lf", &e, &d)) == 2) {
+            if (!(e > 0) || !isfinite(e)) break;
+            used += e;
+        }
+        int bad = n != EOF;
+        fclose(f);
+        if (bad) {
+            snprintf(err, errlen, "privacy budget ledger %s is damaged; refusing to release", path);
+            return ERR_PARSE;
+        }
+    } else if (errno != ENOENT) {
+        snprintf(err, errlen, "privacy budget ledger %s: %s", path, strerror(errno));
+        return ERR_IO;
+    }
+    /* a relative slack absorbs the decimal round trip of the ledger's numbers */
+    if (used + eps > budget * (1 + 1e-9)) {
+        snprintf(err, errlen,
+                 "privacy budget exhausted: epsilon %.6g already spent of %.6g, a release of "
+                 "%.6g more is refused",
+                 used, budget, eps);
+        return ERR_REFUSED;
+    }
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0600);
+    char line[96];
+    int len = snprintf(line, sizeof line, "%.17g %.17g\n", eps, delta);
+    if (fd < 0 || write(fd, line, (size_t)len) != len || fsync(fd) != 0) {
+        snprintf(err, errlen, "privacy budget ledger %s: %s", path, strerror(errno));
+        if (fd >= 0) close(fd);
+        return ERR_IO;
+    }
+    close(fd);
+    if (spent) *spent = used + eps;
     return 0;
 }

@@ -124,4 +124,16 @@ int dp_rr_respond(int x);
  * ERR_ARG if n == 0 or ones > n. */
 int dp_rr_estimate(uint64_t ones, uint64_t n, double *p_hat, double *se) MPC_WUR;
 
+/* Per-election privacy budget (basic composition: epsilons and deltas add).
+ * The ledger at path lists every release a server has made for the election,
+ * one "eps delta" line each. Spend (eps, delta) only if the epsilons already
+ * spent plus eps stay within budget: the line is appended and fsync'ed before
+ * this returns 0, so it is recorded before any noisy value is opened, and a
+ * rerun after a crash spends again (fresh noise is a new release). *spent
+ * (may be NULL) receives the total after this release. Errors, with a message:
+ * ERR_ARG (eps <= 0, budget <= 0, NaN), ERR_REFUSED (budget exhausted),
+ * ERR_PARSE (a damaged ledger), ERR_IO. */
+int dp_budget_spend(const char *path, double eps, double delta, double budget, double *spent,
+                    char *err, size_t errlen) MPC_WUR;
+
 #endif

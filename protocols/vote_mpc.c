@@ -7,6 +7,7 @@
 #include "protocols/bits.h"
 #include "protocols/check.h"
 #include "protocols/compare.h"
+#include "protocols/dp.h"
 #include "protocols/max.h"
 #include "protocols/mul.h"
 
@@ -32,10 +33,45 @@ static int s_threshold_bits(const vote_spec *s)
     return b;
 }
 
+/* Plan of the noise and what the release costs in privacy. Replace-one-ballot
+ * sensitivities (docs/dp.md): the threshold statistic den*yes - num*base moves
+ * by at most den; the tally vector by 2 in L1 (plurality) or min(2A, m)
+ * (approval, A approvals); report-noisy-max over counts that move by 1 both
+ * ways is 2 eps for noise planned at eps, so it is planned at eps / 2. */
+int vote_dp_cost(const vote_spec *s, dp_plan *P, double *eps, double *delta)
+{
+    if (!(s->dp_eps > 0)) return ERR_ARG;
+    int64_t sens;
+    double e = s->dp_eps, mult = 1;
+    if (s->type == VOTE_THRESHOLD) {
+        sens = s->den;
+    } else if (s->reveal_tallies) {
+        sens = s->type == VOTE_PLURALITY ? 2
+                                         : (2 * s->max_approvals < s->options ? 2 * s->max_approvals
+                                                                             : s->options);
+    } else {
+        sens = 1;
+        e /= 2;
+        mult = 2;
+    }
+    int rc = dp_plan_laplace(P, e, sens, DP_BINARY);
+    if (rc != 0) return rc;
+    *eps = P->eps * mult;
+    size_t draws = s->type == VOTE_THRESHOLD ? 1 : (size_t)s->options;
+    *delta = P->delta * (double)draws * mult;
+    return 0;
+}
+
 int vote_check_spec(const vote_spec *s, const field *F, int kappa)
 {
     if (s->options < 1 || s->options > VOTE_MAX_OPTIONS) return ERR_ARG;
     int need = s->type == VOTE_THRESHOLD ? s_threshold_bits(s) : s_bitlen(s->roll) + 2;
+    if (s->dp_eps > 0) {
+        dp_plan P;
+        double e, d;
+        if (vote_dp_cost(s, &P, &e, &d) != 0) return ERR_RANGE;
+        need += s_bitlen((uint64_t)P.bound) + 1;
+    }
     return need + kappa + 3 <= F->bits && need <= 64 ? 0 : ERR_RANGE;
 }
 
@@ -134,12 +170,26 @@ static int s_threshold(mpc *M, const vote_spec *s, const fe *tally, vote_outcome
     fe d = fe_sub(F, fe_mul(F, (fe)(uint64_t)s->den, Y), fe_mul(F, (fe)(uint64_t)s->num, B));
     if (s->strict) d = fe_sub(F, d, 1);
     fe x[2] = { d, fe_sub(F, Y, 1) }, lt[2], ge[2], yes, pub;
-    int K = s_threshold_bits(s);
-    int rc = cmp_ltz(M, lt, x, 2, K);
-    if (rc != 0) return rc;
-    ge[0] = fe_sub(F, 1, lt[0]);
-    ge[1] = fe_sub(F, 1, lt[1]);
-    if ((rc = mpc_mul(M, &yes, &ge[0], &ge[1], 1)) != 0) return rc;
+    int K = s_threshold_bits(s), rc;
+    if (s->dp_eps > 0) {
+        /* noisy decision: only the sign of d + Laplace noise (post-processing);
+         * the "at least one yes" rule is part of the noise's job here */
+        dp_plan P;
+        double e, dl;
+        fe z;
+        if ((rc = vote_dp_cost(s, &P, &e, &dl)) != 0) return rc;
+        if ((rc = dp_laplace(M, &z, 1, &P, NULL)) != 0) return rc;
+        x[0] = fe_add(F, x[0], z);
+        K += s_bitlen((uint64_t)P.bound) + 1;
+        if ((rc = cmp_ltz(M, lt, x, 1, K)) != 0) return rc;
+        yes = fe_sub(F, 1, lt[0]);
+        sodium_memzero(&z, sizeof z);
+    } else {
+        if ((rc = cmp_ltz(M, lt, x, 2, K)) != 0) return rc;
+        ge[0] = fe_sub(F, 1, lt[0]);
+        ge[1] = fe_sub(F, 1, lt[1]);
+        if ((rc = mpc_mul(M, &yes, &ge[0], &ge[1], 1)) != 0) return rc;
+    }
     if ((rc = mpc_open(M, &pub, &yes, 1)) != 0) return rc;
     if (pub > 1) {
         snprintf(M->err, sizeof M->err, "opened outcome is not a bit");
@@ -156,6 +206,29 @@ static int s_choice(mpc *M, const vote_spec *s, const fe *tally, vote_outcome *o
     const field *F = M->F;
     int m = s->options, rc;
     fe pub[VOTE_MAX_OPTIONS];
+    if (s->dp_eps > 0) {
+        dp_plan P;
+        double e, dl;
+        if ((rc = vote_dp_cost(s, &P, &e, &dl)) != 0) return rc;
+        if (s->reveal_tallies) {
+            fe z[VOTE_MAX_OPTIONS], noisy[VOTE_MAX_OPTIONS];
+            if ((rc = dp_laplace(M, z, (size_t)m, &P, NULL)) != 0) return rc;
+            field_vec_add(F, noisy, tally, z, (size_t)m);
+            sodium_memzero(z, sizeof z);
+            if ((rc = mpc_open(M, pub, noisy, (size_t)m)) != 0) return rc;
+            for (int j = 0; j < m; j++)
+                if (fe_to_i64(F, pub[j], &o->noisy[j]) != 0) {
+                    snprintf(M->err, sizeof M->err, "opened noisy tally out of range");
+                    return ERR_CHEAT;
+                }
+            o->tallies_open = 1;
+            return 0;
+        }
+        size_t w = 0;
+        rc = dp_noisy_max(M, &w, NULL, tally, (size_t)m, s_bitlen(o->cast) + 1, &P, NULL);
+        if (rc == 0) o->winner = (int)w;
+        return rc;
+    }
     if (s->reveal_tallies) {
         if ((rc = mpc_open(M, pub, tally, (size_t)m)) != 0) return rc;
         int best = 0, ties = 0;

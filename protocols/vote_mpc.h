@@ -27,6 +27,9 @@ typedef struct vote_spec {
     uint64_t roll;        /* roll size (base "roll") */
     int reveal_tallies;   /* plurality/approval: open every tally */
     int tie_first;        /* plurality/approval: a tie goes to the lowest option */
+    double dp_eps;        /* > 0: differentially private release (docs/dp.md):
+                           * threshold: noisy decision; reveal_tallies: noisy
+                           * tallies; else the winner by report-noisy-max */
 } vote_spec;
 
 typedef struct vote_outcome {
@@ -37,7 +40,15 @@ typedef struct vote_outcome {
     int winner;           /* option index when not a reported tie */
     int tallies_open;
     uint64_t tallies[VOTE_MAX_OPTIONS];  /* only when tallies_open */
+    int64_t noisy[VOTE_MAX_OPTIONS];     /* dp with reveal_tallies: noisy tallies */
 } vote_outcome;
+
+struct dp_plan;
+
+/* The privacy cost of s's release (replace-one-ballot neighbours, since the
+ * number of ballots cast is public; docs/dp.md): the sampler plan and the
+ * guaranteed epsilon and delta of everything the release opens. Public. */
+int vote_dp_cost(const vote_spec *s, struct dp_plan *P, double *eps, double *delta) MPC_WUR;
 
 /* Largest |yes*den - num*base| bit length a threshold spec can reach; the field
  * must satisfy bits(p) >= this + kappa + 3 (ERR_RANGE from vote_check_spec). */

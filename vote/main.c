@@ -9,12 +9,33 @@
 #include <jansson.h>
 
 #include "protocols/app.h"
+#include "protocols/dp.h"
 #include "protocols/vote_mpc.h"
 
 typedef struct rules {
     vote_spec s;
     const char **names;   /* option names (borrowed from the defn) */
+    double dp_budget;     /* total epsilon this election may ever release */
 } rules;
+
+/* A positive decimal epsilon from a rules string ("0.5"); 0 when absent. */
+static int s_rule_eps(const defn *d, const char *key, double *out, char *err, size_t errlen)
+{
+    const char *txt;
+    int rc = defn_rule_str(d, key, "", &txt, err, errlen);
+    if (rc) return rc;
+    *out = 0;
+    if (!txt[0]) return 0;
+    char *end;
+    errno = 0;
+    double v = strtod(txt, &end);
+    if (errno || end == txt || *end || !(v > 0) || v > 40) {
+        snprintf(err, errlen, "rules.%s: expected a number in (0, 40], e.g. \"0.5\" (epsilon must be positive)", key);
+        return ERR_PARSE;
+    }
+    *out = v;
+    return 0;
+}
 
 static int s_err(char *err, size_t errlen, const char *msg)
 {
@@ -26,7 +47,7 @@ static int s_rules_load(void **out, const defn *d, char *err, size_t errlen)
 {
     static const char *const allowed[] = { "type", "threshold", "strict", "quorum", "abstain",
                                            "base", "options", "reveal", "tie",
-                                           "max_approvals", NULL };
+                                           "max_approvals", "dp_epsilon", "dp_budget", NULL };
     rules *r = calloc(1, sizeof *r);
     if (!r) return ERR_NOMEM;
     vote_spec *s = &r->s;
@@ -42,6 +63,13 @@ static int s_rules_load(void **out, const defn *d, char *err, size_t errlen)
         else rc = s_err(err, errlen, "rules.type: expected \"threshold\", \"plurality\" or \"approval\"");
     }
     s->roll = defn_roll_size(d);
+    if (!rc) rc = s_rule_eps(d, "dp_epsilon", &s->dp_eps, err, errlen);
+    if (!rc) rc = s_rule_eps(d, "dp_budget", &r->dp_budget, err, errlen);
+    if (!rc && r->dp_budget > 0 && !(s->dp_eps > 0))
+        rc = s_err(err, errlen, "rules.dp_budget: set dp_epsilon too (the epsilon of this release)");
+    if (!rc && s->dp_eps > 0 && r->dp_budget == 0) r->dp_budget = s->dp_eps;
+    if (!rc && s->dp_eps > r->dp_budget)
+        rc = s_err(err, errlen, "rules.dp_epsilon: larger than rules.dp_budget; the release would be refused");
     if (!rc) rc = defn_rule_bool(d, "abstain", 1, &s->abstain, err, errlen);
     if (!rc) rc = defn_rule_int(d, "quorum", 0, 0, (int64_t)s->roll, &quorum, err, errlen);
     s->quorum = (uint64_t)quorum;
@@ -74,9 +102,15 @@ static int s_rules_load(void **out, const defn *d, char *err, size_t errlen)
                 rc = s_err(err, errlen, "rules.options: names may not contain ',' or ' ' or be \"blank\" or \"tie\"");
         if (!rc) rc = defn_rule_str(d, "reveal", "winner", &reveal, err, errlen);
         if (!rc) {
-            if (strcmp(reveal, "tallies") == 0) s->reveal_tallies = 1;
+            if (strcmp(reveal, "tallies") == 0 && s->dp_eps > 0)
+                rc = s_err(err, errlen, "rules.reveal: exact tallies cannot be released with "
+                                        "dp_epsilon; use \"noisy_tallies\" or drop dp_epsilon");
+            else if (strcmp(reveal, "noisy_tallies") == 0 && !(s->dp_eps > 0))
+                rc = s_err(err, errlen, "rules.reveal: noisy_tallies needs dp_epsilon");
+            else if (strcmp(reveal, "tallies") == 0 || strcmp(reveal, "noisy_tallies") == 0)
+                s->reveal_tallies = 1;
             else if (strcmp(reveal, "winner") != 0)
-                rc = s_err(err, errlen, "rules.reveal: expected \"winner\" or \"tallies\"");
+                rc = s_err(err, errlen, "rules.reveal: expected \"winner\", \"tallies\" or \"noisy_tallies\"");
         }
         if (!rc) rc = defn_rule_str(d, "tie", "report", &tie, err, errlen);
         if (!rc) {
@@ -89,6 +123,12 @@ static int s_rules_load(void **out, const defn *d, char *err, size_t errlen)
         if (!rc && s->type == VOTE_PLURALITY && maxa != 1)
             rc = s_err(err, errlen, "rules.max_approvals: plurality ballots choose one option");
         s->max_approvals = (int)maxa;
+    }
+    if (!rc && s->dp_eps > 0) {
+        dp_plan P;
+        double e, dl;
+        if (vote_dp_cost(s, &P, &e, &dl) != 0)
+            rc = s_err(err, errlen, "rules.dp_epsilon: too small for the noise sampler");
     }
     if (!rc && vote_check_spec(s, defn_field(d), defn_kappa(d)) != 0)
         rc = s_err(err, errlen, "rules: threshold fraction and roll too large for the field; name a larger prime");
@@ -186,15 +226,36 @@ static int s_input_encode(const void *rp, const defn *d, const char *text, int r
     return 0;
 }
 
-static int s_compute(const void *rp, const defn *d, mpc *M, const fe *rows, size_t count,
+static int s_compute(const void *rp, const defn *d, const char *data_dir, mpc *M,
+                     const fe *rows, size_t count,
                      uint32_t m, const uint32_t *roll, uint8_t *excluded, char *out,
                      size_t outlen, char *err, size_t errlen)
 {
     const rules *r = rp;
     vote_outcome o;
+    char dpj[256] = "";
     (void)d;
     (void)roll;
     (void)m;
+    if (r->s.dp_eps > 0) {
+        /* record the release in the budget ledger before anything noisy opens */
+        dp_plan P;
+        double eps, delta, spent;
+        char path[4200];
+        int rc = vote_dp_cost(&r->s, &P, &eps, &delta);
+        if (rc != 0) {
+            snprintf(err, errlen, "dp: cannot plan the noise for epsilon %g", r->s.dp_eps);
+            return rc;
+        }
+        snprintf(path, sizeof path, "%s/dp_ledger", data_dir);
+        if ((rc = dp_budget_spend(path, eps, delta, r->dp_budget, &spent, err, errlen)) != 0)
+            return rc;
+        snprintf(dpj, sizeof dpj,
+                 ",\"dp\":{\"mechanism\":\"discrete_laplace\",\"epsilon\":%.6g,\"delta\":%.3g,"
+                 "\"sensitivity\":%lld,\"neighbours\":\"replace_one_ballot\",\"spent\":%.6g,"
+                 "\"budget\":%.6g}",
+                 eps, delta, (long long)P.sensitivity, spent, r->dp_budget);
+    }
     int rc = vote_run(M, &r->s, rows, count, excluded, &o);
     if (rc != 0) {
         snprintf(err, errlen, "%s", mpc_errmsg(M));
@@ -202,33 +263,49 @@ static int s_compute(const void *rp, const defn *d, mpc *M, const fe *rows, size
     }
     size_t len;
     if (r->s.type == VOTE_THRESHOLD) {
-        len = (size_t)snprintf(out, outlen, "{\"outcome\":\"%s\",\"cast\":%" PRIu64 ",\"quorum_met\":%s}",
-                               o.yes ? "YES" : "NO", o.cast, o.quorum_met ? "true" : "false");
+        len = (size_t)snprintf(out, outlen, "{\"outcome\":\"%s\",\"cast\":%" PRIu64 ",\"quorum_met\":%s%s}",
+                               o.yes ? "YES" : "NO", o.cast, o.quorum_met ? "true" : "false", dpj);
         return len < outlen ? 0 : ERR_RANGE;
+    }
+    if (r->s.dp_eps > 0 && o.tallies_open) {
+        /* the winner of the noisy tallies (post-processing) */
+        int best = 0, ties = 0;
+        for (int j = 0; j < r->s.options; j++)
+            if (o.noisy[j] > o.noisy[best]) best = j;
+        for (int j = 0; j < r->s.options; j++) ties += o.noisy[j] == o.noisy[best];
+        o.winner = best;
+        o.tie = ties > 1 && !r->s.tie_first;
     }
     const char *win = o.tie ? "tie" : r->names[o.winner];
     len = (size_t)snprintf(out, outlen, "{\"outcome\":\"%s\",\"cast\":%" PRIu64, win, o.cast);
     if (o.tallies_open) {
         len += (size_t)snprintf(out + len, outlen > len ? outlen - len : 0, ",\"tallies\":{");
-        for (int j = 0; j < r->s.options && len < outlen; j++)
-            len += (size_t)snprintf(out + len, outlen - len, "%s\"%s\":%" PRIu64, j ? "," : "",
-                                    r->names[j], o.tallies[j]);
+        for (int j = 0; j < r->s.options && len < outlen; j++) {
+            if (r->s.dp_eps > 0)
+                len += (size_t)snprintf(out + len, outlen - len, "%s\"%s\":%" PRId64, j ? "," : "",
+                                        r->names[j], o.noisy[j]);
+            else
+                len += (size_t)snprintf(out + len, outlen - len, "%s\"%s\":%" PRIu64, j ? "," : "",
+                                        r->names[j], o.tallies[j]);
+        }
         if (len < outlen) len += (size_t)snprintf(out + len, outlen - len, "}");
     }
-    if (len < outlen) len += (size_t)snprintf(out + len, outlen - len, "}");
+    if (len < outlen) len += (size_t)snprintf(out + len, outlen - len, "%s}", dpj);
     return len < outlen ? 0 : ERR_RANGE;
 }
 
 static const char *const s_flags[] = { "--rule", "--threshold", "--strict", "--quorum",
                                        "--options", "--reveal", "--base", "--no-abstain",
-                                       "--tie", "--max-approvals", NULL };
+                                       "--tie", "--max-approvals", "--dp-epsilon",
+                                       "--dp-budget", NULL };
 static const char *const s_bool_flags[] = { "--strict", "--no-abstain", NULL };
 
 static int s_runlocal_rules(const char *const *flag, const char *const *value, size_t count,
                             char *out, size_t outlen, int *bits, char *err, size_t errlen)
 {
     const char *rule = "threshold", *threshold = NULL, *options = NULL, *reveal = NULL,
-               *base = NULL, *tie = NULL, *quorum = NULL, *maxa = NULL;
+               *base = NULL, *tie = NULL, *quorum = NULL, *maxa = NULL, *dpe = NULL,
+               *dpb = NULL;
     int strict = 0, no_abstain = 0;
     (void)bits;
     for (size_t i = 0; i < count; i++) {
@@ -243,6 +320,8 @@ static int s_runlocal_rules(const char *const *flag, const char *const *value, s
         else if (!strcmp(f, "--no-abstain")) no_abstain = 1;
         else if (!strcmp(f, "--tie")) tie = v;
         else if (!strcmp(f, "--max-approvals")) maxa = v;
+        else if (!strcmp(f, "--dp-epsilon")) dpe = v;
+        else if (!strcmp(f, "--dp-budget")) dpb = v;
     }
     json_t *o = json_object();
     int thr = !strcmp(rule, "threshold");
@@ -251,6 +330,8 @@ static int s_runlocal_rules(const char *const *flag, const char *const *value, s
         goto bad;
     }
     json_object_set_new(o, "type", json_string(rule));
+    if (dpe) json_object_set_new(o, "dp_epsilon", json_string(dpe));
+    if (dpb) json_object_set_new(o, "dp_budget", json_string(dpb));
     if (no_abstain) json_object_set_new(o, "abstain", json_false());
     if (quorum) {
         char *end;
@@ -327,6 +408,13 @@ static void s_print_human(const char *js, FILE *f)
     if (oc && !strcmp(oc, "tie")) fprintf(f, "outcome: tie\n");
     else fprintf(f, "outcome: %s\n", oc ? oc : "?");
     if (qm && !json_is_true(qm)) fprintf(f, "quorum not met\n");
+    json_t *dp = json_object_get(o, "dp");
+    if (dp)
+        fprintf(f, "differentially private release: epsilon %g, delta %.3g (budget spent %g of %g)%s\n",
+                json_number_value(json_object_get(dp, "epsilon")),
+                json_number_value(json_object_get(dp, "delta")),
+                json_number_value(json_object_get(dp, "spent")),
+                json_number_value(json_object_get(dp, "budget")), tal ? "; tallies are noisy" : "");
     if (tal) {
         const char *k;
         json_t *v;
