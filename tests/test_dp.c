@@ -6,6 +6,7 @@
  * errors elsewhere, about 6e-7 two-sided): libsodium randomness has no seed. */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "common/secmem.h"
@@ -657,4 +658,33 @@ Test(dp, rr_estimator_is_unbiased_and_its_interval_covers)
     cr_assert_eq(dp_rr_estimate(2, 4, NULL, &se), ERR_ARG);
     cr_assert_eq(dp_rr_estimate(3, 4, &ph, &se), 0);
     cr_assert(fabs(ph - 1.0) < 1e-15);   /* 2 * 3/4 - 1/2 */
+}
+
+Test(dp, budget_adds_epsilons_and_refuses_past_the_budget)
+{
+    char dir[] = "/tmp/dp-ledger-XXXXXX", path[64], err[256];
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/ledger", dir);
+    double spent = 0;
+    cr_assert_eq(dp_budget_spend(path, 0.5, 1e-12, 1.0, &spent, err, sizeof err), 0, "%s", err);
+    cr_expect(fabs(spent - 0.5) < 1e-12);
+    cr_assert_eq(dp_budget_spend(path, 0.5, 1e-12, 1.0, &spent, err, sizeof err), 0, "%s", err);
+    cr_expect(fabs(spent - 1.0) < 1e-12, "exactly at the budget is allowed");
+    cr_expect_eq(dp_budget_spend(path, 0.01, 1e-12, 1.0, &spent, err, sizeof err), ERR_REFUSED);
+    cr_expect(strstr(err, "budget exhausted") != NULL, "%s", err);
+    /* the refusal recorded nothing: a larger budget still sees 1.0 spent */
+    cr_assert_eq(dp_budget_spend(path, 0.25, 0, 1.25, &spent, err, sizeof err), 0, "%s", err);
+    cr_expect(fabs(spent - 1.25) < 1e-12);
+    cr_expect_eq(dp_budget_spend(path, 0, 0, 5, NULL, err, sizeof err), ERR_ARG);
+    cr_expect_eq(dp_budget_spend(path, -1, 0, 5, NULL, err, sizeof err), ERR_ARG);
+    cr_expect_eq(dp_budget_spend(path, NAN, 0, 5, NULL, err, sizeof err), ERR_ARG);
+    cr_expect_eq(dp_budget_spend(path, 0.1, 0, 0, NULL, err, sizeof err), ERR_ARG);
+    /* a damaged ledger refuses every release */
+    FILE *f = fopen(path, "a");
+    cr_assert_not_null(f);
+    fputs("garbage\n", f);
+    fclose(f);
+    cr_expect_eq(dp_budget_spend(path, 0.1, 0, 100, NULL, err, sizeof err), ERR_PARSE);
+    remove(path);
+    remove(dir);
 }
