@@ -860,12 +860,15 @@ static const net_ops s_zmq_ops = { s_zmq_send, s_zmq_recv, s_zmq_describe, s_zmq
 /* Common options of every mesh socket; rcvhwm bounds what a peer may queue. */
 static int s_sockopts(void *s, int linger, int timeout_ms, int rcvhwm)
 {
-    int hwm = NET_HWM, ivl = 100;
+    /* reconnect fast (peers come up within milliseconds of each other after
+     * intake closes), backing off to 1 s for a peer that stays down */
+    int hwm = NET_HWM, ivl = 10, ivl_max = 1000;
     return zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger)
         | zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof hwm)
         | zmq_setsockopt(s, ZMQ_RCVHWM, &rcvhwm, sizeof rcvhwm)
         | zmq_setsockopt(s, ZMQ_SNDTIMEO, &timeout_ms, sizeof timeout_ms)
-        | zmq_setsockopt(s, ZMQ_RECONNECT_IVL, &ivl, sizeof ivl);
+        | zmq_setsockopt(s, ZMQ_RECONNECT_IVL, &ivl, sizeof ivl)
+        | zmq_setsockopt(s, ZMQ_RECONNECT_IVL_MAX, &ivl_max, sizeof ivl_max);
 }
 
 static int s_cfg_check(const net_zmq_cfg *c, char *err, size_t errlen)

@@ -835,8 +835,10 @@ static int s_client_rpc(const defn *d, const keys *k, int kind, uint64_t seq,
         resp[i] = NULL;
         errs[i][0] = 0;
         sock[i] = zmq_socket(ctx, ZMQ_DEALER);
-        int linger = 1000;
+        int linger = 1000, ivl = 10, ivl_max = 1000;   /* a server still starting */
         zmq_setsockopt(sock[i], ZMQ_LINGER, &linger, sizeof linger);
+        zmq_setsockopt(sock[i], ZMQ_RECONNECT_IVL, &ivl, sizeof ivl);
+        zmq_setsockopt(sock[i], ZMQ_RECONNECT_IVL_MAX, &ivl_max, sizeof ivl_max);
         char mep[64];
         snprintf(mep, sizeof mep, "inproc://mon-%u-%d", call, i);
         zmq_socket_monitor(sock[i], mep, ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
