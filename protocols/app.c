@@ -636,6 +636,8 @@ static int s_server_main(const app_ops *ops, int argc, char **argv)
         goto out;
     }
     snprintf(log_party, sizeof log_party, "S%d", S.me);
+    if (defn_t(S.c.d) == 0)
+        log_msg(LOG_WARN, "t = 0 in %s: no privacy, this server sees every input in clear", dp);
     signal(SIGINT, s_on_signal);
     signal(SIGTERM, s_on_signal);
     signal(SIGPIPE, SIG_IGN);
@@ -1318,7 +1320,14 @@ static int s_runlocal_main(const app_ops *ops, int argc, char **argv, const char
         fprintf(stderr, "error: --t: expected 0..4\n");
         return 2;
     }
+    if (t < 0 && nserv < 3) {
+        fprintf(stderr, "error: --servers %ld: with fewer than 3 servers t would be 0 and every "
+                        "server would see every input in clear; use 3 or more, or pass --t 0 "
+                        "to run without privacy anyway\n", nserv);
+        return 2;
+    }
     if (t < 0) t = (nserv - 1) / 2;
+    if (t == 0) fprintf(stderr, "warning: t = 0: no privacy, every server sees every input\n");
     if (2 * t >= nserv) {
         fprintf(stderr, "error: --t %ld needs more than %ld servers\n", t, 2 * t);
         return 2;
