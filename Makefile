@@ -86,6 +86,38 @@ deps:
 	    echo "run as root: apt-get install -y $$pkgs"; \
 	fi
 
+# libFuzzer targets tests/fuzz/fuzz_*.c (docs/fuzzing.md), built with clang in
+# build/fuzz: library objects with -fsanitize=fuzzer-no-link plus ASan/UBSan, each
+# target linked with -fsanitize=fuzzer. `make fuzz FUZZ_SECONDS=60` runs every
+# target (or FUZZ_TARGETS="keys store") for that long; non-zero on any crash.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 20
+FUZZ_TARGETS ?=
+FUZZ_DIR     := build/fuzz
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -O1 -g $(WARN) -MMD -MP -I. \
+                $(shell pkg-config --cflags libsodium libzmq jansson 2>/dev/null) $(FUZZ_SAN)
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_DIR)/obj/%.o)
+FUZZ_UTIL    := $(FUZZ_DIR)/obj/tests/fuzz/util.o
+FUZZ_BIN     := $(patsubst tests/fuzz/%.c,$(FUZZ_DIR)/%,$(wildcard tests/fuzz/fuzz_*.c))
+
+fuzz: $(FUZZ_BIN) $(FUZZ_DIR)/gen_corpus
+	@FUZZ_DIR=$(FUZZ_DIR) FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh $(FUZZ_TARGETS)
+
+# Library warnings are gated by the gcc build; a clang-only one must not stop fuzzing.
+$(FUZZ_LIB_OBJ): FUZZ_WERROR := -Wno-error
+$(FUZZ_DIR)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_WERROR) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_DIR)/fuzz_%: $(FUZZ_DIR)/obj/tests/fuzz/fuzz_%.o $(FUZZ_UTIL) $(FUZZ_LIB_OBJ)
+	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) $^ -o $@ $(LDLIBS)
+
+$(FUZZ_DIR)/gen_corpus: $(FUZZ_DIR)/obj/tests/fuzz/gen_corpus.o $(FUZZ_UTIL) $(FUZZ_LIB_OBJ)
+	$(FUZZ_CC) $(FUZZ_SAN) $^ -o $@ $(LDLIBS)
+
+-include $(wildcard $(FUZZ_DIR)/obj/*/*.d $(FUZZ_DIR)/obj/tests/fuzz/*.d)
+
 clean:
 	rm -rf build
 
