@@ -28,3 +28,11 @@ echo
 echo "== Plurality vote among three options, winner only (a two-hot ballot is excluded)"
 printf 'tea\ncoffee\ncoffee\nwater\nraw:1,1,0\n' > "$tmp/plural.txt"
 "$B/vote/vote" run-local --ballots "$tmp/plural.txt" --rule plurality --options tea,coffee,water
+echo
+echo "== A department of 60 releases its plurality tallies with differential privacy"
+echo "   (epsilon = 1; true counts tea 14, coffee 31, water 15): noise drawn inside MPC"
+for i in $(seq 14); do echo tea; done > "$tmp/dept.txt"
+for i in $(seq 31); do echo coffee; done >> "$tmp/dept.txt"
+for i in $(seq 15); do echo water; done >> "$tmp/dept.txt"
+"$B/vote/vote" run-local --ballots "$tmp/dept.txt" --rule plurality --options tea,coffee,water \
+    --reveal noisy_tallies --dp-epsilon 1
