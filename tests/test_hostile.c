@@ -1,6 +1,7 @@
 /* Hostile clients against a real server (issue 7, docs/reliability.md): a flood
  * from one key, an oversized message, a wrong session id (a submission made for
- * another election), a replayed submission, a bid after the deadline. Each is
+ * another election), a replayed submission, a bid after the deadline, shares that
+ * are not one degree-t sharing. Each is
  * refused with a reason, logged, and the server keeps serving honest clients. */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include "common/zap.h"
 #include "protocols/intake.h"
 #include "protocols/range.h"
+#include "protocols/shamir.h"
 #include "tests/e2e.h"
 
 static void s_init(void)
@@ -215,5 +217,60 @@ Test(hostile, bid_after_the_deadline_is_refused)
     cr_expect(strstr(r.err, "intake closed") != NULL, "reason: %s", r.err);
     e2e_out_free(&r);
     cr_expect(s_log_has(&s, 1, "intake closed"));
+    e2e_session_stop(&s, NULL);
+}
+
+Test(hostile, inconsistent_shares_are_excluded_and_the_others_still_count)
+{
+    static const char *const roll3[] = { "ana", "ben", "cy", NULL };
+    e2e_session s;
+    e2e_session_start(&s, "auction", 3, 1, roll3, NULL,
+                      "{\"price\": \"first\", \"reveal_winner\": true}", 5);
+    e2e_out r;
+    e2e_session_submit(&s, &r, "ana", "40");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    e2e_out_free(&r);
+    e2e_session_submit(&s, &r, "ben", "30");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    e2e_out_free(&r);
+    /* cy bids 99 with a degree-2 sharing: each server alone sees a well-formed,
+     * signed, in-range share; only the servers' joint degree check can tell */
+    s_raw c[3];
+    for (int i = 0; i < 3; i++) s_raw_open(&c[i], &s, "cy", i + 1);
+    const field *F = defn_field(c[0].d);
+    int k = defn_bits(c[0].d);
+    uint32_t m = range_input_len(k);
+    fe plain[65], shares[3 * 65];
+    range_encode(F, plain, 99, k);
+    shamir *sh = shamir_new(F, 3, 1);
+    cr_assert_not_null(sh);
+    shamir_share(sh, shares, plain, m, 2);
+    shamir_free(&sh);
+    uint8_t sub[16];
+    randombytes_buf(sub, sizeof sub);
+    for (int i = 0; i < 3; i++) {
+        uint8_t *req;
+        size_t len;
+        cr_assert_eq(intake_req_encode(&req, &len, F, INTAKE_SUBMIT, i + 1, defn_sid(c[i].d), 7,
+                                       sub, shares + (size_t)i * m, m, keys_sign_sk(c[i].k)),
+                     0);
+        cr_assert_eq(zmq_send(c[i].sock, req, len, 0), (int)len);
+        free(req);
+        cr_expect_eq(s_reply(&c[i], 5000, NULL, 0), 0, "server %d stores it (it cannot tell)", i + 1);
+    }
+    for (int i = 0; i < 3; i++) s_raw_close(&c[i]);
+    e2e_session_wait_results(&s, 20000);
+    char p[3][E2E_PATH + 64];
+    for (int i = 0; i < 3; i++) snprintf(p[i], sizeof p[i], "%s/d%d/result.stmt", s.dir, i + 1);
+    e2e_app(&r, "auction", "result", "--defn", s.defn, "--json", p[0], p[1], p[2], NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    json_t *o = e2e_json(r.out);
+    cr_assert_not_null(o);
+    cr_expect_eq(e2e_jint(o, "winning_bid"), 40, "the inconsistent 99 does not count");
+    cr_expect_str_eq(e2e_jstr(o, "winner"), "ana");
+    cr_expect_eq(e2e_jint(o, "accepted"), 2);
+    cr_expect_eq(e2e_jint(o, "excluded"), 1);
+    json_decref(o);
+    e2e_out_free(&r);
     e2e_session_stop(&s, NULL);
 }
