@@ -39,7 +39,7 @@ int check_choice(mpc *M, const fe *x, size_t ninputs, size_t m, uint8_t *bad) MP
  * coefficients from a joint coin, through the PRZS-masked degree-2t opening so
  * only z is revealed (two rounds: coin, opening); z = 0 accepts all (false
  * accept <= 2^-64). Otherwise opens rho_i * (sum_e x_{i,e} - c) with rho_i a
- * PRSS random (one more round): 0 for a valid input, uniform non-zero for an
+ * PRSS-random value, one more round: 0 for a valid input, uniform non-zero for an
  * invalid one. As in check_bits, a non-zero z depends on invalid inputs only. */
 int check_sum(mpc *M, const fe *x, size_t ninputs, size_t m, fe c, uint8_t *bad) MPC_WUR;
 
