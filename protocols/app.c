@@ -475,7 +475,12 @@ static int s_agree(s_server *S, s_entry **acc_out, size_t *nacc, size_t *disagre
     s_entry *ent = calloc(R ? R : 1, sizeof *ent);
     uint8_t *have = calloc(R ? R : 1, 1);      /* bit 0: held by all so far; bit 1: by any */
     uint8_t *buf = malloc(4 + (R ? R : 1) * 28);
-    if (!ent || !have || !buf) return ERR_NOMEM;
+    if (!ent || !have || !buf) {
+        free(ent);
+        free(have);
+        free(buf);
+        return ERR_NOMEM;
+    }
     for (size_t i = 0; i < R; i++) {
         const store_rec *rec = store_latest(S->st, (uint32_t)i);
         if (!rec) continue;
@@ -982,7 +987,13 @@ static int s_submit(const defn *d, const keys *k, const fe *plain, uint32_t m, u
             fprintf(report, "error: server %d sent a malformed response\n", i + 1);
             rc = ERR_PROTO;
         } else if (status != 0) {
-            fprintf(report, "error: server %d refused: %.*s\n", i + 1, (int)bl, (const char *)body);
+            /* a server's reason is untrusted text: printable ASCII only, bounded */
+            char why[256];
+            size_t wl = bl < sizeof why - 1 ? bl : sizeof why - 1;
+            for (size_t q = 0; q < wl; q++)
+                why[q] = body[q] >= 0x20 && body[q] < 0x7f ? (char)body[q] : '?';
+            why[wl] = 0;
+            fprintf(report, "error: server %d refused: %s\n", i + 1, why);
             rc = ERR_REFUSED;
         } else if (result_receipt_decode(&r, body, bl) != 0 || r.server != i + 1 ||
                    result_receipt_verify(&r, defn_server_at(d, i + 1)->sign_pk) != 0 ||
