@@ -72,6 +72,13 @@ void e2e_rmtree(const char *dir);
 json_t *e2e_run_local(e2e_out *r, const char *app, const char *inputs, const char *dir, ...)
     __attribute__((sentinel));
 
+/* A run-local that must have refused its input before starting anything: no
+ * JSON, no hang, exit status `status`, nothing on stdout, an "error" naming
+ * `says` on stderr, and no server log or data directory under dir. what names
+ * the case in messages. */
+void e2e_expect_refused(const e2e_out *r, json_t *j, const char *dir, const char *what,
+                        int status, const char *says);
+
 /* Parse text as one JSON object (NULL if it is not one). */
 json_t *e2e_json(const char *text);
 /* Integer / string member of o; assert that it exists with that type. */

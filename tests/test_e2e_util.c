@@ -733,3 +733,23 @@ Test(e2e_util, json_members_are_typed)
     cr_assert_null(e2e_json("{\"a\":1,\"a\":2}"));
     cr_assert_null(e2e_json("not json"));
 }
+
+void e2e_expect_refused(const e2e_out *r, json_t *j, const char *dir, const char *what,
+                        int status, const char *says)
+{
+    cr_assert_null(j, "accepted bad input \"%s\"", what);
+    cr_assert_eq(r->timed_out, 0, "\"%s\": run-local hung instead of refusing", what);
+    cr_assert_eq(r->status, status, "\"%s\": status %d, stderr: %s", what, r->status, r->err);
+    cr_assert_eq(r->out_len, 0, "\"%s\": printed %s", what, r->out);
+    cr_assert_not_null(strstr(r->err, "error"), "\"%s\": stderr %s", what, r->err);
+    cr_assert_not_null(strstr(r->err, says), "\"%s\": expected \"%s\" in: %s", what, says,
+                       r->err);
+    struct stat st;
+    char p[E2E_PATH + 32];
+    for (int i = 1; i <= 3; i++) {
+        snprintf(p, sizeof p, "%s/server%d.log", dir, i);
+        cr_assert_neq(stat(p, &st), 0, "\"%s\": server %d was started", what, i);
+        snprintf(p, sizeof p, "%s/s%d", dir, i);
+        cr_assert_neq(stat(p, &st), 0, "\"%s\": server %d was started", what, i);
+    }
+}
