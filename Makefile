@@ -20,7 +20,13 @@ endif
 LIB_SRC   := $(wildcard common/*.c protocols/*.c)
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB       := $(BUILD)/libmpc.a
-TEST_SRC  := $(wildcard tests/test_*.c)
+# The application skeleton (app/) is its own layer: common <- protocols <- app
+# <- auction | vote | examples. It links before the core library.
+APP_SRC   := $(wildcard app/*.c)
+APP_OBJ   := $(APP_SRC:%.c=$(BUILD)/%.o)
+APP_LIB   := $(BUILD)/libapp.a
+# Test helpers (no tests of their own) live in tests/lib/.
+TEST_SRC  := $(wildcard tests/test_*.c tests/lib/*.c)
 TEST_OBJ  := $(TEST_SRC:%.c=$(BUILD)/%.o)
 TEST_BIN  := $(BUILD)/tests/unit
 BENCH_SRC := $(wildcard bench/*.c)
@@ -34,7 +40,7 @@ EX_BIN    := $(EX_SRC:%.c=$(BUILD)/%)
 .PHONY: all test asan valgrind bench demo deps clean fuzz
 .SECONDARY:
 
-all: $(LIB) $(APP_BIN) $(EX_BIN) $(BENCH_BIN) $(TEST_BIN)
+all: $(LIB) $(APP_LIB) $(APP_BIN) $(EX_BIN) $(BENCH_BIN) $(TEST_BIN)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -44,19 +50,23 @@ $(LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(AR) rcs $@ $^
 
-$(BUILD)/auction/auction: $(patsubst %.c,$(BUILD)/%.o,$(wildcard auction/*.c)) $(LIB)
+$(APP_LIB): $(APP_OBJ)
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+
+$(BUILD)/auction/auction: $(patsubst %.c,$(BUILD)/%.o,$(wildcard auction/*.c)) $(APP_LIB) $(LIB)
 	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
-$(BUILD)/vote/vote: $(patsubst %.c,$(BUILD)/%.o,$(wildcard vote/*.c)) $(LIB)
+$(BUILD)/vote/vote: $(patsubst %.c,$(BUILD)/%.o,$(wildcard vote/*.c)) $(APP_LIB) $(LIB)
 	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
-$(BUILD)/examples/%: $(BUILD)/examples/%.o $(LIB)
+$(BUILD)/examples/%: $(BUILD)/examples/%.o $(APP_LIB) $(LIB)
 	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
-$(BUILD)/bench/%: $(BUILD)/bench/%.o $(BENCH_LIB) $(LIB)
+$(BUILD)/bench/%: $(BUILD)/bench/%.o $(BENCH_LIB) $(APP_LIB) $(LIB)
 	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
-$(TEST_BIN): $(TEST_OBJ) $(LIB)
+$(TEST_BIN): $(TEST_OBJ) $(APP_LIB) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ -o $@ $(CR_LIBS) $(LDLIBS)
 
