@@ -10,7 +10,7 @@
 #include <sodium.h>
 
 #include "common/log.h"
-#include "protocols/app.h"
+#include "app/app.h"
 #include "protocols/auction_mpc.h"
 #include "protocols/range.h"
 
@@ -102,9 +102,8 @@ static int s_input_encode(const void *rp, const defn *d, const char *text, int r
 }
 
 static int s_compute(const void *rp, const defn *d, const char *data_dir, mpc *M,
-                     const fe *rows, size_t count,
-                     uint32_t m, const uint32_t *roll, uint8_t *excluded, char *out,
-                     size_t outlen, char *err, size_t errlen)
+                     const fe *rows, size_t count, uint32_t m, const uint32_t *roll,
+                     uint8_t *excluded, json_t **out, char *err, size_t errlen)
 {
     const rules *r = rp;
     (void)data_dir;
@@ -116,19 +115,21 @@ static int s_compute(const void *rp, const defn *d, const char *data_dir, mpc *M
         snprintf(err, errlen, "%s", mpc_errmsg(M));
         return rc;
     }
-    if (!o.sold) {
-        snprintf(out, outlen, "{\"sold\":false}");
-        return 0;
+    json_t *res = json_object();
+    json_object_set_new(res, "sold", json_boolean(o.sold));
+    if (o.sold) {
+        json_t *winner = json_string(defn_roll_at(d, roll[o.winner])->name);
+        json_t *price = json_integer((json_int_t)o.price);
+        if (r->second) {
+            json_object_set_new(res, "winner", winner);
+            json_object_set_new(res, "price", price);
+        } else {
+            json_object_set_new(res, "winning_bid", price);
+            if (r->reveal_winner) json_object_set_new(res, "winner", winner);
+            else json_decref(winner);
+        }
     }
-    const char *winner = defn_roll_at(d, roll[o.winner])->name;
-    if (r->second)
-        snprintf(out, outlen, "{\"sold\":true,\"winner\":\"%s\",\"price\":%" PRIu64 "}", winner,
-                 o.price);
-    else if (r->reveal_winner)
-        snprintf(out, outlen, "{\"sold\":true,\"winning_bid\":%" PRIu64 ",\"winner\":\"%s\"}",
-                 o.price, winner);
-    else
-        snprintf(out, outlen, "{\"sold\":true,\"winning_bid\":%" PRIu64 "}", o.price);
+    *out = res;
     return 0;
 }
 
@@ -136,12 +137,11 @@ static const char *const s_flags[] = { "--rule", "--reveal-winner", "--reserve",
 static const char *const s_bool_flags[] = { "--reveal-winner", NULL };
 
 static int s_runlocal_rules(const char *const *flag, const char *const *value, size_t count,
-                            char *out, size_t outlen, int *bits, char *err, size_t errlen)
+                            int bits, json_t **out, char *err, size_t errlen)
 {
     const char *price = "first";
     int reveal = 0;
     long long reserve = 0;
-    (void)bits;
     for (size_t i = 0; i < count; i++) {
         if (strcmp(flag[i], "--rule") == 0) {
             if (strcmp(value[i], "first") && strcmp(value[i], "second")) {
@@ -161,24 +161,18 @@ static int s_runlocal_rules(const char *const *flag, const char *const *value, s
             }
         }
     }
-    if (*bits < 63 && reserve >= (1LL << *bits)) {
-        snprintf(err, errlen, "--reserve: must be below 2^%d", *bits);
+    if (bits < 63 && reserve >= (1LL << bits)) {
+        snprintf(err, errlen, "--reserve: must be below 2^%d", bits);
         return ERR_ARG;
     }
     int second = strcmp(price, "second") == 0;
-    snprintf(out, outlen, "{\"price\":\"%s\",\"reveal_winner\":%s,\"reserve\":%lld}", price,
-             second || reveal ? "true" : "false", reserve);
-    return 0;
+    *out = json_pack("{sssbsI}", "price", price, "reveal_winner", second || reveal, "reserve",
+                     (json_int_t)reserve);
+    return *out ? 0 : ERR_NOMEM;
 }
 
-static void s_print_human(const char *js, FILE *f)
+static void s_print_human(const json_t *o, FILE *f)
 {
-    json_error_t je;
-    json_t *o = json_loads(js, 0, &je);
-    if (!o) {
-        fprintf(f, "%s\n", js);
-        return;
-    }
     json_t *sold = json_object_get(o, "sold");
     if (!json_is_true(sold)) {
         fprintf(f, "no sale\n");
@@ -194,13 +188,13 @@ static void s_print_human(const char *js, FILE *f)
     fprintf(f, "bids accepted %" JSON_INTEGER_FORMAT ", excluded %" JSON_INTEGER_FORMAT "\n",
             json_integer_value(json_object_get(o, "accepted")),
             json_integer_value(json_object_get(o, "excluded")));
-    json_decref(o);
 }
 
 static const app_ops s_ops = {
     .name = "auction",
     .kind = DEFN_AUCTION,
     .verb = "bid",
+    .noun = "bidder",
     .inputs_flag = "--bids",
     .rules_load = s_rules_load,
     .rules_free = s_rules_free,

@@ -56,7 +56,7 @@ static void s_share(const field *F, job *J, const fe *plain)
 static int s_server(mpc *M, void *arg)
 {
     job *J = arg;
-    const fe *rows = J->shares[M->me - 1];
+    const fe *rows = J->shares[mpc_me(M) - 1];
     uint8_t *bad = calloc(J->count, 1), sk[64], pk[32], ih[32] = { 0 };
     crypto_sign_keypair(pk, sk);
     procs_meter mt;
@@ -79,7 +79,7 @@ static int s_server(mpc *M, void *arg)
         snprintf(out, sizeof out, "{\"outcome\":\"%s\"}", o.yes ? "YES" : "NO");
     }
     if (!rc) {
-        result_stmt *st = result_stmt_new(M->me, (const uint8_t *)"0123456789abcdef0123456789abcdef",
+        result_stmt *st = result_stmt_new(mpc_me(M), (const uint8_t *)"0123456789abcdef0123456789abcdef",
                                           (const uint8_t *)out, strlen(out), J->count, 0, ih);
         result_stmt_sign(st, sk);
         rc = result_stmt_verify(st, pk);

@@ -18,6 +18,7 @@
 #include <sodium.h>
 #include "bench/lib/procs.h"
 #include "common/secmem.h"
+#include "common/xalloc.h"
 #include "protocols/bits.h"
 #include "protocols/dp.h"
 #include "protocols/shamir.h"
@@ -37,13 +38,6 @@ typedef struct job {
     uint64_t coins[B_NEPS];       /* binomial coins per epsilon (delta 2^-40) */
 } job;
 
-static void *s_xmalloc(size_t n)
-{
-    void *p = malloc(n ? n : 1);
-    if (!p) abort();
-    return p;
-}
-
 /* E|Z - N/2| for Z ~ Binomial(N, 1/2). */
 static double s_binom_mae(uint64_t N)
 {
@@ -61,13 +55,13 @@ static double s_binom_mae(uint64_t N)
 static int s_release(mpc *M, const job *J, int c, const dp_plan *P, uint64_t coins, size_t reps,
                      double *mae)
 {
-    const field *F = M->F;
+    const field *F = mpc_field(M);
     size_t m = reps * B_OPT, V = s_voters[c];
-    const fe *b = J->ballots[c][M->me - 1];
+    const fe *b = J->ballots[c][mpc_me(M) - 1];
     fe tally[B_OPT] = { 0 };
     for (size_t v = 0; v < V; v++)
         for (int o = 0; o < B_OPT; o++) tally[o] = fe_add(F, tally[o], b[v * B_OPT + (size_t)o]);
-    fe *x = s_xmalloc(m * sizeof(fe));
+    fe *x = xmalloc(m * sizeof(fe));
     int rc = P ? dp_laplace(M, x, m, P, NULL) : dp_binomial(M, x, m, coins, NULL);
     for (size_t i = 0; i < m; i++) x[i] = fe_add(F, x[i], tally[i % B_OPT]);
     if (!rc) rc = mpc_open(M, x, x, m);
@@ -136,7 +130,7 @@ static int s_cost_laplace(mpc *M, double eps, int method, size_t m)
     dp_cost cost;
     char extra[320];
     int rc = dp_plan_laplace(&P, eps, 1, method);
-    fe *x = s_xmalloc(m * sizeof(fe));
+    fe *x = xmalloc(m * sizeof(fe));
     if (!rc) rc = procs_start(M, &mt);
     if (!rc) rc = bits_fill(M, m * P.bits_per_sample);
     double tb = procs_elapsed(&mt);
@@ -169,7 +163,7 @@ static int s_costs(mpc *M, const job *J)
         procs_meter mt;
         dp_cost cost;
         char extra[256];
-        fe *x = s_xmalloc(big * sizeof(fe));
+        fe *x = xmalloc(big * sizeof(fe));
         rc = procs_start(M, &mt);
         if (!rc) rc = dp_binomial(M, x, big, J->coins[2], &cost);
         if (!rc) {
@@ -187,7 +181,7 @@ static int s_costs(mpc *M, const job *J)
         dp_cost cost;
         char extra[256];
         size_t m = opts[i], w;
-        fe *counts = s_xmalloc(m * sizeof(fe));
+        fe *counts = xmalloc(m * sizeof(fe));
         for (size_t k = 0; k < m; k++) counts[k] = (fe)(k == m / 2 ? 600 : 400 + k);   /* public */
         rc = dp_plan_laplace(&P, 1.0, 1, DP_BINARY);
         if (!rc) rc = procs_start(M, &mt);
@@ -238,7 +232,7 @@ int main(int argc, char **argv)
     if (!sh) return 1;
     for (int c = 0; c < 2; c++) {
         size_t V = s_voters[c], len = V * B_OPT;
-        fe *plain = s_xmalloc(len * sizeof(fe)), *all = s_xmalloc(B_N * len * sizeof(fe));
+        fe *plain = xmalloc(len * sizeof(fe)), *all = xmalloc(B_N * len * sizeof(fe));
         for (size_t v = 0; v < V; v++) {
             int o = v < V * 45 / 100 ? 0 : v < V * 80 / 100 ? 1 : 2;
             for (int k = 0; k < B_OPT; k++) plain[v * B_OPT + (size_t)k] = k == o;
@@ -246,7 +240,7 @@ int main(int argc, char **argv)
         }
         shamir_share(sh, all, plain, len, B_T);
         for (int i = 0; i < B_N; i++) {
-            J.ballots[c][i] = s_xmalloc(len * sizeof(fe));
+            J.ballots[c][i] = xmalloc(len * sizeof(fe));
             memcpy(J.ballots[c][i], all + (size_t)i * len, len * sizeof(fe));
         }
         sodium_memzero(plain, len * sizeof(fe));

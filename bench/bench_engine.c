@@ -12,6 +12,7 @@
 #include "bench/lib/procs.h"
 #include "common/prg.h"
 #include "common/secmem.h"
+#include "common/xalloc.h"
 #include "protocols/bits.h"
 #include "protocols/compare.h"
 #include "protocols/max.h"
@@ -28,13 +29,6 @@ typedef struct bench {
     int warmup;          /* 1 while running an untimed warm-up pass */
     uint8_t seed[32];    /* public: inputs are derived from it on every server */
 } bench;
-
-static void *s_xmalloc(size_t n)
-{
-    void *p = malloc(n ? n : 1);
-    if (!p) abort();
-    return p;
-}
 
 typedef procs_meter meter;
 
@@ -73,7 +67,7 @@ static void s_bits_of(fe *out, const uint64_t *v, size_t m, int k)
 static int s_bench_mul(bench *B)
 {
     size_t m = B->quick ? 100000 : 1000000;
-    fe *x = s_xmalloc(m * sizeof(fe)), *y = s_xmalloc(m * sizeof(fe));
+    fe *x = xmalloc(m * sizeof(fe)), *y = xmalloc(m * sizeof(fe));
     mpc_rand(B->M, x, m);
     mpc_rand(B->M, y, m);
     meter mt;
@@ -92,7 +86,7 @@ static int s_bench_randbits(bench *B)
     int rc = s_start(B, &mt);
     if (!rc) rc = bits_fill(B->M, m);
     if (!rc) s_report(B, &mt, "randbits_per_s", "bits/s", (double)m, m);
-    fe *tmp = s_xmalloc(m * sizeof(fe));
+    fe *tmp = xmalloc(m * sizeof(fe));
     if (!rc) rc = bits_rand(B->M, tmp, m);   /* drain the pool */
     free(tmp);
     return rc;
@@ -102,9 +96,9 @@ static int s_bench_randbits(bench *B)
 static int s_bench_cmp(bench *B)
 {
     size_t m = B->quick ? 10000 : 100000, len = m * B_K;
-    uint64_t *a = s_xmalloc(m * 8), *b = s_xmalloc(m * 8);
-    fe *ab = s_xmalloc(len * sizeof(fe)), *bb = s_xmalloc(len * sizeof(fe));
-    fe *res = s_xmalloc(m * sizeof(fe));
+    uint64_t *a = xmalloc(m * 8), *b = xmalloc(m * 8);
+    fe *ab = xmalloc(len * sizeof(fe)), *bb = xmalloc(len * sizeof(fe));
+    fe *res = xmalloc(m * sizeof(fe));
     s_public_values(B, a, m, B_K, 1);
     s_public_values(B, b, m, B_K, 2);
     for (size_t i = 0; i < m; i += 7) b[i] = a[i];
@@ -133,9 +127,9 @@ static int s_bench_cmp(bench *B)
 static int s_bench_cmp_value(bench *B)
 {
     size_t m = B->quick ? 2000 : 20000;
-    uint64_t *a = s_xmalloc(m * 8), *b = s_xmalloc(m * 8);
-    fe *x = s_xmalloc(m * sizeof(fe)), *y = s_xmalloc(m * sizeof(fe));
-    fe *res = s_xmalloc(m * sizeof(fe));
+    uint64_t *a = xmalloc(m * 8), *b = xmalloc(m * 8);
+    fe *x = xmalloc(m * sizeof(fe)), *y = xmalloc(m * sizeof(fe));
+    fe *res = xmalloc(m * sizeof(fe));
     s_public_values(B, a, m, B_K, 3);
     s_public_values(B, b, m, B_K, 4);
     for (size_t i = 0; i < m; i++) {
@@ -163,8 +157,8 @@ static int s_bench_cmp_value(bench *B)
 static int s_bench_max(bench *B, size_t N)
 {
     size_t len = N * B_K;
-    uint64_t *v = s_xmalloc(N * 8);
-    fe *bits = s_xmalloc(len * sizeof(fe)), out[2];
+    uint64_t *v = xmalloc(N * 8);
+    fe *bits = xmalloc(len * sizeof(fe)), out[2];
     s_public_values(B, v, N, B_K, 5);
     s_bits_of(bits, v, N, B_K);
     meter mt;

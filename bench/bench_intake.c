@@ -23,7 +23,7 @@
 #include "common/defn.h"
 #include "common/keys.h"
 #include "common/secmem.h"
-#include "protocols/app.h"
+#include "app/app.h"
 #include "protocols/result.h"
 #include "protocols/vote_mpc.h"
 

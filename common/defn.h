@@ -14,10 +14,11 @@
 #include <jansson.h>
 #include "common/err.h"
 #include "common/field.h"
+#include "common/limits.h"
 
-#define DEFN_SID_LEN      32            /* BLAKE2b-256 of the file bytes */
+#define DEFN_SID_LEN      MPC_SID_LEN       /* old name, being removed */
+#define DEFN_MAX_SERVERS  MPC_MAX_SERVERS   /* old name, being removed */
 #define DEFN_KEY_LEN      32            /* CURVE and Ed25519 public keys */
-#define DEFN_MAX_SERVERS  9
 #define DEFN_MAX_ID       64            /* id and roll names: bytes */
 #define DEFN_MAX_ENDPOINT 255
 #define DEFN_MAX_ROLL     (1u << 20)
@@ -55,7 +56,7 @@ int defn_load(defn **out, const char *path, char *err, size_t errlen) MPC_WUR;
 void defn_free(defn **pp);
 
 /* Accessors; every pointer stays valid until defn_free. */
-const uint8_t *defn_sid(const defn *d);       /* DEFN_SID_LEN bytes */
+const uint8_t *defn_sid(const defn *d);       /* MPC_SID_LEN bytes: BLAKE2b-256 of the file */
 const char *defn_id(const defn *d);
 int defn_kind(const defn *d);                 /* DEFN_AUCTION, DEFN_VOTE or DEFN_SUM */
 int defn_n(const defn *d);
@@ -128,8 +129,8 @@ typedef struct defn_spec {
  * would not load. */
 int defn_format(char **out, size_t *len, const defn_spec *spec, char *err,
                 size_t errlen) MPC_WUR;
-/* defn_format then write path atomically (temporary file, fsync, rename).
- * ERR_IO if the file cannot be written. */
+/* defn_format then replace path atomically and durably (fs_write_atomic, mode
+ * 0644 less the umask). ERR_IO with the file name and strerror in err. */
 int defn_write(const char *path, const defn_spec *spec, char *err, size_t errlen) MPC_WUR;
 
 #endif

@@ -1,5 +1,8 @@
-/* err: static messages for the error codes. */
+/* err: static messages for the error codes, and caller-buffer messages. */
 #include "common/err.h"
+
+#include <stdarg.h>
+#include <stdio.h>
 
 const char *err_str(int code)
 {
@@ -18,4 +21,13 @@ const char *err_str(int code)
     case ERR_STATE:   return "invalid state";
     default:          return "unknown error";
     }
+}
+
+void err_fmt(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (!err || !errlen) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
 }

@@ -2,6 +2,8 @@
 #ifndef MPC_ERR_H
 #define MPC_ERR_H
 
+#include <stddef.h>
+
 #define MPC_WUR __attribute__((warn_unused_result))
 
 /* Fallible functions return 0 or one of these (negative). */
@@ -22,5 +24,11 @@ enum {
 
 /* Static text for an error code; never NULL. */
 const char *err_str(int code);
+
+/* printf into a caller's message buffer (truncating, always NUL-terminated);
+ * does nothing when err is NULL or errlen 0, so every (err, errlen) pair of
+ * the API may be omitted. */
+__attribute__((format(printf, 3, 4)))
+void err_fmt(char *err, size_t errlen, const char *fmt, ...);
 
 #endif

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <stdlib.h>
 #include <sodium.h>
+#include "common/bytes.h"
 #include "common/prg.h"
 
 _Static_assert(GMP_NUMB_BITS == 64, "field.c assumes 64-bit GMP limbs");
@@ -213,24 +214,6 @@ static inline uint64_t s_load_le64(const uint8_t *b)
     return x;
 }
 
-static inline uint64_t s_load_be64(const uint8_t *b)
-{
-    uint64_t x;
-    memcpy(&x, b, 8);
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    x = __builtin_bswap64(x);
-#endif
-    return x;
-}
-
-static inline void s_store_be64(uint8_t *b, uint64_t x)
-{
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    x = __builtin_bswap64(x);
-#endif
-    memcpy(b, &x, 8);
-}
-
 /* Candidate from F->bytes little-endian bytes, masked to bits(p): accepted with
  * probability p / 2^bits(p) >= 1/2, so the output is exactly uniform. */
 static inline fe s_candidate(const field *F, const uint8_t *b, uint8_t tmp[16])
@@ -290,8 +273,8 @@ void field_encode(const field *F, uint8_t *out, const fe *v, size_t n)
     size_t w = F->bytes;
     uint8_t tmp[16];
     for (size_t i = 0; i < n; i++) {
-        s_store_be64(tmp, (uint64_t)(v[i] >> 64));
-        s_store_be64(tmp + 8, (uint64_t)v[i]);
+        be_put64(tmp, (uint64_t)(v[i] >> 64));
+        be_put64(tmp + 8, (uint64_t)v[i]);
         memcpy(out + i * w, tmp + 16 - w, w);
     }
     sodium_memzero(tmp, sizeof tmp);
@@ -306,7 +289,7 @@ int field_decode(const field *F, fe *out, size_t n, const uint8_t *in, size_t le
     int rc = 0;
     for (size_t i = 0; i < n; i++) {
         memcpy(tmp + 16 - w, in + i * w, w);
-        fe x = ((fe)s_load_be64(tmp) << 64) | s_load_be64(tmp + 8);
+        fe x = ((fe)be_get64(tmp) << 64) | be_get64(tmp + 8);
         if (x >= F->p) {
             rc = ERR_RANGE;
             break;

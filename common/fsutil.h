@@ -1,5 +1,6 @@
 /* fsutil: durable file operations shared by keys, definitions, the store and
- * the servers' outputs: whole-file atomic replace, directory sync, bounded read. */
+ * the servers' outputs: whole-file atomic replace or create, directory sync,
+ * bounded read. */
 #ifndef MPC_FSUTIL_H
 #define MPC_FSUTIL_H
 
@@ -12,6 +13,13 @@
  * over path, fsync of the directory. A crash leaves the old file or the new
  * one, never a mix. ERR_IO (errno describes the failing call). */
 int fs_write_atomic(const char *path, const void *buf, size_t len, int mode) MPC_WUR;
+
+/* Like fs_write_atomic for a file that must not exist yet (key files are
+ * never overwritten): the temporary is linked in as path, which fails, with
+ * nothing replaced, if path exists (ERR_IO, errno EEXIST). The file's mode is
+ * exactly mode, whatever the umask. ERR_IO (errno describes the failing call;
+ * nothing is left behind). */
+int fs_write_new(const char *path, const void *buf, size_t len, int mode) MPC_WUR;
 
 /* fsync the directory holding path (a file's name or the directory itself when
  * is_dir), so a create/rename/unlink in it is durable. ERR_IO. */

@@ -3,13 +3,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <sodium.h>
+#include "common/fsutil.h"
+#include "common/xalloc.h"
 
 struct keys {
     uint8_t curve_pk[KEYS_CURVE_BYTES];
@@ -27,16 +28,6 @@ static const struct { const char *name; size_t len; int secret; } s_lines[K_COUN
     [K_SIGN_SK]  = { "sign_sk", KEYS_SIGN_SK_BYTES, 1 },
 };
 
-__attribute__((format(printf, 3, 4)))
-static void s_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 static void *s_secure_alloc(size_t len)
 {
     void *p = sodium_malloc(len);
@@ -46,8 +37,7 @@ static void *s_secure_alloc(size_t len)
 
 static keys *s_keys_alloc(void)
 {
-    keys *k = calloc(1, sizeof *k);
-    if (!k) abort();
+    keys *k = xcalloc(1, sizeof *k);
     k->curve_sk = s_secure_alloc(KEYS_CURVE_BYTES);
     k->sign_sk = s_secure_alloc(KEYS_SIGN_SK_BYTES);
     return k;
@@ -120,35 +110,18 @@ static void s_put_line(char *buf, size_t cap, size_t *pos, int i, const uint8_t 
     buf[(*pos)++] = '\n';
 }
 
-static int s_write_file(const char *path, mode_t mode, const char *buf, size_t len,
+/* Create the key file atomically (a crash leaves no partial key file) and
+ * never over an existing one. */
+static int s_write_file(const char *path, int mode, const char *buf, size_t len,
                         char *err, size_t errlen)
 {
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
-    if (fd < 0) {
-        s_err(err, errlen, "cannot create key file %s: %s%s", path, strerror(errno),
-              errno == EEXIST ? " (refusing to overwrite)" : "");
-        return ERR_IO;
-    }
-    /* umask may only remove bits; make the intended mode exact. */
-    int rc = fchmod(fd, mode) == 0 ? 0 : ERR_IO;
-    size_t off = 0;
-    while (rc == 0 && off < len) {
-        ssize_t w = write(fd, buf + off, len - off);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) rc = ERR_IO;
-        else off += (size_t)w;
-    }
-    if (rc == 0 && fsync(fd) != 0) rc = ERR_IO;
-    int saved = errno;
-    if (close(fd) != 0 && rc == 0) {
-        rc = ERR_IO;
-        saved = errno;
-    }
-    if (rc != 0) {
-        s_err(err, errlen, "cannot write key file %s: %s", path, strerror(saved));
-        (void)unlink(path);
-    }
-    return rc;
+    if (fs_write_new(path, buf, len, mode) == 0) return 0;
+    if (errno == EEXIST)
+        err_fmt(err, errlen, "cannot create key file %s: %s (refusing to overwrite)", path,
+                strerror(errno));
+    else
+        err_fmt(err, errlen, "cannot write key file %s: %s", path, strerror(errno));
+    return ERR_IO;
 }
 
 int keys_save_secret(const keys *k, const char *path, char *err, size_t errlen)
@@ -190,24 +163,24 @@ static int s_read_file(const char *path, int secret, char **out, size_t *outlen,
 {
     int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) {
-        s_err(err, errlen, "cannot open key file %s: %s", path, strerror(errno));
+        err_fmt(err, errlen, "cannot open key file %s: %s", path, strerror(errno));
         return ERR_IO;
     }
     struct stat st;
     if (fstat(fd, &st) != 0) {
-        s_err(err, errlen, "cannot stat key file %s: %s", path, strerror(errno));
+        err_fmt(err, errlen, "cannot stat key file %s: %s", path, strerror(errno));
         close(fd);
         return ERR_IO;
     }
     if (!S_ISREG(st.st_mode)) {
-        s_err(err, errlen, "key file %s is not a regular file", path);
+        err_fmt(err, errlen, "key file %s is not a regular file", path);
         close(fd);
         return ERR_REFUSED;
     }
     if (secret && (st.st_mode & 077)) {
-        s_err(err, errlen, "secret key file %s has mode %04o: group/others may access "
-              "it; refusing to use it (run: chmod 600 %s)", path,
-              (unsigned)(st.st_mode & 07777), path);
+        err_fmt(err, errlen, "secret key file %s has mode %04o: group/others may access "
+                "it; refusing to use it (run: chmod 600 %s)", path,
+                (unsigned)(st.st_mode & 07777), path);
         close(fd);
         return ERR_REFUSED;
     }
@@ -216,14 +189,14 @@ static int s_read_file(const char *path, int secret, char **out, size_t *outlen,
     int rc = 0;
     for (;;) {
         if (len > KEYS_FILE_MAX) {
-            s_err(err, errlen, "key file %s is longer than %d bytes", path, KEYS_FILE_MAX);
+            err_fmt(err, errlen, "key file %s is longer than %d bytes", path, KEYS_FILE_MAX);
             rc = ERR_PARSE;
             break;
         }
         ssize_t r = read(fd, buf + len, KEYS_FILE_MAX + 1 - len);
         if (r < 0 && errno == EINTR) continue;
         if (r < 0) {
-            s_err(err, errlen, "cannot read key file %s: %s", path, strerror(errno));
+            err_fmt(err, errlen, "cannot read key file %s: %s", path, strerror(errno));
             rc = ERR_IO;
             break;
         }
@@ -251,7 +224,7 @@ static int s_parse(const char *buf, size_t len, uint8_t *dst[K_COUNT], const cha
     size_t pos = 0;
     int lineno = 0;
     if (memchr(buf, '\0', len)) {
-        s_err(err, errlen, "%s: NUL byte in key file", path);
+        err_fmt(err, errlen, "%s: NUL byte in key file", path);
         return ERR_PARSE;
     }
     while (pos < len) {
@@ -272,29 +245,29 @@ static int s_parse(const char *buf, size_t len, uint8_t *dst[K_COUNT], const cha
             if (strlen(s_lines[i].name) == nlen && memcmp(line, s_lines[i].name, nlen) == 0)
                 which = i;
         if (which < 0) {
-            s_err(err, errlen, "%s:%d: unknown line (expected curve_pk, curve_sk, "
-                  "sign_pk or sign_sk)", path, lineno);
+            err_fmt(err, errlen, "%s:%d: unknown line (expected curve_pk, curve_sk, "
+                    "sign_pk or sign_sk)", path, lineno);
             return ERR_PARSE;
         }
         if (!dst[which]) {
-            s_err(err, errlen, "%s:%d: %s must not appear in a %s key file", path, lineno,
-                  s_lines[which].name, s_lines[which].secret ? "public" : "secret");
+            err_fmt(err, errlen, "%s:%d: %s must not appear in a %s key file", path, lineno,
+                    s_lines[which].name, s_lines[which].secret ? "public" : "secret");
             return ERR_PARSE;
         }
         if (seen[which]) {
-            s_err(err, errlen, "%s:%d: duplicate %s", path, lineno, s_lines[which].name);
+            err_fmt(err, errlen, "%s:%d: duplicate %s", path, lineno, s_lines[which].name);
             return ERR_PARSE;
         }
         if (s_hex_decode_n(dst[which], s_lines[which].len, line + v, ll - v) != 0) {
-            s_err(err, errlen, "%s:%d: %s must be exactly %zu hex digits", path, lineno,
-                  s_lines[which].name, 2 * s_lines[which].len);
+            err_fmt(err, errlen, "%s:%d: %s must be exactly %zu hex digits", path, lineno,
+                    s_lines[which].name, 2 * s_lines[which].len);
             return ERR_PARSE;
         }
         seen[which] = 1;
     }
     for (int i = 0; i < K_COUNT; i++) {
         if (dst[i] && !seen[i]) {
-            s_err(err, errlen, "%s: missing %s", path, s_lines[i].name);
+            err_fmt(err, errlen, "%s: missing %s", path, s_lines[i].name);
             return ERR_PARSE;
         }
     }
@@ -320,11 +293,11 @@ int keys_load(keys **out, const char *path, char *err, size_t errlen)
         uint8_t pk[32];
         if (crypto_scalarmult_base(pk, k->curve_sk) != 0
             || sodium_memcmp(pk, k->curve_pk, sizeof pk) != 0) {
-            s_err(err, errlen, "%s: curve_pk does not match curve_sk", path);
+            err_fmt(err, errlen, "%s: curve_pk does not match curve_sk", path);
             rc = ERR_CRYPTO;
         } else if (crypto_sign_ed25519_sk_to_pk(pk, k->sign_sk) != 0
                    || sodium_memcmp(pk, k->sign_pk, sizeof pk) != 0) {
-            s_err(err, errlen, "%s: sign_pk does not match sign_sk", path);
+            err_fmt(err, errlen, "%s: sign_pk does not match sign_sk", path);
             rc = ERR_CRYPTO;
         } else {
             /* libsodium's sk is seed || pk: the seed must really derive that pk. */
@@ -333,7 +306,7 @@ int keys_load(keys **out, const char *path, char *err, size_t errlen)
             memcpy(seed, k->sign_sk, sizeof seed);
             crypto_sign_seed_keypair(spk, ssk, seed);
             if (sodium_memcmp(spk, k->sign_pk, sizeof spk) != 0) {
-                s_err(err, errlen, "%s: sign_sk seed does not derive sign_pk", path);
+                err_fmt(err, errlen, "%s: sign_sk seed does not derive sign_pk", path);
                 rc = ERR_CRYPTO;
             }
             sodium_memzero(seed, sizeof seed);

@@ -28,9 +28,10 @@ keys *keys_generate(void);
 /* Wipe the secret halves and free; *pp = NULL. NULL and *pp == NULL are fine. */
 void keys_free(keys **pp);
 
-/* Write the secret key file (all four lines) with mode 0600. Refuses an existing
- * path (ERR_IO, O_EXCL) and a partial write (file removed). err (may be NULL)
- * receives a message naming the file. */
+/* Write the secret key file (all four lines) with mode exactly 0600, atomically
+ * (fs_write_new: a crash or a failed write leaves no key file). Refuses an
+ * existing path (ERR_IO, "refusing to overwrite"). err (may be NULL) receives a
+ * message naming the file and strerror. */
 int keys_save_secret(const keys *k, const char *path, char *err, size_t errlen) MPC_WUR;
 /* Write the public key file (curve_pk, sign_pk) with mode 0644; refuses to
  * overwrite like keys_save_secret. */

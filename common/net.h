@@ -6,7 +6,8 @@
  * on receipt. A message for a future (step, type) is buffered; one for a step
  * already consumed from that sender is a protocol error. Every receive has a
  * timeout; on expiry the call fails with ERR_TIMEOUT and net_errmsg() names the
- * silent party. */
+ * silent party. (net.c holds that message layer once for both transports,
+ * net_mem.c the hub, net_zmq.c the mesh.) */
 #ifndef MPC_NET_H
 #define MPC_NET_H
 
@@ -14,12 +15,13 @@
 #include <stdint.h>
 #include "common/err.h"
 #include "common/field.h"
+#include "common/limits.h"
 
 #define NET_MAGIC      0x4d504331u   /* "MPC1" */
 #define NET_VERSION    1
 #define NET_HDR_LEN    52
-#define NET_SID_LEN    32
-#define NET_MAX_PARTIES 9
+#define NET_SID_LEN     MPC_SID_LEN       /* old name, being removed */
+#define NET_MAX_PARTIES MPC_MAX_SERVERS   /* old name, being removed */
 #define NET_MAX_PAYLOAD (512u << 20)  /* refused before allocation */
 
 /* Types >= NET_TYPE_RESERVED belong to the transport (hello and closing
@@ -38,7 +40,7 @@ typedef struct net_hdr {
     uint8_t type;            /* protocol message type, application-defined */
     uint8_t sender;          /* 1..n */
     uint8_t reserved;        /* must be 0 */
-    uint8_t sid[NET_SID_LEN];
+    uint8_t sid[MPC_SID_LEN];
     uint64_t step;
     uint32_t len;            /* payload bytes following the header */
 } net_hdr;
@@ -54,7 +56,7 @@ int net_hdr_decode(net_hdr *h, const uint8_t *in, size_t in_len) MPC_WUR;
 typedef struct net net;
 typedef struct net_hub net_hub;
 
-/* In-process hub for n parties (1..NET_MAX_PARTIES) living as threads of one
+/* In-process hub for n parties (1..MPC_MAX_SERVERS) living as threads of one
  * process: one queue per (sender, receiver) under the receiver's mutex and
  * condvar. NULL on a bad n. Free it after every net on it (wipes what is left). */
 net_hub *net_hub_new(int n);
@@ -62,11 +64,11 @@ void net_hub_free(net_hub **pp);
 /* Party me (1-based) on the hub; same validation, buffering and timeouts as the
  * mesh (no hello barrier: the hub is up before any party). NULL on bad arguments
  * or if party me is already attached. Each net is used by one thread at a time. */
-net *net_mem_new(net_hub *hub, int me, const uint8_t sid[NET_SID_LEN], int timeout_ms);
+net *net_mem_new(net_hub *hub, int me, const uint8_t sid[MPC_SID_LEN], int timeout_ms);
 
 typedef struct net_zmq_cfg {
     int n, me;                               /* me is 1-based */
-    const uint8_t *sid;                      /* NET_SID_LEN bytes */
+    const uint8_t *sid;                      /* MPC_SID_LEN bytes */
     const char *const *endpoints;            /* mesh endpoint of server 1..n at [0..n-1] */
     const uint8_t (*server_pk)[32];          /* CURVE public keys of servers 1..n */
     const uint8_t *my_sk;                    /* own CURVE secret key (secret) */

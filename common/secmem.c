@@ -6,28 +6,17 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sodium.h>
+#include "common/xalloc.h"
 
-static void *s_alloc(size_t n)
-{
-    void *p = malloc(n);
-    if (!p) abort();   /* GMP's contract: allocation never fails */
-    return p;
-}
-
+/* A copy rather than realloc(), so the old block is wiped before it is freed;
+ * xmalloc aborts on failure, as GMP's contract (allocation never fails) needs. */
 static void *s_realloc(void *p, size_t old, size_t n)
 {
-    void *q = s_alloc(n);
+    void *q = xmalloc(n);
     memcpy(q, p, old < n ? old : n);
     sodium_memzero(p, old);
     free(p);
     return q;
-}
-
-static void s_free(void *p, size_t n)
-{
-    if (!p) return;
-    sodium_memzero(p, n);
-    free(p);
 }
 
 int secmem_init(void)
@@ -35,7 +24,7 @@ int secmem_init(void)
     static int done;
     if (done) return 0;
     if (sodium_init() < 0) return ERR_CRYPTO;
-    mp_set_memory_functions(s_alloc, s_realloc, s_free);
+    mp_set_memory_functions(xmalloc, s_realloc, secmem_free);
     struct rlimit rl = { 0, 0 };
     (void)setrlimit(RLIMIT_CORE, &rl);
     done = 1;

@@ -22,8 +22,9 @@
 #include <stdint.h>
 #include "common/err.h"
 #include "common/field.h"
+#include "common/limits.h"
 
-#define STORE_SID_LEN    32
+#define STORE_SID_LEN    MPC_SID_LEN   /* old name, being removed */
 #define STORE_SUBID_LEN  16
 #define STORE_MAX_M      (1u << 20)    /* elements per record */
 #define STORE_MAX_RAW    (1u << 24)    /* raw submission bytes per record */
@@ -54,7 +55,7 @@ typedef struct store_rec {
  * field, ERR_CRYPTO on a bad checksum before the last record, ERR_PARSE on a
  * malformed record or a non-store file, ERR_STATE if another store holds the
  * lock, ERR_IO. */
-int store_open(store **out, const char *path, const uint8_t sid[STORE_SID_LEN],
+int store_open(store **out, const char *path, const uint8_t sid[MPC_SID_LEN],
                const field *F, uint32_t roll_size, char *err, size_t errlen) MPC_WUR;
 /* Close, wiping every share held in memory. NULL is fine. */
 void store_free(store **pp);

@@ -12,6 +12,7 @@
 #include <sodium.h>
 #include <zmq.h>
 #include "common/log.h"
+#include "common/xalloc.h"
 
 #define ZAP_MAX_PARTS 16   /* a request has 7 for CURVE; more is malformed */
 
@@ -34,8 +35,7 @@ struct zap {
 
 zap *zap_new(void)
 {
-    zap *z = calloc(1, sizeof *z);
-    if (!z) abort();
+    zap *z = xcalloc(1, sizeof *z);
     atomic_init(&z->allowed, 0);
     atomic_init(&z->refused, 0);
     return z;
@@ -58,9 +58,7 @@ int zap_add(zap *z, const char *domain, const uint8_t pk[32], const char *user_i
             return ERR_ARG;
     if (z->count == z->cap) {
         size_t cap = z->cap ? 2 * z->cap : 16;
-        zap_entry *t = realloc(z->tab, cap * sizeof *t);
-        if (!t) abort();
-        z->tab = t;
+        z->tab = xrealloc(z->tab, cap * sizeof *z->tab);
         z->cap = cap;
     }
     zap_entry *e = &z->tab[z->count++];

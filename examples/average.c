@@ -14,7 +14,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
-#include "protocols/app.h"
+#include "app/app.h"
 #include "protocols/range.h"
 
 typedef struct rules {
@@ -68,12 +68,11 @@ static int s_input_encode(const void *rp, const defn *d, const char *text, int r
 }
 
 static int s_compute(const void *rp, const defn *d, const char *data_dir, mpc *M,
-                     const fe *rows, size_t count,
-                     uint32_t m, const uint32_t *roll, uint8_t *excluded, char *out,
-                     size_t outlen, char *err, size_t errlen)
+                     const fe *rows, size_t count, uint32_t m, const uint32_t *roll,
+                     uint8_t *excluded, json_t **out, char *err, size_t errlen)
 {
     const rules *r = rp;
-    const field *F = M->F;
+    const field *F = mpc_field(M);
     size_t n = 0;
     (void)d;
     (void)data_dir;
@@ -89,29 +88,31 @@ static int s_compute(const void *rp, const defn *d, const char *data_dir, mpc *M
         return rc;
     }
     uint64_t s = (uint64_t)pub;
-    /* the average as an exact decimal when it has one within 6 places */
-    char avg[64] = "null";
-    if (n > 0) {
+    /* the average as an exact decimal when it has one within 6 places (a JSON
+     * number of at most 15 significant digits prints back exactly) */
+    json_t *avg = json_null();
+    if (n > 0 && s % n == 0) {
+        avg = json_integer((json_int_t)(s / n));
+    } else if (n > 0) {
         uint64_t whole = s / n, rem = s % n;
-        int len = snprintf(avg, sizeof avg, "%" PRIu64, whole);
-        if (rem) {
-            avg[len++] = '.';
-            for (int i = 0; i < 6 && rem; i++) {
-                rem *= 10;
-                avg[len++] = (char)('0' + rem / n);
-                rem %= n;
-            }
-            avg[len] = 0;
+        char txt[64];
+        int len = snprintf(txt, sizeof txt, "%" PRIu64 ".", whole);
+        for (int i = 0; i < 6 && rem; i++) {
+            rem *= 10;
+            txt[len++] = (char)('0' + rem / n);
+            rem %= n;
         }
+        txt[len] = 0;
+        avg = json_real(strtod(txt, NULL));
     }
-    snprintf(out, outlen, "{\"sum\":%" PRIu64 ",\"count\":%zu,\"average\":%s}", s, n, avg);
-    return 0;
+    *out = json_pack("{sIsIso}", "sum", (json_int_t)s, "count", (json_int_t)n, "average", avg);
+    return *out ? 0 : ERR_NOMEM;
 }
 
 static const char *const s_flags[] = { NULL };
 
 static int s_runlocal_rules(const char *const *flag, const char *const *value, size_t count,
-                            char *out, size_t outlen, int *bits, char *err, size_t errlen)
+                            int bits, json_t **out, char *err, size_t errlen)
 {
     (void)flag;
     (void)value;
@@ -119,36 +120,28 @@ static int s_runlocal_rules(const char *const *flag, const char *const *value, s
     (void)bits;
     (void)err;
     (void)errlen;
-    snprintf(out, outlen, "{}");
+    *out = json_object();
     return 0;
 }
 
-static void s_print_human(const char *js, FILE *f)
+static void s_print_human(const json_t *o, FILE *f)
 {
-    json_error_t je;
-    json_t *o = json_loads(js, JSON_DECODE_ANY, &je);
-    json_t *avg = o ? json_object_get(o, "average") : NULL;
-    if (!avg || json_is_null(avg)) {
-        fprintf(f, "no valid input\n");
-    } else {
-        /* print the decimal exactly as the servers signed it */
-        const char *p = strstr(js, "\"average\":");
-        const char *e = p ? strpbrk(p + 10, ",}") : NULL;
-        fprintf(f, "average %.*s\n", p && e ? (int)(e - p - 10) : 0, p ? p + 10 : "");
-    }
-    if (o)
-        fprintf(f, "sum %" JSON_INTEGER_FORMAT " over %" JSON_INTEGER_FORMAT
-                   " inputs (excluded %" JSON_INTEGER_FORMAT ")\n",
-                json_integer_value(json_object_get(o, "sum")),
-                json_integer_value(json_object_get(o, "count")),
-                json_integer_value(json_object_get(o, "excluded")));
-    json_decref(o);
+    json_t *avg = json_object_get(o, "average");
+    if (!avg || json_is_null(avg)) fprintf(f, "no valid input\n");
+    else if (json_is_integer(avg)) fprintf(f, "average %" JSON_INTEGER_FORMAT "\n", json_integer_value(avg));
+    else fprintf(f, "average %.15g\n", json_real_value(avg));
+    fprintf(f, "sum %" JSON_INTEGER_FORMAT " over %" JSON_INTEGER_FORMAT
+               " inputs (excluded %" JSON_INTEGER_FORMAT ")\n",
+            json_integer_value(json_object_get(o, "sum")),
+            json_integer_value(json_object_get(o, "count")),
+            json_integer_value(json_object_get(o, "excluded")));
 }
 
 static const app_ops s_ops = {
     .name = "average",
     .kind = DEFN_SUM,
     .verb = "submit",
+    .noun = "client",
     .inputs_flag = "--values",
     .rules_load = s_rules_load,
     .rules_free = s_rules_free,

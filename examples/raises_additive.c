@@ -145,7 +145,7 @@ int main(int argc, char **argv)
     }
     field F;
     if (field_init_default(&F, 32, 40) != 0) return 1;
-    uint8_t sid[NET_SID_LEN], pk[E_N][32], sk[E_N][32];
+    uint8_t sid[MPC_SID_LEN], pk[E_N][32], sk[E_N][32];
     char epb[E_N][64];
     const char *eps[E_N];
     randombytes_buf(sid, sizeof sid);

@@ -27,6 +27,7 @@
 
 #include "common/net.h"
 #include "common/secmem.h"
+#include "common/xalloc.h"
 #include "protocols/check.h"
 #include "protocols/dp.h"
 #include "protocols/mpc.h"
@@ -51,16 +52,16 @@ static void *s_server(void *arg)
 {
     server *S = arg;
     net *nw = net_mem_new(S->hub, S->me, S->sid, 10000);
-    mpc M;
-    uint8_t *bad = calloc(S->count ? S->count : 1, 1);
-    S->rc = ERR_NOMEM;
-    if (!nw || !bad) goto out;
-    if ((S->rc = mpc_init(&M, S->F, S_N, S_T, nw)) != 0) {
-        snprintf(S->err, sizeof S->err, "%s", mpc_errmsg(&M));
+    mpc *M = NULL;
+    uint8_t *bad = xcalloc(S->count ? S->count : 1, 1);
+    S->rc = ERR_ARG;
+    if (!nw) goto out;
+    if (!(M = mpc_create(S->F, S_N, S_T, 0, nw, S->err, sizeof S->err))) {
+        S->rc = ERR_PROTO;
         goto out;
     }
-    S->rc = check_degree(&M, S->shares, S->count, 1, bad);
-    if (!S->rc) S->rc = check_bits(&M, S->shares, S->count, 1, bad);
+    S->rc = check_degree(M, S->shares, S->count, 1, bad);
+    if (!S->rc) S->rc = check_bits(M, S->shares, S->count, 1, bad);
     if (!S->rc) {
         fe sum = 0;
         uint64_t excl = 0;
@@ -68,15 +69,15 @@ static void *s_server(void *arg)
             if (bad[i]) excl++;
             else sum = fe_add(S->F, sum, S->shares[i]);
         }
-        S->rc = mpc_open(&M, &sum, &sum, 1);
+        S->rc = mpc_open(M, &sum, &sum, 1);
         if (!S->rc) {
             S->ones = (uint64_t)sum;
             S->excluded = excl;
         }
     }
-    if (S->rc) snprintf(S->err, sizeof S->err, "%s", mpc_errmsg(&M));
-    mpc_clear(&M);
+    if (S->rc) snprintf(S->err, sizeof S->err, "%s", mpc_errmsg(M));
 out:
+    mpc_destroy(&M);
     net_free(&nw);
     free(bad);
     return NULL;
@@ -89,55 +90,39 @@ static int s_usage(const char *prog)
     return 2;
 }
 
-int main(int argc, char **argv)
+/* --n and --p; 0, or the usage exit code. */
+static int s_args(int argc, char **argv, long *n, double *p)
 {
-    long n = 10000;
-    double p = 0.3;
     for (int i = 1; i < argc; i++) {
         char *end;
         if (!strcmp(argv[i], "--n") && i + 1 < argc) {
             errno = 0;
-            n = strtol(argv[++i], &end, 10);
-            if (errno || *end || n < 1 || n > 10000000) return s_usage(argv[0]);
+            *n = strtol(argv[++i], &end, 10);
+            if (errno || *end || *n < 1 || *n > 10000000) return s_usage(argv[0]);
         } else if (!strcmp(argv[i], "--p") && i + 1 < argc) {
             errno = 0;
-            p = strtod(argv[++i], &end);
-            if (errno || *end || !(p >= 0.0 && p <= 1.0)) return s_usage(argv[0]);
+            *p = strtod(argv[++i], &end);
+            if (errno || *end || !(*p >= 0.0 && *p <= 1.0)) return s_usage(argv[0]);
         } else {
             return s_usage(argv[0]);
         }
     }
-    if (secmem_init() != 0) {
-        fprintf(stderr, "rr_poll: libsodium initialisation failed\n");
-        return 1;
-    }
-    field F;
-    if (field_init_default(&F, 32, 40) != 0) return 1;
-    size_t count = (size_t)n, ones_true = (size_t)llround(p * (double)n);
+    return 0;
+}
 
-    /* respondents (client side): randomize, then share the answer, never the truth */
-    shamir *sh = shamir_new(&F, S_N, S_T);
-    fe *answers = malloc(count * sizeof(fe)), *shares = malloc(S_N * count * sizeof(fe));
-    if (!sh || !answers || !shares) {
-        fprintf(stderr, "rr_poll: out of memory\n");
-        return 1;
-    }
-    for (size_t i = 0; i < count; i++) answers[i] = (fe)dp_rr_respond(i < ones_true);
-    shamir_share(sh, shares, answers, count, S_T);   /* each answer has its own polynomial */
-    sodium_memzero(answers, count * sizeof(fe));
-    free(answers);
-
-    /* servers */
-    uint8_t sid[NET_SID_LEN];
+/* The S_N servers as threads over the in-process hub, on shares[j * count..]
+ * for server j+1; 0 when all agree on the count (srv[0] then holds it). */
+static int s_servers(const field *F, const fe *shares, size_t count, server *srv)
+{
+    uint8_t sid[MPC_SID_LEN];
     randombytes_buf(sid, sizeof sid);
     net_hub *hub = net_hub_new(S_N);
-    server srv[S_N];
     pthread_t th[S_N];
     if (!hub) return 1;
     for (int j = 0; j < S_N; j++) {
-        srv[j] = (server){ .F = &F, .hub = hub, .sid = sid, .me = j + 1,
+        srv[j] = (server){ .F = F, .hub = hub, .sid = sid, .me = j + 1,
                            .shares = shares + (size_t)j * count, .count = count };
-        if (pthread_create(&th[j], NULL, s_server, &srv[j]) != 0) return 1;
+        if (pthread_create(&th[j], NULL, s_server, &srv[j]) != 0) abort();
     }
     int rc = 0;
     for (int j = 0; j < S_N; j++) {
@@ -148,15 +133,41 @@ int main(int argc, char **argv)
         }
     }
     net_hub_free(&hub);
-    sodium_memzero(shares, S_N * count * sizeof(fe));
-    free(shares);
-    shamir_free(&sh);
-    if (rc) return 1;
-    for (int j = 1; j < S_N; j++)
+    for (int j = 1; rc == 0 && j < S_N; j++)
         if (srv[j].ones != srv[0].ones) {
             fprintf(stderr, "rr_poll: servers disagree on the count\n");
-            return 1;
+            rc = 1;
         }
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    long n = 10000;
+    double p = 0.3;
+    int rc = s_args(argc, argv, &n, &p);
+    if (rc) return rc;
+    if (secmem_init() != 0) {
+        fprintf(stderr, "rr_poll: libsodium initialisation failed\n");
+        return 1;
+    }
+    field F;
+    if (field_init_default(&F, 32, 40) != 0) return 1;
+    size_t count = (size_t)n, ones_true = (size_t)llround(p * (double)n);
+
+    /* respondents (client side): randomize, then share the answer, never the truth */
+    shamir *sh = shamir_new(&F, S_N, S_T);
+    if (!sh) return 1;
+    fe *answers = xmalloc(count * sizeof(fe)), *shares = xmalloc(S_N * count * sizeof(fe));
+    for (size_t i = 0; i < count; i++) answers[i] = (fe)dp_rr_respond(i < ones_true);
+    shamir_share(sh, shares, answers, count, S_T);   /* each answer has its own polynomial */
+    secmem_free(answers, count * sizeof(fe));
+    shamir_free(&sh);
+
+    server srv[S_N];
+    rc = s_servers(&F, shares, count, srv);
+    secmem_free(shares, S_N * count * sizeof(fe));
+    if (rc) return 1;
 
     /* pollster */
     uint64_t N = srv[0].ones, valid = count - srv[0].excluded;

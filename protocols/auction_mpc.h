@@ -25,11 +25,14 @@ typedef struct auction_outcome {
     uint64_t price;      /* first price: the winning bid; second price: the price */
 } auction_outcome;
 
-/* Run the auction on count rows of m = auction_input_len(k) shares. Rows with
- * excluded[i] set are skipped; rows failing the range check get excluded[i] = 1.
- * Ties: the earliest row (lowest roll index) wins. Opens only: the validity
- * verdicts, sold, and then the price and (second price, or when the caller
- * reveals it) the winner's row. Errors as the engine's (M->err). */
+/* Run the auction on count rows of m = range_input_len(k) shares (1 <= k <= 64).
+ * Rows with excluded[i] set are skipped; rows failing the range check get
+ * excluded[i] = 1. Ties: the earliest row (lowest roll index) wins. Opens only:
+ * the validity verdicts, sold, and then the price and (second price, or when
+ * the caller reveals it) the winner's row. No valid bid, or a highest bid below
+ * the reserve: sold = 0 and nothing else. Errors: ERR_ARG (bad k or m),
+ * ERR_CHEAT (an opened value that cannot be), else the engine's; mpc_errmsg
+ * says which. */
 int auction_run(mpc *M, const auction_spec *s, const fe *rows, size_t count, uint32_t m,
                 uint8_t *excluded, auction_outcome *out) MPC_WUR;
 

@@ -6,21 +6,16 @@
 #include <string.h>
 #include <sodium.h>
 #include "common/secmem.h"
+#include "common/xalloc.h"
+#include "protocols/mpc_impl.h"
 #include "protocols/mul.h"
-
-static void *s_xmalloc(size_t n)
-{
-    void *p = malloc(n ? n : 1);
-    if (!p) abort();
-    return p;
-}
 
 static void s_pool_reserve(mpc *M, size_t cap)
 {
     if (cap <= M->bitpool_cap) return;
     size_t nc = M->bitpool_cap ? M->bitpool_cap : 1024;
     while (nc < cap) nc *= 2;
-    fe *np = s_xmalloc(nc * sizeof(fe));
+    fe *np = xmalloc(nc * sizeof(fe));
     if (M->bitpool_len) memcpy(np, M->bitpool, M->bitpool_len * sizeof(fe));
     secmem_free(M->bitpool, M->bitpool_cap * sizeof(fe));
     M->bitpool = np;
@@ -46,10 +41,7 @@ static void s_sqrt_exp(const field *F, fe *q, const fe *a, size_t m)
 int bits_fill(mpc *M, size_t m)
 {
     const field *F = M->F;
-    if ((F->p & 3) != 3) {
-        snprintf(M->err, sizeof M->err, "random bits: p is not 3 mod 4");
-        return ERR_ARG;
-    }
+    if ((F->p & 3) != 3) return mpc_fail(M, ERR_ARG, "random bits: p is not 3 mod 4");
     if (m == 0) return 0;
     s_pool_reserve(M, M->bitpool_len + m);
     size_t mark = mpc_mark(M);
@@ -154,10 +146,8 @@ int bits_dec(mpc *M, fe *out, fe *opened, const fe *x, size_t m, int K)
 {
     const field *F = M->F;
     if (K < 1 || K > 64 || M->kappa < 0) return ERR_ARG;
-    if (F->bits < K + M->kappa + 2) {
-        snprintf(M->err, sizeof M->err, "bits_dec: p too small for K=%d, kappa=%d", K, M->kappa);
-        return ERR_RANGE;
-    }
+    if (F->bits < K + M->kappa + 2)
+        return mpc_fail(M, ERR_RANGE, "bits_dec: p too small for K=%d, kappa=%d", K, M->kappa);
     if (m == 0) return 0;
     int nb = K + M->kappa, L = K - 1, rc;
     size_t nrb = m * (size_t)nb, nl = m * (size_t)(L > 0 ? L : 1), mark = mpc_mark(M);

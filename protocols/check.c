@@ -1,24 +1,18 @@
-/* check: batched degree, bit and sum checks of client inputs, with bisection to
- * find the inconsistent inputs and PRSS-randomised per-entry openings. */
+/* check: batched degree, bit, sum and small-range checks of client inputs, with
+ * bisection to find the inconsistent inputs and PRSS-randomised per-entry
+ * openings. */
 #include "protocols/check.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "common/prg.h"
 #include "common/secmem.h"
+#include "common/xalloc.h"
 #include "protocols/mul.h"
 
 #define CHECK_DOMAIN_DEG  0x43440000u   /* "CD" | level */
 #define CHECK_DOMAIN_BITS 0x43420000u   /* "CB" */
 #define CHECK_DOMAIN_SUM  0x43530000u   /* "CS" */
-
-static void *s_xmalloc(size_t n)
-{
-    void *p = malloc(n ? n : 1);
-    if (!p) abort();
-    return p;
-}
 
 /* Public coefficients of a random linear combination, streamed from the coin
  * (never a whole array: 10^6 ballots would need tens of MB just for them).
@@ -60,16 +54,16 @@ typedef struct seg {
 
 int check_degree(mpc *M, const fe *x, size_t ninputs, size_t m, uint8_t *bad)
 {
-    const field *F = M->F;
+    const field *F = mpc_field(M);
     size_t na = 0;
     for (size_t i = 0; i < ninputs; i++) na += !bad[i];
     if (na == 0) return 0;
-    size_t *act = s_xmalloc(na * sizeof *act);
+    size_t *act = xmalloc(na * sizeof *act);
     for (size_t i = 0, k = 0; i < ninputs; i++)
         if (!bad[i]) act[k++] = i;
-    seg *cur = s_xmalloc(na * sizeof *cur), *nxt = s_xmalloc(na * sizeof *nxt);
-    fe *y = s_xmalloc(na * sizeof(fe)), *val = s_xmalloc(na * sizeof(fe));
-    uint8_t *fail = s_xmalloc(na);
+    seg *cur = xmalloc(na * sizeof *cur), *nxt = xmalloc(na * sizeof *nxt);
+    fe *y = xmalloc(na * sizeof(fe)), *val = xmalloc(na * sizeof(fe));
+    uint8_t *fail = xmalloc(na);
     uint8_t seed[32];
     size_t ncur = 1;
     coefs cf;
@@ -119,7 +113,7 @@ out:
 /* Entries, plus (with_sum) each row's sum as one more entry, must be bits. */
 static int s_bits(mpc *M, const fe *x, size_t ninputs, size_t m, int with_sum, uint8_t *bad)
 {
-    const field *F = M->F;
+    const field *F = mpc_field(M);
     size_t na = 0;
     for (size_t i = 0; i < ninputs; i++) na += !bad[i];
     if (na == 0 || m == 0) return 0;
@@ -146,8 +140,8 @@ static int s_bits(mpc *M, const fe *x, size_t ninputs, size_t m, int with_sum, u
     if (rc || z == 0) return rc;
     /* some entry is not a bit: find which, revealing nothing about valid ones */
     size_t w_ = m + (with_sum ? 1 : 0), nl = na * w_;
-    fe *w = s_xmalloc(nl * sizeof(fe)), *xm1 = s_xmalloc(nl * sizeof(fe));
-    fe *rho = s_xmalloc(nl * sizeof(fe)), *xs = s_xmalloc(nl * sizeof(fe));
+    fe *w = xmalloc(nl * sizeof(fe)), *xm1 = xmalloc(nl * sizeof(fe));
+    fe *rho = xmalloc(nl * sizeof(fe)), *xs = xmalloc(nl * sizeof(fe));
     size_t k = 0;
     for (size_t i = 0; i < ninputs; i++) {
         if (bad[i]) continue;
@@ -190,7 +184,7 @@ int check_choice(mpc *M, const fe *x, size_t ninputs, size_t m, uint8_t *bad)
 
 int check_sum(mpc *M, const fe *x, size_t ninputs, size_t m, fe c, uint8_t *bad)
 {
-    const field *F = M->F;
+    const field *F = mpc_field(M);
     size_t na = 0;
     for (size_t i = 0; i < ninputs; i++) na += !bad[i];
     if (na == 0) return 0;
@@ -213,7 +207,7 @@ int check_sum(mpc *M, const fe *x, size_t ninputs, size_t m, fe c, uint8_t *bad)
      * so the opened shares reveal the sum and nothing of the polynomials */
     rc = mpc_open_2t(M, &z, &z, 1);
     if (rc || z == 0) return rc;
-    fe *d = s_xmalloc(na * sizeof(fe)), *rho = s_xmalloc(na * sizeof(fe));
+    fe *d = xmalloc(na * sizeof(fe)), *rho = xmalloc(na * sizeof(fe));
     size_t k = 0;
     for (size_t i = 0; i < ninputs; i++) {
         if (bad[i]) continue;
@@ -230,5 +224,64 @@ int check_sum(mpc *M, const fe *x, size_t ninputs, size_t m, fe c, uint8_t *bad)
     }
     secmem_free(d, na * sizeof(fe));
     secmem_free(rho, na * sizeof(fe));
+    return rc;
+}
+
+/* f holds rows of w entries (f[r*w + j]); afterwards f[r] is the product of row
+ * r's entries. Neighbours are multiplied pairwise, level by level, all rows in
+ * one batch: ceil(log2 w) multiplication rounds. */
+static int s_row_products(mpc *M, fe *f, size_t rows, size_t w)
+{
+    size_t cap = rows * (w / 2 ? w / 2 : 1);
+    fe *a = xmalloc(cap * sizeof(fe)), *b = xmalloc(cap * sizeof(fe));
+    int rc = 0;
+    while (w > 1 && rc == 0) {
+        size_t half = w / 2, nw = w - half;
+        for (size_t r = 0; r < rows; r++)
+            for (size_t j = 0; j < half; j++) {
+                a[r * half + j] = f[r * w + 2 * j];
+                b[r * half + j] = f[r * w + 2 * j + 1];
+            }
+        rc = mpc_mul(M, a, a, b, rows * half);
+        /* row r moves to f + r*nw: never past its own unread odd entry */
+        for (size_t r = 0; rc == 0 && r < rows; r++) {
+            fe odd = (w & 1) ? f[r * w + w - 1] : 0;
+            memcpy(f + r * nw, a + r * half, half * sizeof(fe));
+            if (w & 1) f[r * nw + half] = odd;
+        }
+        w = nw;
+    }
+    secmem_free(a, cap * sizeof(fe));
+    secmem_free(b, cap * sizeof(fe));
+    return rc;
+}
+
+int check_at_most(mpc *M, const fe *x, size_t ninputs, size_t m, int k, uint8_t *bad)
+{
+    const field *F = mpc_field(M);
+    if (k < 0 || k > CHECK_MAX_K || (fe)k >= F->p) return ERR_ARG;
+    size_t na = 0;
+    for (size_t i = 0; i < ninputs; i++) na += !bad[i];
+    if (na == 0 || m == 0) return 0;
+    /* per entry x: the k+1 factors x - j, j = 0..k, of prod (x - j), which is 0
+     * iff x is one of 0..k */
+    size_t rows = na * m, w = (size_t)k + 1, r = 0;
+    fe *f = xmalloc(rows * w * sizeof(fe));
+    uint8_t *ebad = xcalloc(rows, 1);
+    for (size_t i = 0; i < ninputs; i++) {
+        if (bad[i]) continue;
+        for (size_t e = 0; e < m; e++, r++)
+            for (size_t j = 0; j < w; j++) f[r * w + j] = mpc_fsub(F, x[i * m + e], (fe)j);
+    }
+    int rc = s_row_products(M, f, rows, w);
+    /* every product must be 0: one-entry rows summing to c = 0 */
+    if (rc == 0) rc = check_sum(M, f, rows, 1, 0, ebad);
+    r = 0;
+    for (size_t i = 0; rc == 0 && i < ninputs; i++) {
+        if (bad[i]) continue;
+        for (size_t e = 0; e < m; e++, r++) bad[i] |= ebad[r];
+    }
+    secmem_free(f, rows * w * sizeof(fe));
+    free(ebad);
     return rc;
 }

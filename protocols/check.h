@@ -43,4 +43,19 @@ int check_choice(mpc *M, const fe *x, size_t ninputs, size_t m, uint8_t *bad) MP
  * invalid one. As in check_bits, a non-zero z depends on invalid inputs only. */
 int check_sum(mpc *M, const fe *x, size_t ninputs, size_t m, fe c, uint8_t *bad) MPC_WUR;
 
+/* Largest k for check_at_most (its work and memory grow with k + 1). */
+#define CHECK_MAX_K 1024
+
+/* Flag inputs with an entry that is not one of the integers 0, 1, ..., k (for
+ * example the number of approvals on a ballot, 0 <= a <= max; a "negative"
+ * entry p - v is outside). 0 <= k <= CHECK_MAX_K, k < p, else ERR_ARG. Computes
+ * f(x) = (x - 0)(x - 1)...(x - k), zero exactly on {0..k}, by a product tree
+ * over the k + 1 factors of every entry of the inputs not yet flagged (one
+ * batch: ceil(log2(k + 1)) multiplication rounds, k multiplications per entry),
+ * then tests f = 0 for every entry as check_sum does with c = 0 (coin and one
+ * PRZS-masked opening; one more round, opening rho * f per entry, when some
+ * entry is outside). Opens nothing about valid inputs; false accept <= 2^-64.
+ * Network errors as mpc_round. */
+int check_at_most(mpc *M, const fe *x, size_t ninputs, size_t m, int k, uint8_t *bad) MPC_WUR;
+
 #endif

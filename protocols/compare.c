@@ -2,7 +2,6 @@
  * sign test of Catrina and de Hoogh for values given as field elements. */
 #include "protocols/compare.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "protocols/bits.h"
@@ -21,7 +20,7 @@ enum { TREE_GT, TREE_EQ };
  * g and e are overwritten. One round per level, ceil(log2 k) levels. */
 static int s_tree(mpc *M, fe *out, fe *g, fe *e, size_t m, int k, int mode)
 {
-    const field *F = M->F;
+    const field *F = mpc_field(M);
     int cnt[CMP_MAX_LEVELS + 1], nlev = 0;
     uint8_t needG[CMP_MAX_LEVELS + 1][CMP_MAX_K], needE[CMP_MAX_LEVELS + 1][CMP_MAX_K];
     cnt[0] = k;
@@ -87,7 +86,7 @@ static int s_tree(mpc *M, fe *out, fe *g, fe *e, size_t m, int k, int mode)
 /* Per-bit products and the leaves (g, e) of two shared bit vectors. */
 static int s_leaves(mpc *M, fe *g, fe *e, const fe *a, const fe *b, size_t len)
 {
-    const field *F = M->F;
+    const field *F = mpc_field(M);
     int rc = mpc_mul(M, e, a, b, len);   /* e = a*b for now */
     if (rc) return rc;
     for (size_t i = 0; i < len; i++) {
@@ -129,14 +128,13 @@ int cmp_eq_bits(mpc *M, fe *out, const fe *a, const fe *b, size_t m, int k)
 
 int cmp_ltz_ex(mpc *M, fe *out, fe *opened, const fe *x, size_t m, int K)
 {
-    const field *F = M->F;
-    if (K < 1 || K > 64 || M->kappa < 0) return ERR_ARG;
-    if (F->bits < K + M->kappa + 3) {
-        snprintf(M->err, sizeof M->err, "cmp_ltz: p too small for K=%d, kappa=%d", K, M->kappa);
-        return ERR_RANGE;
-    }
+    const field *F = mpc_field(M);
+    int kappa = mpc_kappa(M);
+    if (K < 1 || K > 64 || kappa < 0) return ERR_ARG;
+    if (F->bits < K + kappa + 3)
+        return mpc_fail(M, ERR_RANGE, "cmp_ltz: p too small for K=%d, kappa=%d", K, kappa);
     if (m == 0) return 0;
-    int nb = K + M->kappa + 1;
+    int nb = K + kappa + 1;
     size_t nrb = m * (size_t)nb, len = m * (size_t)K, mark = mpc_mark(M);
     fe *rb = mpc_alloc(M, nrb), *c = mpc_alloc(M, m);
     fe *g = mpc_alloc(M, len), *e = mpc_alloc(M, len), *u = mpc_alloc(M, m);
@@ -182,7 +180,7 @@ int cmp_lt(mpc *M, fe *out, const fe *a, const fe *b, size_t m, int K)
     if (m == 0) return 0;
     size_t mark = mpc_mark(M);
     fe *d = mpc_alloc(M, m);
-    field_vec_sub(M->F, d, a, b, m);
+    field_vec_sub(mpc_field(M), d, a, b, m);
     int rc = cmp_ltz(M, out, d, m, K);
     mpc_release(M, mark);
     return rc;

@@ -313,7 +313,7 @@ typedef struct s_layout {
  * holding the samples' random bits. */
 static int s_coins(mpc *M, fe *coins, const fe *R, size_t m, const s_layout *Y, s_meter *mt)
 {
-    const field *F = M->F;
+    const field *F = mpc_field(M);
     int *clen = malloc((size_t)Y->ncmp * sizeof(int));
     size_t *voff = malloc((size_t)Y->nval * sizeof(size_t)),
            *coff = malloc((size_t)Y->ncmp * sizeof(size_t));
@@ -381,7 +381,7 @@ int dp_lt_public(mpc *M, fe *out, const fe *bits, const uint64_t *thr, size_t m,
 
 static int s_laplace_binary(mpc *M, fe *out, size_t m, const dp_plan *P, s_meter *mt)
 {
-    const field *F = M->F;
+    const field *F = mpc_field(M);
     int K = P->digits, ncmp = K + 2, cval[DP_MAX_VALS + 1];
     uint64_t thr[DP_MAX_VALS + 1];
     cval[0] = cval[1] = 0;
@@ -422,7 +422,7 @@ static int s_laplace_binary(mpc *M, fe *out, size_t m, const dp_plan *P, s_meter
 
 static int s_laplace_unary(mpc *M, fe *out, size_t m, const dp_plan *P, s_meter *mt)
 {
-    const field *F = M->F;
+    const field *F = mpc_field(M);
     int C = P->digits, n2 = 2 * C;
     int *vlen = malloc((size_t)n2 * sizeof(int)), *cval = malloc((size_t)n2 * sizeof(int));
     uint64_t *thr = malloc((size_t)n2 * sizeof(uint64_t));
@@ -495,7 +495,7 @@ int dp_binomial(mpc *M, fe *out, size_t m, uint64_t coins, dp_cost *cost)
     if (!M || (m && !out) || coins < 2 || (coins & 1) || coins > ((uint64_t)1 << 32) ||
         (m && coins > (((uint64_t)1 << 48) / m)))
         return ERR_ARG;
-    const field *F = M->F;
+    const field *F = mpc_field(M);
     s_meter mt;
     s_meter_start(M, &mt);
     fe neg = fe_neg(F, (fe)(coins / 2));
@@ -606,13 +606,11 @@ int dp_noisy_max(mpc *M, size_t *winner, fe *opened, const fe *counts, size_t m,
                  const dp_plan *P, dp_cost *cost)
 {
     if (!M || !winner || !counts || m == 0 || K < 1 || K > 40 || !s_plan_ok(P)) return ERR_ARG;
-    const field *F = M->F;
+    const field *F = mpc_field(M);
     uint64_t top = (((uint64_t)1 << K) - 1) + 2 * (uint64_t)P->bound;
     int Kx = s_bitlen(top), k = Kx + DP_TIE_BITS;
-    if (F->bits < Kx + M->kappa + 2) {
-        snprintf(M->err, sizeof M->err, "dp_noisy_max: p too small for %d-bit noisy counts", Kx);
-        return ERR_RANGE;
-    }
+    if (F->bits < Kx + mpc_kappa(M) + 2)
+        return mpc_fail(M, ERR_RANGE, "dp_noisy_max: p too small for %d-bit noisy counts", Kx);
     s_meter mt;
     s_meter_start(M, &mt);
     size_t mark = mpc_mark(M);
@@ -625,7 +623,7 @@ int dp_noisy_max(mpc *M, size_t *winner, fe *opened, const fe *counts, size_t m,
         x[i] = fe_add(F, fe_add(F, x[i], counts[i]), (fe)P->bound);
     rc = bits_dec(M, xb, opened, x, m, Kx);
     if (rc) goto out;
-    mt.bits += m * (size_t)(Kx + M->kappa);   /* the decomposition's mask (bits.h) */
+    mt.bits += m * (size_t)(Kx + mpc_kappa(M));   /* the decomposition's mask (bits.h) */
     rc = bits_rand(M, tb, m * DP_TIE_BITS);
     if (rc) goto out;
     mt.bits += m * DP_TIE_BITS;
@@ -638,8 +636,7 @@ int dp_noisy_max(mpc *M, size_t *winner, fe *opened, const fe *counts, size_t m,
     rc = mpc_open(M, &idx, &idx, 1);
     if (rc) goto out;
     if (idx >= (fe)m) {
-        snprintf(M->err, sizeof M->err, "dp_noisy_max: opened index out of range");
-        rc = ERR_CHEAT;
+        rc = mpc_fail(M, ERR_CHEAT, "dp_noisy_max: opened index out of range");
         goto out;
     }
     *winner = (size_t)idx;

@@ -4,35 +4,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
+#include "common/bytes.h"
 
 static const uint8_t s_req_magic[4] = { 'M', 'P', 'S', 'U' };
 static const uint8_t s_resp_magic[4] = { 'M', 'P', 'S', 'R' };
 
-static void s_put32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (24 - 8 * i));
-}
-
-static void s_put64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (56 - 8 * i));
-}
-
-static uint32_t s_get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static uint64_t s_get64(const uint8_t *p)
-{
-    return (uint64_t)s_get32(p) << 32 | s_get32(p + 4);
-}
-
 int intake_req_encode(uint8_t **out, size_t *len, const field *F, int kind, int server,
-                      const uint8_t sid[32], uint64_t seq, const uint8_t sub_id[16],
+                      const uint8_t sid[MPC_SID_LEN], uint64_t seq, const uint8_t sub_id[16],
                       const fe *shares, uint32_t m, const uint8_t sign_sk[64])
 {
-    if ((kind != INTAKE_SUBMIT && kind != INTAKE_FETCH) || server < 1 || server > 9 ||
+    if ((kind != INTAKE_SUBMIT && kind != INTAKE_FETCH) || server < 1 || server > MPC_MAX_SERVERS ||
         m > INTAKE_MAX_M)
         return ERR_ARG;
     size_t n = INTAKE_FIXED + (size_t)m * F->bytes;
@@ -44,10 +25,10 @@ int intake_req_encode(uint8_t **out, size_t *len, const field *F, int kind, int 
     *p++ = (uint8_t)kind;
     *p++ = (uint8_t)server;
     *p++ = 0;
-    memcpy(p, sid, 32); p += 32;
-    s_put64(p, seq); p += 8;
+    memcpy(p, sid, MPC_SID_LEN); p += MPC_SID_LEN;
+    be_put64(p, seq); p += 8;
     memcpy(p, sub_id, 16); p += 16;
-    s_put32(p, m); p += 4;
+    be_put32(p, m); p += 4;
     field_encode(F, p, shares, m);
     p += (size_t)m * F->bytes;
     crypto_sign_detached(p, NULL, b, (unsigned long long)(p - b), sign_sk);
@@ -63,12 +44,12 @@ int intake_req_decode(intake_req *r, const field *F, const uint8_t *in, size_t l
     r->kind = in[5];
     r->server = in[6];
     if ((r->kind != INTAKE_SUBMIT && r->kind != INTAKE_FETCH) || r->server < 1 ||
-        r->server > 9 || in[7] != 0)
+        r->server > MPC_MAX_SERVERS || in[7] != 0)
         return ERR_PARSE;
-    memcpy(r->sid, in + 8, 32);
-    r->seq = s_get64(in + 40);
+    memcpy(r->sid, in + 8, MPC_SID_LEN);
+    r->seq = be_get64(in + 40);
     memcpy(r->sub_id, in + 48, 16);
-    r->m = s_get32(in + 64);
+    r->m = be_get32(in + 64);
     if (r->m > INTAKE_MAX_M) return ERR_PARSE;
     size_t body = (size_t)r->m * F->bytes;
     if (len != INTAKE_FIXED + body) return ERR_PARSE;
@@ -92,7 +73,7 @@ int intake_resp_encode(uint8_t **out, size_t *len, int status, const uint8_t *bo
     memcpy(b, s_resp_magic, 4);
     b[4] = 1;
     b[5] = (uint8_t)status;
-    s_put32(b + 6, (uint32_t)body_len);
+    be_put32(b + 6, (uint32_t)body_len);
     if (body_len) memcpy(b + 10, body, body_len);
     *out = b;
     *len = 10 + body_len;
@@ -103,7 +84,7 @@ int intake_resp_decode(int *status, const uint8_t **body, size_t *body_len,
                        const uint8_t *in, size_t len)
 {
     if (len < 10 || memcmp(in, s_resp_magic, 4) != 0 || in[4] != 1) return ERR_PARSE;
-    uint32_t n = s_get32(in + 6);
+    uint32_t n = be_get32(in + 6);
     if (len != 10 + (size_t)n) return ERR_PARSE;
     *status = in[5];
     *body = in + 10;

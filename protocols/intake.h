@@ -18,16 +18,17 @@
 #include <stdint.h>
 #include "common/err.h"
 #include "common/field.h"
+#include "common/limits.h"
 
 #define INTAKE_SUBMIT   1
 #define INTAKE_FETCH    2
-#define INTAKE_FIXED    (4 + 1 + 1 + 1 + 1 + 32 + 8 + 16 + 4 + 64)
+#define INTAKE_FIXED    (4 + 1 + 1 + 1 + 1 + MPC_SID_LEN + 8 + 16 + 4 + 64)
 #define INTAKE_MAX_M    (1u << 16)
 
 typedef struct intake_req {
     int kind;                 /* INTAKE_SUBMIT or INTAKE_FETCH */
-    int server;               /* addressee, 1..9 */
-    uint8_t sid[32];
+    int server;               /* addressee, 1..MPC_MAX_SERVERS */
+    uint8_t sid[MPC_SID_LEN];
     uint64_t seq;
     uint8_t sub_id[16];
     uint32_t m;
@@ -39,7 +40,7 @@ typedef struct intake_req {
 /* Build a signed request: *out malloc'd (caller wipes and frees), *len bytes.
  * shares (secret) are m elements. */
 int intake_req_encode(uint8_t **out, size_t *len, const field *F, int kind, int server,
-                      const uint8_t sid[32], uint64_t seq, const uint8_t sub_id[16],
+                      const uint8_t sid[MPC_SID_LEN], uint64_t seq, const uint8_t sub_id[16],
                       const fe *shares, uint32_t m, const uint8_t sign_sk[64]) MPC_WUR;
 /* Parse a request without trusting any length; pointers refer into in. ERR_PARSE
  * on any malformation (signature not checked here: intake_req_verify). */

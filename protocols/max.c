@@ -31,7 +31,7 @@ static void s_layer_alloc(mpc *M, layer *L, size_t cap, int k, int top2)
 /* One tournament layer: cur -> nxt (room allocated by the caller). */
 static int s_round(mpc *M, layer *nxt, const layer *cur, int k, int top2)
 {
-    const field *F = M->F;
+    const field *F = mpc_field(M);
     size_t K = (size_t)k, np = cur->cnt / 2, nc = top2 ? 3 * np : np;
     size_t per = top2 ? 3 * K + 1 : K + 1;     /* selects per pair in round 1 */
     size_t mark = mpc_mark(M);
@@ -133,10 +133,10 @@ static int s_tournament(mpc *M, fe *first, fe *idx, fe *fbits, fe *second,
         nxt = tmp;
     }
     if (rc == 0) {
-        if (first) bits_compose(M->F, first, cur->f, 1, k);
+        if (first) bits_compose(mpc_field(M), first, cur->f, 1, k);
         if (fbits) memcpy(fbits, cur->f, K * sizeof(fe));
         if (idx) *idx = cur->idx[0];
-        if (second) bits_compose(M->F, second, cur->s, 1, k);
+        if (second) bits_compose(mpc_field(M), second, cur->s, 1, k);
     }
     mpc_release(M, mark);
     return rc;

@@ -1,6 +1,6 @@
 /* mpc: context set-up (PRSS and pairwise key dealing), the round primitive, the
  * degree-t and masked degree-2t openings, and the joint coin. */
-#include "protocols/mpc.h"
+#include "protocols/mpc_impl.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,7 +10,18 @@
 #include <sodium.h>
 #include "common/prg.h"
 #include "common/secmem.h"
+#include "common/xalloc.h"
 #include "protocols/mul.h"
+
+static void s_verr(mpc *M, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
+/* Formats through a copy, so the arguments may include M->err itself. */
+static void s_verr(mpc *M, const char *fmt, va_list ap)
+{
+    char msg[sizeof M->err];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    memcpy(M->err, msg, sizeof msg);
+}
 
 static void s_err(mpc *M, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -18,15 +29,17 @@ static void s_err(mpc *M, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(M->err, sizeof M->err, fmt, ap);
+    s_verr(M, fmt, ap);
     va_end(ap);
 }
 
-static void *s_xmalloc(size_t n)
+int mpc_fail(mpc *M, int rc, const char *fmt, ...)
 {
-    void *p = malloc(n ? n : 1);
-    if (!p) abort();
-    return p;
+    va_list ap;
+    va_start(ap, fmt);
+    s_verr(M, fmt, ap);
+    va_end(ap);
+    return rc;
 }
 
 /* Lowest-indexed party outside group T (the dealer of k_T). */
@@ -128,7 +141,7 @@ int mpc_init(mpc *M, const field *F, int n, int t, net *nw)
     sodium_memzero(M->pairkey, (size_t)n * 32);
 
     int ng = prss_groups(M->ps, NULL);
-    groups = s_xmalloc((size_t)ng * sizeof *groups);
+    groups = xmalloc((size_t)ng * sizeof *groups);
     (void)prss_groups(M->ps, groups);
     dealt = sodium_malloc((size_t)ng * 32);
     if (!dealt) { s_err(M, "mpc_init: out of memory"); rc = ERR_NOMEM; goto out; }
@@ -174,9 +187,59 @@ void mpc_clear(mpc *M)
     memset(M, 0, sizeof *M);
 }
 
+mpc *mpc_create(const field *F, int n, int t, int kappa, net *nw, char *err, size_t errlen)
+{
+    if (err && errlen) err[0] = 0;
+    if (kappa > MPC_KAPPA_MAX) {
+        if (err && errlen) snprintf(err, errlen, "mpc_create: kappa %d above %d", kappa, MPC_KAPPA_MAX);
+        return NULL;
+    }
+    mpc *M = xcalloc(1, sizeof *M);
+    if (mpc_init(M, F, n, t, nw) != 0) {
+        if (err && errlen) snprintf(err, errlen, "%s", M->err);
+        free(M);   /* mpc_init cleared it */
+        return NULL;
+    }
+    if (kappa > 0) M->kappa = kappa;
+    return M;
+}
+
+void mpc_destroy(mpc **M)
+{
+    if (!M || !*M) return;
+    mpc_clear(*M);
+    free(*M);
+    *M = NULL;
+}
+
 const char *mpc_errmsg(const mpc *M)
 {
     return M->err[0] ? M->err : "no error";
+}
+
+int mpc_n(const mpc *M)
+{
+    return M->n;
+}
+
+int mpc_t(const mpc *M)
+{
+    return M->t;
+}
+
+int mpc_me(const mpc *M)
+{
+    return M->me;
+}
+
+const field *mpc_field(const mpc *M)
+{
+    return M->F;
+}
+
+int mpc_kappa(const mpc *M)
+{
+    return M->kappa;
 }
 
 void mpc_stats(const mpc *M, uint64_t *rounds, uint64_t *elems, uint64_t *bytes)
@@ -243,8 +306,7 @@ fe *mpc_alloc(mpc *M, size_t n)
             }
         }
     }
-    mpc_chunk *nc = realloc(M->chunks, (size_t)(M->nchunks + 1) * sizeof *nc);
-    if (!nc) abort();
+    mpc_chunk *nc = xrealloc(M->chunks, (size_t)(M->nchunks + 1) * sizeof *nc);
     M->chunks = nc;
     size_t cap = n > MPC_CHUNK_MIN ? n : MPC_CHUNK_MIN;
     fe *mem = s_chunk_new(&cap);

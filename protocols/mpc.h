@@ -1,6 +1,7 @@
-/* mpc: the per-server protocol context every MPC operation runs in: field, n, t,
- * own index, Shamir and PRSS state, transport, the shared step counter and the
- * cost counters; plus the round primitive and the openings every protocol uses. */
+/* mpc: the per-server protocol context every MPC operation runs in (field, n, t,
+ * own index, Shamir and PRSS state, transport, the shared step counter, the cost
+ * counters; opaque: its layout is in protocols/mpc_impl.h, for the engine only),
+ * plus the round primitive and the openings every protocol uses. */
 #ifndef MPC_MPC_H
 #define MPC_MPC_H
 
@@ -8,72 +9,68 @@
 #include <stdint.h>
 #include "common/field.h"
 #include "common/net.h"
-#include "protocols/shamir.h"
-#include "protocols/prss.h"
 
 /* Message types of the engine (net_hdr.type); applications use >= 64. */
 enum {
-    MPC_MSG_KEYS   = 1,   /* PRSS group keys and pairwise keys at mpc_init */
+    MPC_MSG_KEYS   = 1,   /* PRSS group keys and pairwise keys at set-up */
     MPC_MSG_OPEN   = 2,   /* degree-t opening */
     MPC_MSG_OPEN2T = 3,   /* masked degree-2t opening */
     MPC_MSG_MUL    = 4,   /* GRR degree reduction */
 };
 
-/* Default statistical security of masked openings (bits). */
+/* Default and largest statistical security of masked openings (bits). */
 #define MPC_KAPPA 40
+#define MPC_KAPPA_MAX 120
 
-typedef struct mpc {
-    const field *F;
-    int n, t, me;          /* me is 1-based */
-    shamir *sh;
-    prss *ps;
-    net *nw;
-    uint64_t step;         /* next step; identical on all servers */
-    uint64_t rounds;       /* communication rounds run so far */
-    uint64_t elems_sent;   /* field elements this server sent */
-    char err[256];         /* last error, naming the peer/operation */
-    /* engine state (owned by the context) */
-    int kappa;             /* statistical security of masked openings; MPC_KAPPA */
-    uint8_t *pairkey;      /* sodium_malloc'd n*32 bytes: key shared with party j at
-                            * [(j-1)*32] (secret; own slot unused) */
-    void *grr;             /* GRR coefficient tables (mul.c), built lazily */
-    fe *bitpool;           /* shares of pooled random bits (bits.c), secret */
-    size_t bitpool_len, bitpool_cap;
-    uint8_t *wbuf;         /* wire buffer for encoding, grows as needed */
-    size_t wbuf_cap;
-    struct mpc_chunk *chunks;   /* scratch arena (mpc_alloc), secret contents */
-    int nchunks, cur;
-} mpc;
+typedef struct mpc mpc;
 
-typedef struct mpc_chunk {
-    fe *mem;
-    size_t cap, used;      /* in elements */
-} mpc_chunk;
+/* ---- constructor / destructor (the application layer's view) ---- */
 
-/* Set up a context on an open transport: derive Shamir tables and deal the PRSS
+/* A new context on an open transport: derive the Shamir tables and deal the PRSS
  * keys (the lowest-indexed member outside each group T draws k_T and sends it to
  * the other members over the encrypted channels) together with one pairwise key
- * per pair of servers (drawn by the lower index), in ONE message per peer. Needs
- * 0 <= t, 2t < n, n == net_n(nw). The transport stays owned by the caller and
- * must outlive the context. Errors: ERR_ARG, or the transport's error (M->err
- * names the peer). On error the context is cleared. */
-int mpc_init(mpc *M, const field *F, int n, int t, net *nw) MPC_WUR;
-/* Free everything the context owns (wiping keys and pooled shares); the transport
- * is not freed. Safe on a zeroed or already cleared context. */
-void mpc_clear(mpc *M);
+ * per pair of servers (drawn by the lower index), in ONE message per peer (one
+ * round). Needs 0 <= t, 2t < n, n == net_n(nw); kappa is the statistical
+ * security of masked openings in bits (kappa <= 0: MPC_KAPPA; at most
+ * MPC_KAPPA_MAX). The transport stays owned by the caller and must outlive the
+ * context. Returns an owned context (free with mpc_destroy), or NULL with the
+ * reason (naming the peer for a transport error) in err (errlen bytes, may be
+ * NULL/0). */
+mpc *mpc_create(const field *F, int n, int t, int kappa, net *nw, char *err,
+                size_t errlen) MPC_WUR;
+/* Free everything the context owns, wiping keys and pooled shares; the transport
+ * is not freed. Accepts NULL and *M == NULL; sets *M = NULL. */
+void mpc_destroy(mpc **M);
 
-/* Last error text; never NULL. */
+/* ---- errors and costs ---- */
+
+/* Last error text, naming the peer and operation; never NULL ("no error" when
+ * none was recorded); the text is replaced by the next error on M. */
 const char *mpc_errmsg(const mpc *M);
-/* Cost counters since mpc_init: rounds, field elements sent, bytes sent by the
- * transport (headers included). Any pointer may be NULL. */
+/* Record an error: format the printf-style message as M's last error text
+ * (truncated to 255 bytes; the arguments may include mpc_errmsg(M) itself, e.g.
+ * to prefix a context) and return rc unchanged, so a caller writes
+ *     return mpc_fail(M, ERR_CHEAT, "opened tally %d out of range", j);
+ * Nothing secret belongs in the message. */
+int mpc_fail(mpc *M, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Cost counters since the context was set up: rounds, field elements sent, bytes
+ * sent by the transport (headers included). Any pointer may be NULL. */
 void mpc_stats(const mpc *M, uint64_t *rounds, uint64_t *elems, uint64_t *bytes);
+
+/* ---- accessors (public parameters, identical on all servers but mpc_me) ---- */
+
+int mpc_n(const mpc *M);                  /* number of servers */
+int mpc_t(const mpc *M);                  /* threshold: t+1 shares reconstruct */
+int mpc_me(const mpc *M);                 /* own index, 1..n */
+const field *mpc_field(const mpc *M);     /* the field (owned by the caller) */
+int mpc_kappa(const mpc *M);              /* statistical security in bits */
 
 /* One communication round on a fresh step: for every peer j (1..n, != me) with
  * send[j-1] != NULL, send the slen[j-1] elements send[j-1] (shares: secret);
  * then for every peer with recv[j-1] != NULL, receive exactly rlen[j-1] elements
  * into recv[j-1]. Entries for me are ignored. Counts one round. Errors: the
  * transport's (ERR_TIMEOUT, ERR_PROTO), ERR_PARSE/ERR_RANGE for a malformed or
- * out-of-range payload; M->err names the peer. */
+ * out-of-range payload; mpc_errmsg names the peer. */
 int mpc_round(mpc *M, uint8_t type, const fe *const *send, const size_t *slen,
               fe *const *recv, const size_t *rlen) MPC_WUR;
 /* The same round in two halves, so local work can overlap the peers' messages:
@@ -124,7 +121,7 @@ int mpc_coin(mpc *M, uint8_t seed[32]) MPC_WUR;
  * costs more than the arithmetic on the page). Stack discipline:
  *     size_t mark = mpc_mark(M); fe *a = mpc_alloc(M, n); ...; mpc_release(M, mark);
  * Buffers never move while allocated; contents are uninitialised, secret, and
- * wiped by mpc_clear (not on release). Aborts when memory is exhausted. */
+ * wiped by mpc_destroy (not on release). Aborts when memory is exhausted. */
 size_t mpc_mark(const mpc *M);
 fe *mpc_alloc(mpc *M, size_t n);
 void mpc_release(mpc *M, size_t mark);

@@ -14,12 +14,13 @@
  * A's view of q_i is (pseudo-)uniform and independent of d_i, exactly as in GRR. */
 #include "protocols/mul.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
 #include "common/prg.h"
 #include "common/secmem.h"
+#include "common/xalloc.h"
+#include "protocols/mpc_impl.h"
 
 #define MUL_DOMAIN 0x47525200u   /* "GRR\0" | sender index */
 
@@ -39,13 +40,6 @@ typedef struct grr {
     int nder, nrecv;
     int der[SHAMIR_MAX_N], rcv[SHAMIR_MAX_N];
 } grr;
-
-static void *s_xmalloc(size_t n)
-{
-    void *p = malloc(n ? n : 1);
-    if (!p) abort();
-    return p;
-}
 
 /* D_i = {i+1, ..., i+t} cyclically over 1..n. */
 static int s_in_D(int i, int j, int n, int t)
@@ -73,7 +67,7 @@ static grr *s_tables(mpc *M)
     if (M->grr) return M->grr;
     const field *F = M->F;
     int n = M->n, t = M->t, me = M->me;
-    grr *G = s_xmalloc(sizeof *G);
+    grr *G = xmalloc(sizeof *G);
     memset(G, 0, sizeof *G);
     G->nr = 2 * t + 1;
     int pts[SHAMIR_MAX_N + 1];
@@ -191,16 +185,14 @@ static int s_grr(mpc *M, fe *out, const fe *x, const fe *y, size_t m)
         rc = mpc_recv_raw(M, i, MPC_MSG_MUL, step, &pl, &len);
         if (rc) break;
         if (len != m * w) {
-            snprintf(M->err, sizeof M->err, "mul step %llu: S%d sent %zu bytes, %zu expected",
-                     (unsigned long long)step, i, len, m * w);
-            rc = ERR_PARSE;
+            rc = mpc_fail(M, ERR_PARSE, "mul step %llu: S%d sent %zu bytes, %zu expected",
+                          (unsigned long long)step, i, len, m * w);
         }
         for (size_t e = 0; e < m && rc == 0; e++) {
             fe v;
             if (mpc_get(F, pl + e * w, &v)) {
-                snprintf(M->err, sizeof M->err, "mul step %llu: S%d sent an element >= p",
-                         (unsigned long long)step, i);
-                rc = ERR_RANGE;
+                rc = mpc_fail(M, ERR_RANGE, "mul step %llu: S%d sent an element >= p",
+                              (unsigned long long)step, i);
                 break;
             }
             out[e] = mpc_fadd(F, out[e], v);

@@ -10,7 +10,7 @@
 
 /* out[i] = x[i] * y[i] for m degree-t sharings (secret). One round; each of the
  * first 2t+1 servers sends (n - 1 - t) * m elements. out may alias x or y.
- * Errors: the round's (M->err names the peer). */
+ * Errors: the round's (mpc_errmsg names the peer). */
 int mpc_mul(mpc *M, fe *out, const fe *x, const fe *y, size_t m) MPC_WUR;
 
 /* Degree reduction alone: d holds m local degree-2t values (e.g. a sum of local
@@ -27,7 +27,7 @@ int mpc_select(mpc *M, fe *out, const fe *c, const fe *a, const fe *b, size_t m)
 int mpc_select_vec(mpc *M, fe *out, const fe *c, const fe *a, const fe *b,
                    size_t m, int k) MPC_WUR;
 
-/* Free the GRR tables cached in M (called by mpc_clear). */
+/* Free the GRR tables cached in M (the engine calls it when M is freed). */
 void mul_tables_free(mpc *M);
 
 #endif

@@ -26,7 +26,7 @@ void range_encode_raw(const field *F, fe *out, int64_t v, int k)
 int range_check(mpc *M, const fe *rows, size_t count, int k, uint8_t *excluded, fe *bits,
                 size_t *map, size_t *nvalid)
 {
-    const field *F = M->F;
+    const field *F = mpc_field(M);
     size_t m = range_input_len(k), c1 = count ? count : 1;
     fe *b = bits ? bits : malloc(sizeof(fe) * c1 * (size_t)k);
     fe *diff = malloc(sizeof(fe) * c1);

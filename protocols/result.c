@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
+#include "common/bytes.h"
+#include "common/xalloc.h"
 
 #define S_VERSION        1
 #define S_RECEIPT_MAGIC  "MPRC"
@@ -13,30 +15,9 @@
 #define S_RECEIPT_BODY   (RESULT_RECEIPT_LEN - RESULT_SIG_LEN)
 #define S_INPUTS_TAG     "MPC result inputs v1"
 
-static void s_put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16); p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
-}
-
-static uint32_t s_get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void s_put64(uint8_t *p, uint64_t v)
-{
-    s_put32(p, (uint32_t)(v >> 32));
-    s_put32(p + 4, (uint32_t)v);
-}
-
-static uint64_t s_get64(const uint8_t *p)
-{
-    return (uint64_t)s_get32(p) << 32 | s_get32(p + 4);
-}
-
 static int s_server_ok(int server)
 {
-    return server >= 1 && server <= RESULT_MAX_SERVERS;
+    return server >= 1 && server <= MPC_MAX_SERVERS;
 }
 
 void result_share_hash(uint8_t out[RESULT_HASH_LEN], const uint8_t *bytes, size_t len)
@@ -53,9 +34,9 @@ void result_receipt_encode(uint8_t out[RESULT_RECEIPT_LEN], const result_receipt
     memcpy(p, S_RECEIPT_MAGIC, 4); p += 4;
     *p++ = S_VERSION;
     *p++ = (uint8_t)r->server;
-    memcpy(p, r->sid, RESULT_SID_LEN); p += RESULT_SID_LEN;
-    s_put32(p, r->roll); p += 4;
-    s_put64(p, r->seq); p += 8;
+    memcpy(p, r->sid, MPC_SID_LEN); p += MPC_SID_LEN;
+    be_put32(p, r->roll); p += 4;
+    be_put64(p, r->seq); p += 8;
     memcpy(p, r->sub_id, RESULT_SUBID_LEN); p += RESULT_SUBID_LEN;
     memcpy(p, r->share_hash, RESULT_HASH_LEN); p += RESULT_HASH_LEN;
     memcpy(p, r->sig, RESULT_SIG_LEN);
@@ -68,9 +49,9 @@ int result_receipt_decode(result_receipt *r, const uint8_t *in, size_t len)
         return ERR_PARSE;
     const uint8_t *p = in + 6;
     r->server = in[5];
-    memcpy(r->sid, p, RESULT_SID_LEN); p += RESULT_SID_LEN;
-    r->roll = s_get32(p); p += 4;
-    r->seq = s_get64(p); p += 8;
+    memcpy(r->sid, p, MPC_SID_LEN); p += MPC_SID_LEN;
+    r->roll = be_get32(p); p += 4;
+    r->seq = be_get64(p); p += 8;
     memcpy(r->sub_id, p, RESULT_SUBID_LEN); p += RESULT_SUBID_LEN;
     memcpy(r->share_hash, p, RESULT_HASH_LEN); p += RESULT_HASH_LEN;
     memcpy(r->sig, p, RESULT_SIG_LEN);
@@ -95,21 +76,19 @@ int result_receipt_verify(const result_receipt *r, const uint8_t sign_pk[RESULT_
 
 /* ---- statements ---- */
 
-result_stmt *result_stmt_new(int server, const uint8_t sid[RESULT_SID_LEN],
+result_stmt *result_stmt_new(int server, const uint8_t sid[MPC_SID_LEN],
                              const uint8_t *output, size_t output_len, uint64_t accepted,
                              uint64_t excluded, const uint8_t inputs_hash[RESULT_HASH_LEN])
 {
     if (!s_server_ok(server) || output_len > RESULT_MAX_OUTPUT || (output_len && !output))
         return NULL;
-    result_stmt *st = calloc(1, sizeof *st);
-    if (!st) abort();
-    st->output = malloc(output_len + 1);
-    if (!st->output) abort();
+    result_stmt *st = xcalloc(1, sizeof *st);
+    st->output = xmalloc(output_len + 1);
     if (output_len) memcpy(st->output, output, output_len);
     st->output[output_len] = 0;
     st->output_len = output_len;
     st->server = server;
-    memcpy(st->sid, sid, RESULT_SID_LEN);
+    memcpy(st->sid, sid, MPC_SID_LEN);
     st->accepted = accepted;
     st->excluded = excluded;
     memcpy(st->inputs_hash, inputs_hash, RESULT_HASH_LEN);
@@ -131,16 +110,15 @@ static int s_stmt_bytes(const result_stmt *st, uint8_t **out, size_t *len)
         (st->output_len && !st->output))
         return ERR_ARG;
     size_t total = RESULT_STMT_FIXED + st->output_len;
-    uint8_t *buf = malloc(total), *p = buf;
-    if (!buf) abort();
+    uint8_t *buf = xmalloc(total), *p = buf;
     memcpy(p, S_STMT_MAGIC, 4); p += 4;
     *p++ = S_VERSION;
     *p++ = (uint8_t)st->server;
-    memcpy(p, st->sid, RESULT_SID_LEN); p += RESULT_SID_LEN;
-    s_put64(p, st->accepted); p += 8;
-    s_put64(p, st->excluded); p += 8;
+    memcpy(p, st->sid, MPC_SID_LEN); p += MPC_SID_LEN;
+    be_put64(p, st->accepted); p += 8;
+    be_put64(p, st->excluded); p += 8;
     memcpy(p, st->inputs_hash, RESULT_HASH_LEN); p += RESULT_HASH_LEN;
-    s_put32(p, (uint32_t)st->output_len); p += 4;
+    be_put32(p, (uint32_t)st->output_len); p += 4;
     if (st->output_len) memcpy(p, st->output, st->output_len);
     p += st->output_len;
     memcpy(p, st->sig, RESULT_SIG_LEN);
@@ -163,11 +141,11 @@ int result_stmt_decode(result_stmt **out, const uint8_t *in, size_t len)
     if (memcmp(in, S_STMT_MAGIC, 4) != 0 || in[4] != S_VERSION || !s_server_ok(in[5]))
         return ERR_PARSE;
     const uint8_t *p = in + 6;
-    const uint8_t *sid = p; p += RESULT_SID_LEN;
-    uint64_t accepted = s_get64(p); p += 8;
-    uint64_t excluded = s_get64(p); p += 8;
+    const uint8_t *sid = p; p += MPC_SID_LEN;
+    uint64_t accepted = be_get64(p); p += 8;
+    uint64_t excluded = be_get64(p); p += 8;
     const uint8_t *hash = p; p += RESULT_HASH_LEN;
-    uint32_t olen = s_get32(p); p += 4;
+    uint32_t olen = be_get32(p); p += 4;
     if (olen > RESULT_MAX_OUTPUT || len != RESULT_STMT_FIXED + (size_t)olen) return ERR_PARSE;
     result_stmt *st = result_stmt_new(in[5], sid, p, olen, accepted, excluded, hash);
     if (!st) return ERR_PARSE;
@@ -197,7 +175,7 @@ int result_stmt_verify(const result_stmt *st, const uint8_t sign_pk[RESULT_PK_LE
     return ok ? 0 : ERR_CRYPTO;
 }
 
-int result_inputs_hash(uint8_t out[RESULT_HASH_LEN], const uint8_t sid[RESULT_SID_LEN],
+int result_inputs_hash(uint8_t out[RESULT_HASH_LEN], const uint8_t sid[MPC_SID_LEN],
                        const result_input *in, size_t count)
 {
     for (size_t i = 1; i < count; i++)
@@ -206,12 +184,12 @@ int result_inputs_hash(uint8_t out[RESULT_HASH_LEN], const uint8_t sid[RESULT_SI
     uint8_t b[4 + 8 + RESULT_SUBID_LEN];
     crypto_generichash_init(&st, NULL, 0, RESULT_HASH_LEN);
     crypto_generichash_update(&st, (const uint8_t *)S_INPUTS_TAG, sizeof S_INPUTS_TAG);
-    crypto_generichash_update(&st, sid, RESULT_SID_LEN);
-    s_put64(b, (uint64_t)count);
+    crypto_generichash_update(&st, sid, MPC_SID_LEN);
+    be_put64(b, (uint64_t)count);
     crypto_generichash_update(&st, b, 8);
     for (size_t i = 0; i < count; i++) {
-        s_put32(b, in[i].roll);
-        s_put64(b + 4, in[i].seq);
+        be_put32(b, in[i].roll);
+        be_put64(b + 4, in[i].seq);
         memcpy(b + 12, in[i].sub_id, RESULT_SUBID_LEN);
         crypto_generichash_update(&st, b, sizeof b);
     }
@@ -224,7 +202,7 @@ int result_inputs_hash(uint8_t out[RESULT_HASH_LEN], const uint8_t sid[RESULT_SI
 /* Same signed content (everything but server index and signature). */
 static int s_same_content(const result_stmt *a, const result_stmt *b)
 {
-    return !memcmp(a->sid, b->sid, RESULT_SID_LEN) && a->accepted == b->accepted &&
+    return !memcmp(a->sid, b->sid, MPC_SID_LEN) && a->accepted == b->accepted &&
            a->excluded == b->excluded &&
            !memcmp(a->inputs_hash, b->inputs_hash, RESULT_HASH_LEN) &&
            a->output_len == b->output_len &&
@@ -249,19 +227,19 @@ static void s_describe(char *msg, size_t cap, const char *label, unsigned mask, 
 }
 
 int result_accept(result_verdict *v, const result_stmt *const *stmts, size_t count,
-                  const uint8_t sid[RESULT_SID_LEN], const uint8_t (*sign_pk)[RESULT_PK_LEN],
+                  const uint8_t sid[MPC_SID_LEN], const uint8_t (*sign_pk)[RESULT_PK_LEN],
                   int n, int t)
 {
     memset(v, 0, sizeof *v);
-    if (n < 1 || n > RESULT_MAX_SERVERS || t < 0 || t >= n || (count && !stmts)) {
+    if (n < 1 || n > MPC_MAX_SERVERS || t < 0 || t >= n || (count && !stmts)) {
         snprintf(v->msg, sizeof v->msg, "bad arguments (n = %d, t = %d)", n, t);
         return ERR_ARG;
     }
-    const result_stmt *have[RESULT_MAX_SERVERS] = { 0 };
+    const result_stmt *have[MPC_MAX_SERVERS] = { 0 };
     for (size_t k = 0; k < count; k++) {
         const result_stmt *st = stmts[k];
         if (!st || st->server < 1 || st->server > n ||
-            sodium_memcmp(st->sid, sid, RESULT_SID_LEN) != 0) {
+            sodium_memcmp(st->sid, sid, MPC_SID_LEN) != 0) {
             v->ignored++;
             continue;
         }
@@ -276,9 +254,9 @@ int result_accept(result_verdict *v, const result_stmt *const *stmts, size_t cou
     }
 
     /* Group the valid, consistent servers by content. */
-    int group[RESULT_MAX_SERVERS];        /* representative server index (0-based) */
-    unsigned gmask[RESULT_MAX_SERVERS] = { 0 };
-    int gsize[RESULT_MAX_SERVERS] = { 0 };
+    int group[MPC_MAX_SERVERS];        /* representative server index (0-based) */
+    unsigned gmask[MPC_MAX_SERVERS] = { 0 };
+    int gsize[MPC_MAX_SERVERS] = { 0 };
     for (int i = 0; i < n; i++) {
         group[i] = -1;
         if (!have[i] || (v->equivocal_mask >> i & 1)) {

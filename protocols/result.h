@@ -19,22 +19,23 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "common/err.h"
+#include "common/limits.h"
 
-#define RESULT_SID_LEN      32
+#define RESULT_SID_LEN      MPC_SID_LEN       /* old name, being removed */
 #define RESULT_HASH_LEN     32
 #define RESULT_SUBID_LEN    16
 #define RESULT_SIG_LEN      64      /* crypto_sign_BYTES */
 #define RESULT_PK_LEN       32      /* crypto_sign_PUBLICKEYBYTES */
 #define RESULT_SK_LEN       64      /* crypto_sign_SECRETKEYBYTES */
-#define RESULT_MAX_SERVERS  9
+#define RESULT_MAX_SERVERS  MPC_MAX_SERVERS   /* old name, being removed */
 #define RESULT_MAX_OUTPUT   (1u << 16)
-#define RESULT_RECEIPT_LEN  (4 + 1 + 1 + 32 + 4 + 8 + 16 + 32 + 64)
-#define RESULT_STMT_FIXED   (4 + 1 + 1 + 32 + 8 + 8 + 32 + 4 + 64)
+#define RESULT_RECEIPT_LEN  (4 + 1 + 1 + MPC_SID_LEN + 4 + 8 + 16 + 32 + 64)
+#define RESULT_STMT_FIXED   (4 + 1 + 1 + MPC_SID_LEN + 8 + 8 + 32 + 4 + 64)
 
 /* Server's acknowledgement of one stored client input. */
 typedef struct result_receipt {
-    int server;                              /* 1..RESULT_MAX_SERVERS */
-    uint8_t sid[RESULT_SID_LEN];
+    int server;                              /* 1..MPC_MAX_SERVERS */
+    uint8_t sid[MPC_SID_LEN];
     uint32_t roll;                           /* roll index */
     uint64_t seq;                            /* client sequence number */
     uint8_t sub_id[RESULT_SUBID_LEN];        /* submission id */
@@ -49,17 +50,17 @@ void result_share_hash(uint8_t out[RESULT_HASH_LEN], const uint8_t *bytes, size_
 void result_receipt_sign(result_receipt *r, const uint8_t sign_sk[RESULT_SK_LEN]);
 /* 0 if sig is the signature of sign_pk on r, else ERR_CRYPTO. */
 int result_receipt_verify(const result_receipt *r, const uint8_t sign_pk[RESULT_PK_LEN]) MPC_WUR;
-/* r->server must be 1..RESULT_MAX_SERVERS (asserted). */
+/* r->server must be 1..MPC_MAX_SERVERS (asserted). */
 void result_receipt_encode(uint8_t out[RESULT_RECEIPT_LEN], const result_receipt *r);
 /* ERR_PARSE unless len == RESULT_RECEIPT_LEN with the right magic and version and a
- * server index in 1..RESULT_MAX_SERVERS. */
+ * server index in 1..MPC_MAX_SERVERS. */
 int result_receipt_decode(result_receipt *r, const uint8_t *in, size_t len) MPC_WUR;
 
 /* One server's signed result. output is opaque bytes (canonical text of the
  * declared output, e.g. {"winning_bid":42}), owned, with a NUL after it. */
 typedef struct result_stmt {
-    int server;                              /* 1..RESULT_MAX_SERVERS */
-    uint8_t sid[RESULT_SID_LEN];
+    int server;                              /* 1..MPC_MAX_SERVERS */
+    uint8_t sid[MPC_SID_LEN];
     uint64_t accepted, excluded;             /* input counts */
     uint8_t inputs_hash[RESULT_HASH_LEN];    /* result_inputs_hash of accepted inputs */
     uint8_t *output;
@@ -69,7 +70,7 @@ typedef struct result_stmt {
 
 /* New unsigned statement (copies output). NULL if server is out of range or
  * output_len > RESULT_MAX_OUTPUT. Free with result_stmt_free. */
-result_stmt *result_stmt_new(int server, const uint8_t sid[RESULT_SID_LEN],
+result_stmt *result_stmt_new(int server, const uint8_t sid[MPC_SID_LEN],
                              const uint8_t *output, size_t output_len, uint64_t accepted,
                              uint64_t excluded, const uint8_t inputs_hash[RESULT_HASH_LEN]);
 void result_stmt_free(result_stmt **pp);
@@ -92,7 +93,7 @@ typedef struct result_input {
 
 /* BLAKE2b-256 of a domain tag, sid, count and the (roll, seq, sub_id) of each
  * input. ERR_ARG unless roll indices strictly increase. */
-int result_inputs_hash(uint8_t out[RESULT_HASH_LEN], const uint8_t sid[RESULT_SID_LEN],
+int result_inputs_hash(uint8_t out[RESULT_HASH_LEN], const uint8_t sid[MPC_SID_LEN],
                        const result_input *in, size_t count) MPC_WUR;
 
 /* Outcome of result_accept. Masks: bit i-1 stands for server i. */
@@ -116,7 +117,7 @@ typedef struct result_verdict {
  * (no content reaches t+1), ERR_CHEAT (two contents reach t+1: more than t
  * servers lie), ERR_ARG (n not in 1..9, t < 0 or t >= n). v is always filled. */
 int result_accept(result_verdict *v, const result_stmt *const *stmts, size_t count,
-                  const uint8_t sid[RESULT_SID_LEN], const uint8_t (*sign_pk)[RESULT_PK_LEN],
+                  const uint8_t sid[MPC_SID_LEN], const uint8_t (*sign_pk)[RESULT_PK_LEN],
                   int n, int t) MPC_WUR;
 
 #endif

@@ -7,25 +7,25 @@
 #include <string.h>
 #include <sodium.h>
 
-#define S_NSETS (1u << SHAMIR_MAX_N)
+#define S_NSETS (1u << MPC_MAX_SERVERS)
 /* Highest degree shamir_share accepts: a product of two degree-(n-1) sharings. */
-#define S_MAX_DEG (2 * (SHAMIR_MAX_N - 1))
+#define S_MAX_DEG (2 * (MPC_MAX_SERVERS - 1))
 /* Random coefficients drawn per batch in shamir_share (16 KiB of stack). */
 #define S_COEF_BUF 1024
 
 struct shamir {
     const field *F;
     int n, t;
-    fe lag[S_NSETS][SHAMIR_MAX_N];        /* Lagrange coefficients at 0 per set */
+    fe lag[S_NSETS][MPC_MAX_SERVERS];        /* Lagrange coefficients at 0 per set */
     /* chk[d][k][i]: weight of the share of party i+1 (i <= d) in the value of the
      * degree-d polynomial through parties 1..d+1 at the point k+1 (k > d) */
-    fe chk[SHAMIR_MAX_N][SHAMIR_MAX_N][SHAMIR_MAX_N];
+    fe chk[MPC_MAX_SERVERS][MPC_MAX_SERVERS][MPC_MAX_SERVERS];
 };
 
 /* Every difference of two points lies in [-(n-1), n-1], so a table of the
  * inverses of 1..n-1 replaces the field inversions in the Lagrange tables. */
 typedef struct {
-    fe inv[SHAMIR_MAX_N];   /* inv[k] = 1/k for 1 <= k < n */
+    fe inv[MPC_MAX_SERVERS];   /* inv[k] = 1/k for 1 <= k < n */
 } s_small;
 
 static fe s_int(const field *F, int x)
@@ -53,7 +53,7 @@ static fe s_basis(const field *F, const s_small *T, int d, int xi, int x)
 
 shamir *shamir_new(const field *F, int n, int t)
 {
-    if (!F || n < 1 || n > SHAMIR_MAX_N || t < 0 || t >= n) return NULL;
+    if (!F || n < 1 || n > MPC_MAX_SERVERS || t < 0 || t >= n) return NULL;
     if (F->p <= (fe)n) return NULL;   /* points 1..n must be distinct and non-zero */
     shamir *S = calloc(1, sizeof *S);
     if (!S) return NULL;
@@ -107,7 +107,7 @@ void shamir_share(const shamir *S, fe *shares, const fe *secrets, size_t m, int 
         return;
     }
     fe coef[S_COEF_BUF];   /* secret: the random coefficients a_1..a_d per element */
-    fe xs[SHAMIR_MAX_N];
+    fe xs[MPC_MAX_SERVERS];
     for (size_t i = 0; i < n; i++) xs[i] = s_int(F, (int)i + 1);
     const size_t ud = (size_t)d, chunk = S_COEF_BUF / ud;
     for (size_t base = 0; base < m; base += chunk) {
@@ -141,8 +141,8 @@ int shamir_reconstruct(const shamir *S, fe *secrets, const fe *const *shares, un
     int rc = shamir_lagrange(S, set, &lag);
     if (rc) return rc;
     const field *F = S->F;
-    const fe *sh[SHAMIR_MAX_N];
-    fe c[SHAMIR_MAX_N];
+    const fe *sh[MPC_MAX_SERVERS];
+    fe c[MPC_MAX_SERVERS];
     size_t k = 0;
     for (int i = 0; i < S->n; i++) {
         if (!(set & (1u << i))) continue;

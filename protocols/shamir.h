@@ -5,12 +5,13 @@
 
 #include <stddef.h>
 #include "common/field.h"
+#include "common/limits.h"
 
-#define SHAMIR_MAX_N 9
+#define SHAMIR_MAX_N MPC_MAX_SERVERS   /* old name, being removed */
 
 typedef struct shamir shamir;
 
-/* Context for n parties and threshold t (0 <= t < n <= SHAMIR_MAX_N, p > n);
+/* Context for n parties and threshold t (0 <= t < n <= MPC_MAX_SERVERS, p > n);
  * precomputes the Lagrange coefficients of every party set and the check tables,
  * then is read-only (safe to share between threads). NULL on bad arguments. F must
  * outlive the context. */
@@ -18,7 +19,7 @@ shamir *shamir_new(const field *F, int n, int t);
 void shamir_free(shamir **pp);
 
 /* Share m secrets with fresh libsodium randomness at degree d (t, or 2t in tests;
- * 0 <= d <= 2 * (SHAMIR_MAX_N - 1)): shares[(i-1)*m + j] is party i's share of
+ * 0 <= d <= 2 * (MPC_MAX_SERVERS - 1)): shares[(i-1)*m + j] is party i's share of
  * secrets[j]. secrets and shares are secret and must not overlap; shares has n*m
  * elements. */
 void shamir_share(const shamir *S, fe *shares, const fe *secrets, size_t m, int d);

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
+#include "common/secmem.h"
+#include "common/xalloc.h"
 #include "protocols/bits.h"
 #include "protocols/check.h"
 #include "protocols/compare.h"
@@ -87,54 +89,10 @@ void vote_encode_options(fe *out, int options, const int *chosen, int nchosen)
     for (int i = 0; i < nchosen; i++) out[chosen[i]] = 1;
 }
 
-/* prod_{j=0..mx} (s - j) == 0 iff 0 <= s <= mx: a log-depth product tree,
- * batched over all ballots, then the zero test of check_sum. */
-static int s_check_at_most(mpc *M, const fe *sum, size_t count, int mx, uint8_t *bad)
-{
-    const field *F = M->F;
-    size_t w = (size_t)mx + 1, c1 = count ? count : 1;
-    fe *f = malloc(sizeof(fe) * c1 * w);
-    if (!f) return ERR_NOMEM;
-    for (size_t i = 0; i < count; i++)
-        for (size_t j = 0; j < w; j++) f[i * w + j] = fe_sub(F, sum[i], (fe)j);
-    int rc = 0;
-    while (w > 1 && rc == 0) {
-        size_t half = w / 2, nw = w - half;
-        fe *a = malloc(sizeof(fe) * c1 * half), *b = malloc(sizeof(fe) * c1 * half);
-        if (!a || !b) {
-            free(a);
-            free(b);
-            rc = ERR_NOMEM;
-            break;
-        }
-        for (size_t i = 0; i < count; i++)
-            for (size_t j = 0; j < half; j++) {
-                a[i * half + j] = f[i * w + 2 * j];
-                b[i * half + j] = f[i * w + 2 * j + 1];
-            }
-        rc = mpc_mul(M, a, a, b, count * half);
-        for (size_t i = 0; rc == 0 && i < count; i++) {
-            fe *row = f + i * nw;
-            fe odd = (w & 1) ? f[i * w + w - 1] : 0;
-            for (size_t j = 0; j < half; j++) row[j] = a[i * half + j];
-            if (w & 1) row[half] = odd;
-        }
-        sodium_memzero(a, sizeof(fe) * c1 * half);
-        sodium_memzero(b, sizeof(fe) * c1 * half);
-        free(a);
-        free(b);
-        w = nw;
-    }
-    if (rc == 0) rc = check_sum(M, f, count, 1, 0, bad);
-    sodium_memzero(f, sizeof(fe) * c1 * ((size_t)mx + 1));
-    free(f);
-    return rc;
-}
-
 static int s_validate(mpc *M, const vote_spec *s, const fe *rows, size_t count, uint8_t *bad)
 {
-    const field *F = M->F;
-    size_t m = (size_t)s->options, c1 = count ? count : 1;
+    const field *F = mpc_field(M);
+    size_t m = (size_t)s->options;
     int mx = s->type == VOTE_APPROVAL ? s->max_approvals : 1;
     int rc;
     if (mx == 1) {
@@ -145,160 +103,210 @@ static int s_validate(mpc *M, const vote_spec *s, const fe *rows, size_t count, 
     }
     if ((rc = check_bits(M, rows, count, m, bad)) != 0) return rc;
     if (mx >= s->options && s->abstain) return 0;
-    fe *sum = malloc(sizeof(fe) * c1);
-    if (!sum) return ERR_NOMEM;
+    fe *sum = xmalloc(sizeof(fe) * (count ? count : 1));
     for (size_t i = 0; i < count; i++) {
         fe acc = 0;
         for (size_t j = 0; j < m; j++) acc = fe_add(F, acc, rows[i * m + j]);
         /* approvals in [lo, mx]: shift so the check is "in [0, mx - lo]" */
         sum[i] = s->abstain ? acc : fe_sub(F, acc, 1);
     }
-    rc = s_check_at_most(M, sum, count, s->abstain ? mx : mx - 1, bad);
-    sodium_memzero(sum, sizeof(fe) * c1);
-    free(sum);
+    rc = check_at_most(M, sum, count, 1, s->abstain ? mx : mx - 1, bad);
+    secmem_free(sum, sizeof(fe) * (count ? count : 1));
+    return rc;
+}
+
+/* The threshold statistic d = den*Y - num*B - strict (YES iff d >= 0 and Y >= 1),
+ * with B the base of the fraction. */
+static fe s_threshold_stat(const field *F, const vote_spec *s, const fe *tally, uint64_t cast)
+{
+    fe Y = tally[0], N = tally[1], B;
+    if (s->base == VOTE_BASE_YES_NO) B = fe_add(F, Y, N);
+    else if (s->base == VOTE_BASE_CAST) B = (fe)cast;
+    else B = (fe)s->roll;
+    fe d = fe_sub(F, fe_mul(F, (fe)(uint64_t)s->den, Y), fe_mul(F, (fe)(uint64_t)s->num, B));
+    return s->strict ? fe_sub(F, d, 1) : d;
+}
+
+/* yes = [d >= 0] * [Y >= 1] (shares). */
+static int s_threshold_exact(mpc *M, const vote_spec *s, fe d, fe Y, fe *yes)
+{
+    const field *F = mpc_field(M);
+    fe x[2] = { d, fe_sub(F, Y, 1) }, lt[2], ge[2];
+    int rc = cmp_ltz(M, lt, x, 2, s_threshold_bits(s));
+    if (rc == 0) {
+        ge[0] = fe_sub(F, 1, lt[0]);
+        ge[1] = fe_sub(F, 1, lt[1]);
+        rc = mpc_mul(M, yes, &ge[0], &ge[1], 1);
+    }
+    sodium_memzero(x, sizeof x);
+    sodium_memzero(lt, sizeof lt);
+    sodium_memzero(ge, sizeof ge);
+    return rc;
+}
+
+/* The noisy decision yes = [d + Z >= 0], Z Laplace noise: only the sign of the
+ * noisy statistic (post-processing); the "at least one yes" rule is part of the
+ * noise's job here. */
+static int s_threshold_dp(mpc *M, const vote_spec *s, fe d, fe *yes)
+{
+    const field *F = mpc_field(M);
+    dp_plan P;
+    double e, dl;
+    fe z = 0, x, lt = 0;
+    int rc = vote_dp_cost(s, &P, &e, &dl);
+    if (rc == 0) rc = dp_laplace(M, &z, 1, &P, NULL);
+    if (rc == 0) {
+        x = fe_add(F, d, z);
+        rc = cmp_ltz(M, &lt, &x, 1, s_threshold_bits(s) + s_bitlen((uint64_t)P.bound) + 1);
+        *yes = fe_sub(F, 1, lt);
+        sodium_memzero(&x, sizeof x);
+    }
+    sodium_memzero(&z, sizeof z);
+    sodium_memzero(&lt, sizeof lt);
     return rc;
 }
 
 static int s_threshold(mpc *M, const vote_spec *s, const fe *tally, vote_outcome *o)
 {
-    const field *F = M->F;
-    fe Y = tally[0], N = tally[1], B;
-    if (s->base == VOTE_BASE_YES_NO) B = fe_add(F, Y, N);
-    else if (s->base == VOTE_BASE_CAST) B = (fe)o->cast;
-    else B = (fe)s->roll;
-    /* d = den*Y - num*B - strict; YES iff d >= 0 and Y >= 1 */
-    fe d = fe_sub(F, fe_mul(F, (fe)(uint64_t)s->den, Y), fe_mul(F, (fe)(uint64_t)s->num, B));
-    if (s->strict) d = fe_sub(F, d, 1);
-    fe x[2] = { d, fe_sub(F, Y, 1) }, lt[2], ge[2], yes, pub;
-    int K = s_threshold_bits(s), rc;
-    if (s->dp_eps > 0) {
-        /* noisy decision: only the sign of d + Laplace noise (post-processing);
-         * the "at least one yes" rule is part of the noise's job here */
-        dp_plan P;
-        double e, dl;
-        fe z;
-        if ((rc = vote_dp_cost(s, &P, &e, &dl)) != 0) return rc;
-        if ((rc = dp_laplace(M, &z, 1, &P, NULL)) != 0) return rc;
-        x[0] = fe_add(F, x[0], z);
-        K += s_bitlen((uint64_t)P.bound) + 1;
-        if ((rc = cmp_ltz(M, lt, x, 1, K)) != 0) return rc;
-        yes = fe_sub(F, 1, lt[0]);
-        sodium_memzero(&z, sizeof z);
-    } else {
-        if ((rc = cmp_ltz(M, lt, x, 2, K)) != 0) return rc;
-        ge[0] = fe_sub(F, 1, lt[0]);
-        ge[1] = fe_sub(F, 1, lt[1]);
-        if ((rc = mpc_mul(M, &yes, &ge[0], &ge[1], 1)) != 0) return rc;
-    }
-    if ((rc = mpc_open(M, &pub, &yes, 1)) != 0) return rc;
-    if (pub > 1) {
-        snprintf(M->err, sizeof M->err, "opened outcome is not a bit");
-        return ERR_CHEAT;
-    }
-    o->yes = pub == 1;
-    sodium_memzero(x, sizeof x);
+    fe d = s_threshold_stat(mpc_field(M), s, tally, o->cast), yes = 0, pub;
+    int rc = s->dp_eps > 0 ? s_threshold_dp(M, s, d, &yes) : s_threshold_exact(M, s, d, tally[0], &yes);
+    if (rc == 0) rc = mpc_open(M, &pub, &yes, 1);
+    if (rc == 0 && pub > 1) rc = mpc_fail(M, ERR_CHEAT, "opened outcome is not a bit");
+    if (rc == 0) o->yes = pub == 1;
     sodium_memzero(&d, sizeof d);
-    return 0;
+    sodium_memzero(&yes, sizeof yes);
+    return rc;
+}
+
+/* The decision of opened tallies, exact or noisy (post-processing of what is
+ * public anyway): the winner is the lowest option with the highest score; a
+ * shared top is a tie unless ties go to the first option. */
+static void s_decide(const vote_spec *s, const int64_t *score, vote_outcome *o)
+{
+    int best = 0, top = 0;
+    for (int j = 1; j < s->options; j++)
+        if (score[j] > score[best]) best = j;
+    for (int j = 0; j < s->options; j++) top += score[j] == score[best];
+    o->winner = best;
+    o->tie = top > 1 && !s->tie_first;
+}
+
+/* dp, reveal_tallies: open tally + Laplace noise per option. */
+static int s_open_noisy(mpc *M, const vote_spec *s, const dp_plan *P, const fe *tally,
+                        vote_outcome *o)
+{
+    const field *F = mpc_field(M);
+    size_t m = (size_t)s->options;
+    fe z[VOTE_MAX_OPTIONS], noisy[VOTE_MAX_OPTIONS];
+    int rc = dp_laplace(M, z, m, P, NULL);
+    if (rc == 0) {
+        field_vec_add(F, noisy, tally, z, m);
+        rc = mpc_open(M, noisy, noisy, m);
+    }
+    for (size_t j = 0; rc == 0 && j < m; j++)
+        if (fe_to_i64(F, noisy[j], &o->noisy[j]) != 0)
+            rc = mpc_fail(M, ERR_CHEAT, "opened noisy tally %zu out of range", j);
+    sodium_memzero(z, sizeof z);
+    if (rc == 0) {
+        o->tallies_open = 1;
+        s_decide(s, o->noisy, o);
+    }
+    return rc;
+}
+
+/* reveal_tallies without dp: open the exact tallies. */
+static int s_open_exact(mpc *M, const vote_spec *s, const fe *tally, vote_outcome *o)
+{
+    size_t m = (size_t)s->options;
+    fe pub[VOTE_MAX_OPTIONS];
+    int64_t score[VOTE_MAX_OPTIONS];
+    int rc = mpc_open(M, pub, tally, m);
+    for (size_t j = 0; rc == 0 && j < m; j++) {
+        if (pub[j] > o->cast)
+            return mpc_fail(M, ERR_CHEAT, "opened tally %zu exceeds the ballots cast", j);
+        o->tallies[j] = (uint64_t)pub[j];
+        score[j] = (int64_t)pub[j];
+    }
+    if (rc == 0) {
+        o->tallies_open = 1;
+        s_decide(s, score, o);
+    }
+    return rc;
+}
+
+/* Opens whether two or more of the m tallies (bits tb, K per tally) equal the
+ * maximum (its bits in mb[0..K), mb has room for m * K): tie = 1 or 0. */
+static int s_open_tie(mpc *M, fe *tie, const fe *tb, fe *mb, int m, int K)
+{
+    const field *F = mpc_field(M);
+    fe eq[VOTE_MAX_OPTIONS], cnt = 0, d, lt, ge;
+    for (int j = 1; j < m; j++) memcpy(mb + (size_t)j * K, mb, sizeof(fe) * (size_t)K);
+    int rc = cmp_eq_bits(M, eq, tb, mb, (size_t)m, K);
+    if (rc == 0) {
+        for (int j = 0; j < m; j++) cnt = fe_add(F, cnt, eq[j]);
+        d = fe_sub(F, cnt, 2);   /* tie iff cnt >= 2 */
+        rc = cmp_ltz(M, &lt, &d, 1, s_bitlen((uint64_t)m) + 1);
+    }
+    if (rc == 0) {
+        ge = fe_sub(F, 1, lt);
+        rc = mpc_open(M, tie, &ge, 1);
+    }
+    if (rc == 0 && *tie > 1) rc = mpc_fail(M, ERR_CHEAT, "opened tie flag is not a bit");
+    sodium_memzero(eq, sizeof eq);
+    return rc;
+}
+
+/* The winner-only release: decompose the tallies, tournament (ties to the lowest
+ * option); unless a tie goes to the first option, open first whether the top is
+ * shared (then nothing else is opened), else the winner's index. */
+static int s_open_winner(mpc *M, const vote_spec *s, const fe *tally, vote_outcome *o)
+{
+    int m = s->options, K = s_bitlen(o->cast) + 1;
+    size_t len = (size_t)m * (size_t)K;
+    fe *tb = xmalloc(sizeof(fe) * len), *mb = xmalloc(sizeof(fe) * len);
+    fe idx = 0, tie = 0, w;
+    int rc = bits_dec(M, tb, NULL, tally, (size_t)m, K);
+    if (rc == 0) rc = max_argmax(M, NULL, &idx, mb, tb, (size_t)m, K);
+    if (rc == 0 && !s->tie_first) rc = s_open_tie(M, &tie, tb, mb, m, K);
+    if (rc == 0 && tie == 1) {
+        o->tie = 1;
+    } else if (rc == 0) {
+        rc = mpc_open(M, &w, &idx, 1);
+        if (rc == 0 && w >= (fe)m) rc = mpc_fail(M, ERR_CHEAT, "opened winner index out of range");
+        if (rc == 0) o->winner = (int)w;
+    }
+    secmem_free(tb, sizeof(fe) * len);
+    secmem_free(mb, sizeof(fe) * len);
+    sodium_memzero(&idx, sizeof idx);
+    return rc;
 }
 
 static int s_choice(mpc *M, const vote_spec *s, const fe *tally, vote_outcome *o)
 {
-    const field *F = M->F;
-    int m = s->options, rc;
-    fe pub[VOTE_MAX_OPTIONS];
-    if (s->dp_eps > 0) {
-        dp_plan P;
-        double e, dl;
-        if ((rc = vote_dp_cost(s, &P, &e, &dl)) != 0) return rc;
-        if (s->reveal_tallies) {
-            fe z[VOTE_MAX_OPTIONS], noisy[VOTE_MAX_OPTIONS];
-            if ((rc = dp_laplace(M, z, (size_t)m, &P, NULL)) != 0) return rc;
-            field_vec_add(F, noisy, tally, z, (size_t)m);
-            sodium_memzero(z, sizeof z);
-            if ((rc = mpc_open(M, pub, noisy, (size_t)m)) != 0) return rc;
-            for (int j = 0; j < m; j++)
-                if (fe_to_i64(F, pub[j], &o->noisy[j]) != 0) {
-                    snprintf(M->err, sizeof M->err, "opened noisy tally out of range");
-                    return ERR_CHEAT;
-                }
-            o->tallies_open = 1;
-            return 0;
-        }
-        size_t w = 0;
-        rc = dp_noisy_max(M, &w, NULL, tally, (size_t)m, s_bitlen(o->cast) + 1, &P, NULL);
-        if (rc == 0) o->winner = (int)w;
-        return rc;
-    }
-    if (s->reveal_tallies) {
-        if ((rc = mpc_open(M, pub, tally, (size_t)m)) != 0) return rc;
-        int best = 0, ties = 0;
-        for (int j = 0; j < m; j++) {
-            if (pub[j] > o->cast) {
-                snprintf(M->err, sizeof M->err, "opened tally exceeds the ballots cast");
-                return ERR_CHEAT;
-            }
-            o->tallies[j] = (uint64_t)pub[j];
-            if (pub[j] > pub[best]) best = j;
-        }
-        for (int j = 0; j < m; j++) ties += pub[j] == pub[best];
-        o->tallies_open = 1;
-        o->winner = best;
-        o->tie = ties > 1 && !s->tie_first;
-        return 0;
-    }
-    /* winner only: decompose the tallies, tournament, count how many equal the max */
-    int K = s_bitlen(o->cast) + 1;
-    fe *tb = malloc(sizeof(fe) * (size_t)m * (size_t)K);
-    fe *mb = malloc(sizeof(fe) * (size_t)m * (size_t)K);
-    fe eq[VOTE_MAX_OPTIONS], mx, idx, cnt = 0, lt, open2[2];
-    if (!tb || !mb) {
-        free(tb);
-        free(mb);
-        return ERR_NOMEM;
-    }
-    rc = bits_dec(M, tb, NULL, tally, (size_t)m, K);
-    if (rc == 0) rc = max_argmax(M, &mx, &idx, mb, tb, (size_t)m, K);
-    for (int j = 1; rc == 0 && j < m; j++) memcpy(mb + (size_t)j * K, mb, sizeof(fe) * (size_t)K);
-    if (rc == 0 && !s->tie_first) rc = cmp_eq_bits(M, eq, tb, mb, (size_t)m, K);
-    size_t no = 0;
-    if (rc == 0 && !s->tie_first) {
-        for (int j = 0; j < m; j++) cnt = fe_add(F, cnt, eq[j]);
-        fe d = fe_sub(F, cnt, 2);   /* tie iff cnt >= 2 */
-        rc = cmp_ltz(M, &lt, &d, 1, s_bitlen((uint64_t)m) + 1);
-        open2[no++] = fe_sub(F, 1, lt);
-    }
-    if (rc == 0) {
-        fe tie = 0;
-        if (no) rc = mpc_open(M, &tie, open2, 1);
-        if (rc == 0 && tie > 1) {
-            snprintf(M->err, sizeof M->err, "opened tie flag is not a bit");
-            rc = ERR_CHEAT;
-        }
-        if (rc == 0 && tie == 1) {
-            o->tie = 1;
-        } else if (rc == 0) {
-            fe w;
-            rc = mpc_open(M, &w, &idx, 1);
-            if (rc == 0 && w >= (fe)m) {
-                snprintf(M->err, sizeof M->err, "opened winner index out of range");
-                rc = ERR_CHEAT;
-            }
-            if (rc == 0) o->winner = (int)w;
-        }
-    }
-    sodium_memzero(tb, sizeof(fe) * (size_t)m * (size_t)K);
-    sodium_memzero(mb, sizeof(fe) * (size_t)m * (size_t)K);
-    free(tb);
-    free(mb);
+    if (!(s->dp_eps > 0))
+        return s->reveal_tallies ? s_open_exact(M, s, tally, o) : s_open_winner(M, s, tally, o);
+    dp_plan P;
+    double e, dl;
+    int rc = vote_dp_cost(s, &P, &e, &dl);
+    if (rc != 0) return mpc_fail(M, rc, "vote: cannot plan the noise for epsilon %g", s->dp_eps);
+    if (s->reveal_tallies) return s_open_noisy(M, s, &P, tally, o);
+    /* report-noisy-max: a winner, never a tie */
+    size_t w = 0;
+    rc = dp_noisy_max(M, &w, NULL, tally, (size_t)s->options, s_bitlen(o->cast) + 1, &P, NULL);
+    if (rc == 0) o->winner = (int)w;
     return rc;
 }
 
 int vote_run(mpc *M, const vote_spec *s, const fe *rows, size_t count, uint8_t *excluded,
              vote_outcome *out)
 {
-    const field *F = M->F;
+    const field *F = mpc_field(M);
     size_t m = (size_t)s->options;
     memset(out, 0, sizeof *out);
+    if (s->options < 1 || s->options > VOTE_MAX_OPTIONS || (s->type != VOTE_THRESHOLD &&
+        s->type != VOTE_PLURALITY && s->type != VOTE_APPROVAL) ||
+        (s->type == VOTE_THRESHOLD && s->options != 2))
+        return mpc_fail(M, ERR_ARG, "vote_run: bad spec (type %d, %d options)", s->type, s->options);
     int rc = s_validate(M, s, rows, count, excluded);
     if (rc != 0) return rc;
     fe tally[VOTE_MAX_OPTIONS] = { 0 };

@@ -32,15 +32,22 @@ typedef struct vote_spec {
                            * tallies; else the winner by report-noisy-max */
 } vote_spec;
 
+/* What vote_run opened, all public. winner and tie are final after vote_run in
+ * every plurality/approval release: with open tallies (exact, or noisy under dp:
+ * then they are post-processing of the noisy tallies) the winner is the lowest
+ * option with the highest tally and tie = (the top is shared && !tie_first);
+ * winner only: tie is opened first and the winner only when there is none;
+ * report-noisy-max (dp, winner only): a winner, never a tie. Threshold votes
+ * leave winner and tie 0. */
 typedef struct vote_outcome {
-    uint64_t cast;        /* valid ballots counted (blank ones included): public */
+    uint64_t cast;        /* valid ballots counted (blank ones included) */
     int quorum_met;
     int yes;              /* threshold: 1 YES, 0 NO */
     int tie;              /* plurality/approval: the top is shared and reported */
-    int winner;           /* option index when not a reported tie */
+    int winner;           /* option index (meaningless when tie) */
     int tallies_open;
-    uint64_t tallies[VOTE_MAX_OPTIONS];  /* only when tallies_open */
-    int64_t noisy[VOTE_MAX_OPTIONS];     /* dp with reveal_tallies: noisy tallies */
+    uint64_t tallies[VOTE_MAX_OPTIONS];  /* tallies_open without dp */
+    int64_t noisy[VOTE_MAX_OPTIONS];     /* tallies_open with dp: noisy tallies */
 } vote_outcome;
 
 struct dp_plan;
@@ -60,7 +67,14 @@ void vote_encode_threshold(fe *out, int choice /* 1 yes, 0 no, -1 blank */);
 void vote_encode_options(fe *out, int options, const int *chosen, int nchosen);
 
 /* Check count ballots of s->options shares (rows), skipping and setting
- * excluded[i]; then compute and open only the declared output. */
+ * excluded[i]: entries are bits, a plurality or threshold ballot has at most one
+ * 1 (exactly one without abstain), an approval ballot at most max_approvals (at
+ * least one without abstain). Then tally the valid ones and compute and open
+ * only the declared output into *out (see vote_outcome). A threshold vote below
+ * the quorum, or with no ballot, is NO without any opening. Errors: ERR_ARG for a
+ * malformed spec (unknown type, options outside 1..VOTE_MAX_OPTIONS, a threshold
+ * vote without 2 options), ERR_CHEAT for an opened value that cannot be, else
+ * the engine's or dp's; mpc_errmsg says which. */
 int vote_run(mpc *M, const vote_spec *s, const fe *rows, size_t count, uint8_t *excluded,
              vote_outcome *out) MPC_WUR;
 

@@ -4,7 +4,8 @@
  * and directories; the JSON a run prints; byte searches over a kept run
  * directory; a real session (keygen, hand-written definition file, servers in
  * the background, clients); and a seeded PRNG for reproducible input sets (test
- * inputs only, never secrets).
+ * inputs only, never secrets). Implemented in tests/lib/e2e.c, tested by
+ * tests/test_e2e_util.c.
  *
  * The helpers assert with Criterion (a failing helper ends the test). Every
  * process, temporary directory and session they create is recorded and undone

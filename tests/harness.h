@@ -1,9 +1,11 @@
 /* harness: run n MPC servers as threads of one test process, over the in-process
- * hub or over a real CurveZMQ mesh on loopback, and deal/collect shares. */
+ * hub or over a real CurveZMQ mesh on loopback, and deal/collect shares
+ * (implemented in tests/lib/harness.c). */
 #ifndef MPC_TEST_HARNESS_H
 #define MPC_TEST_HARNESS_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include "common/field.h"
 #include "protocols/mpc.h"
 
@@ -12,16 +14,17 @@
 /* Receive timeout of the parties' transports (ms); tests of silence lower it. */
 extern int harness_timeout_ms;
 
-/* Body run by every party on its own initialised context; arg is that party's
- * argument. Returns 0 or an ERR_* code. */
+/* Body run by every party on its own context (mpc_create'd, destroyed after the
+ * body returns); arg is that party's argument. Returns 0 or an ERR_* code. */
 typedef int (*harness_fn)(mpc *M, void *arg);
 
 enum { HARNESS_HUB = 0, HARNESS_ZMQ = 1 };
 
 /* Run fn on n parties (threads) with threshold t over transport HARNESS_HUB or
  * HARNESS_ZMQ; args[i] goes to party i+1 (args may be NULL). rcs[i] receives
- * party i+1's result (set-up errors included). Returns 0 when every party
- * returned 0, else the first non-zero code. */
+ * party i+1's result: fn's, or a set-up error (a transport that cannot be
+ * opened: its code; a failed mpc_create: ERR_PROTO, the reason on stderr).
+ * Returns 0 when every party returned 0, else the first non-zero code. */
 int harness_run(const field *F, int n, int t, int transport, harness_fn fn,
                 void **args, int *rcs);
 
@@ -34,5 +37,8 @@ void harness_share(const field *F, int n, int t, int d, const fe *secrets, size_
 int harness_open(const field *F, int n, int t, fe *out, fe *const *shares, size_t m);
 /* Uniform integers below 2^bits (bits <= 64), from libsodium. */
 uint64_t harness_rand_bits(int bits);
+/* M's rounds and field elements sent so far (mpc_stats). */
+uint64_t harness_rounds(const mpc *M);
+uint64_t harness_elems(const mpc *M);
 
 #endif

@@ -1,5 +1,5 @@
 /* test_check: batched input checks flag exactly the invalid inputs (bad degree,
- * non-bit entry, wrong sum) and never a valid one. */
+ * non-bit entry, wrong sum, entry above a small bound) and never a valid one. */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 #include <stdlib.h>
@@ -22,10 +22,10 @@ struct nt {
 
 static struct nt s_params[] = { { 3, 1 }, { 5, 2 } };
 
-enum { OP_DEGREE, OP_BITS, OP_SUM, OP_ALL, OP_CHOICE };
+enum { OP_DEGREE, OP_BITS, OP_SUM, OP_ALL, OP_CHOICE, OP_AT_MOST };
 
 typedef struct job {
-    int op;
+    int op, k;
     size_t N, m;
     const fe *x;
     uint8_t *bad;
@@ -35,13 +35,14 @@ typedef struct job {
 static int s_body(mpc *M, void *arg)
 {
     job *J = arg;
-    uint64_t r0 = M->rounds;
+    uint64_t r0 = harness_rounds(M);
     int rc = 0;
     if (J->op == OP_DEGREE || J->op == OP_ALL) rc = check_degree(M, J->x, J->N, J->m, J->bad);
     if (!rc && (J->op == OP_BITS || J->op == OP_ALL)) rc = check_bits(M, J->x, J->N, J->m, J->bad);
     if (!rc && (J->op == OP_SUM || J->op == OP_ALL)) rc = check_sum(M, J->x, J->N, J->m, 1, J->bad);
     if (!rc && J->op == OP_CHOICE) rc = check_choice(M, J->x, J->N, J->m, J->bad);
-    J->rounds = M->rounds - r0;
+    if (!rc && J->op == OP_AT_MOST) rc = check_at_most(M, J->x, J->N, J->m, J->k, J->bad);
+    J->rounds = harness_rounds(M) - r0;
     return rc;
 }
 
@@ -49,6 +50,7 @@ static int s_body(mpc *M, void *arg)
  * input so an input can be given a wrong degree. */
 typedef struct ballots {
     size_t N, m;
+    int k;            /* OP_AT_MOST: the bound */
     fe *v;            /* N*m clear entries */
     int *deg;         /* sharing degree per input (t unless corrupted) */
     int *tamper;      /* party whose share of entry 0 is perturbed (0 = none) */
@@ -58,6 +60,7 @@ static void s_ballots(ballots *B, size_t N, size_t m, int t)
 {
     B->N = N;
     B->m = m;
+    B->k = 0;
     B->v = calloc(N * m + 1, sizeof(fe));
     B->deg = calloc(N + 1, sizeof(int));
     B->tamper = calloc(N + 1, sizeof(int));
@@ -94,7 +97,8 @@ static void s_run(const ballots *B, int n, int t, int op, int transport, uint8_t
     job jobs[9];
     void *args[9];
     for (int i = 0; i < n; i++) {
-        jobs[i] = (job){ .op = op, .N = N, .m = m, .x = rows[i], .bad = calloc(N + 1, 1) };
+        jobs[i] = (job){ .op = op, .k = B->k, .N = N, .m = m, .x = rows[i],
+                         .bad = calloc(N + 1, 1) };
         if (bad_in) memcpy(jobs[i].bad, bad_in, N);
         args[i] = &jobs[i];
     }
@@ -262,4 +266,84 @@ Test(check, choice_accepts_one_hot_and_blank_and_flags_two_hot_and_non_bits)
     for (int i = 0; i < N; i++) cr_expect_eq(bad[i], 0);
     cr_expect_eq(rounds, 2);
     s_free_ballots(&B);
+}
+
+ParameterizedTestParameters(check, at_most_flags_exactly_the_entries_above_k)
+{
+    return cr_make_param_array(struct nt, s_params, 2);
+}
+
+/* Against the clear rule "every entry is one of 0..k", for several k: values
+ * around the bound, "negative" ones and large ones. */
+ParameterizedTest(struct nt *P, check, at_most_flags_exactly_the_entries_above_k)
+{
+    enum { N = 40, Mm = 2 };
+    static const int ks[] = { 0, 1, 3, 4, 7 };
+    field F;
+    cr_assert_eq(field_init_default(&F, 32, 40), 0);
+    for (size_t c = 0; c < sizeof ks / sizeof ks[0]; c++) {
+        int k = ks[c];
+        ballots B;
+        s_ballots(&B, N, Mm, P->t);
+        B.k = k;
+        for (size_t e = 0; e < N * Mm; e++) B.v[e] = harness_rand_bits(8) % (fe)(k + 3);
+        B.v[5 * Mm] = F.p - 1;                 /* -1 */
+        B.v[6 * Mm + 1] = F.p - (fe)(k + 1);    /* -(k + 1) */
+        B.v[7 * Mm] = (fe)1 << 40;
+        B.v[8 * Mm] = (fe)k;                    /* the bound itself: valid */
+        B.v[8 * Mm + 1] = 0;
+        B.v[9 * Mm] = (fe)k + 1;                /* one above */
+        B.v[9 * Mm + 1] = 0;
+        uint8_t bad[N];
+        uint64_t rounds;
+        s_run(&B, P->n, P->t, OP_AT_MOST, HARNESS_HUB, NULL, bad, &rounds);
+        int any = 0, levels = 0;
+        while ((1 << levels) < k + 1) levels++;
+        for (int i = 0; i < N; i++) {
+            int want = B.v[i * Mm] > (fe)k || B.v[i * Mm + 1] > (fe)k;
+            any |= want;
+            cr_assert_eq(bad[i], want, "k %d input %d: %llu %llu", k, i,
+                         (unsigned long long)B.v[i * Mm], (unsigned long long)B.v[i * Mm + 1]);
+        }
+        cr_assert_eq(bad[8], 0);
+        cr_assert_eq(bad[9], 1);
+        cr_assert_eq(rounds, (uint64_t)(levels + 2 + any),
+                     "k %d: %d product levels, coin, opening, randomised openings", k, levels);
+        s_free_ballots(&B);
+    }
+}
+
+Test(check, at_most_accepts_all_valid_in_few_rounds_and_skips_flagged)
+{
+    enum { N = 25, Mm = 3 };
+    ballots B;
+    s_ballots(&B, N, Mm, 2);
+    B.k = 5;
+    for (size_t e = 0; e < N * Mm; e++) B.v[e] = harness_rand_bits(8) % 6;
+    B.v[4 * Mm + 2] = 9;                   /* invalid but already excluded: stays */
+    uint8_t pre[N] = { 0 }, bad[N];
+    pre[4] = 1;
+    pre[10] = 1;                           /* valid but excluded: stays excluded */
+    uint64_t rounds;
+    s_run(&B, 5, 2, OP_AT_MOST, HARNESS_HUB, pre, bad, &rounds);
+    for (int i = 0; i < N; i++) cr_assert_eq(bad[i], i == 4 || i == 10, "input %d", i);
+    cr_assert_eq(rounds, 3 + 2, "ceil(log2 6) products, coin, one opening");
+    s_free_ballots(&B);
+}
+
+static int s_at_most_args_body(mpc *M, void *arg)
+{
+    (void)arg;
+    fe x = 0;
+    uint8_t bad = 0;
+    if (check_at_most(M, &x, 1, 1, -1, &bad) != ERR_ARG) return ERR_PROTO;
+    if (check_at_most(M, &x, 1, 1, CHECK_MAX_K + 1, &bad) != ERR_ARG) return ERR_PROTO;
+    return bad == 0 ? 0 : ERR_PROTO;
+}
+
+Test(check, at_most_rejects_a_bound_out_of_range)
+{
+    field F;
+    cr_assert_eq(field_init_default(&F, 32, 40), 0);
+    cr_assert_eq(harness_run(&F, 3, 1, HARNESS_HUB, s_at_most_args_body, NULL, NULL), 0);
 }

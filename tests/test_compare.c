@@ -38,7 +38,7 @@ typedef struct job {
 static int s_body(mpc *M, void *arg)
 {
     job *J = arg;
-    uint64_t r0 = M->rounds, e0 = M->elems_sent;
+    uint64_t r0 = harness_rounds(M), e0 = harness_elems(M);
     int rc = ERR_ARG;
     switch (J->op) {
     case OP_RANDBITS: rc = bits_rand(M, J->out, J->m); break;
@@ -49,8 +49,8 @@ static int s_body(mpc *M, void *arg)
     case OP_LTZ: rc = cmp_ltz_ex(M, J->out, J->opened, J->a, J->m, J->k); break;
     case OP_LT_VAL: rc = cmp_lt(M, J->out, J->a, J->b, J->m, J->k); break;
     }
-    J->rounds = M->rounds - r0;
-    J->elems = M->elems_sent - e0;
+    J->rounds = harness_rounds(M) - r0;
+    J->elems = harness_elems(M) - e0;
     return rc;
 }
 

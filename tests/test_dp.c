@@ -54,18 +54,18 @@ typedef struct job {
 static int s_body(mpc *M, void *arg)
 {
     job *J = arg;
-    J->me = M->me;
+    J->me = mpc_me(M);
     switch (J->op) {
     case OP_LAPLACE: return dp_laplace(M, J->out, J->m, J->P, &J->cost);
     case OP_LAPLACE_PREFILLED: {
         /* the engine's cost of one multiplication call, for the accounting */
         fe x[2] = { 3, 5 };
-        uint64_t e0 = M->elems_sent;
+        uint64_t e0 = harness_elems(M);
         int rc = mpc_mul(M, x, x, x, 1);
-        uint64_t e1 = M->elems_sent;
+        uint64_t e1 = harness_elems(M);
         if (!rc) rc = mpc_mul(M, x, x, x, 2);
         if (rc) return rc;
-        J->mul_b = (M->elems_sent - e1) - (e1 - e0);
+        J->mul_b = (harness_elems(M) - e1) - (e1 - e0);
         J->mul_a = (e1 - e0) - J->mul_b;
         rc = bits_fill(M, J->m * J->P->bits_per_sample);
         if (rc) return rc;
@@ -84,7 +84,7 @@ static int s_body(mpc *M, void *arg)
         }
         return 0;
     case OP_SILENT:
-        if (M->me == 3) return 0;
+        if (mpc_me(M) == 3) return 0;
         return dp_laplace(M, J->out, J->m, J->P, NULL);
     }
     return ERR_ARG;

@@ -222,6 +222,40 @@ Test(keys, refuses_to_overwrite)
     keys_free(&k2);
 }
 
+Test(keys, files_get_exact_modes_and_no_temporary_is_left)
+{
+    keys *k = keys_generate();
+    char sp[128], pp[128], lp[128], target[128], err[256] = "";
+    s_path(sp, sizeof sp, "u.key");
+    s_path(pp, sizeof pp, "u.pub");
+    mode_t old = umask(077);   /* would make the public file 0600 */
+    cr_assert_eq(keys_save_public(k, pp, err, sizeof err), 0, "%s", err);
+    umask(0);                  /* would leave nothing to remove */
+    cr_assert_eq(keys_save_secret(k, sp, err, sizeof err), 0, "%s", err);
+    umask(old);
+    struct stat st;
+    cr_assert_eq(stat(pp, &st), 0);
+    cr_assert_eq(st.st_mode & 07777, 0644);
+    cr_assert_eq(stat(sp, &st), 0);
+    cr_assert_eq(st.st_mode & 07777, 0600);
+    cr_assert_eq(st.st_nlink, 1);   /* the temporary name is gone */
+    /* A dangling symlink at the path counts as existing: nothing is created
+     * through it. */
+    s_path(lp, sizeof lp, "link.key");
+    s_path(target, sizeof target, "target.key");
+    cr_assert_eq(symlink(target, lp), 0);
+    cr_assert_eq(keys_save_secret(k, lp, err, sizeof err), ERR_IO);
+    cr_assert_not_null(strstr(err, "overwrite"), "%s", err);
+    cr_assert_neq(lstat(target, &st), 0);
+    DIR *d = opendir(s_dir);
+    cr_assert_not_null(d);
+    struct dirent *e;
+    while ((e = readdir(d)))
+        cr_assert_null(strstr(e->d_name, ".tmp"), "left behind: %s", e->d_name);
+    closedir(d);
+    keys_free(&k);
+}
+
 Test(keys, refuses_secret_file_readable_by_others)
 {
     keys *k = keys_generate();

@@ -28,11 +28,11 @@ typedef struct job {
 static int s_body(mpc *M, void *arg)
 {
     job *J = arg;
-    uint64_t r0 = M->rounds, e0 = M->elems_sent;
+    uint64_t r0 = harness_rounds(M), e0 = harness_elems(M);
     int rc = J->top2 ? max_top2(M, &J->out[0], &J->out[1], &J->out[2], J->bits, J->N, J->k)
                      : max_argmax(M, &J->out[0], &J->out[1], J->max_bits, J->bits, J->N, J->k);
-    J->rounds = M->rounds - r0;
-    J->elems = M->elems_sent - e0;
+    J->rounds = harness_rounds(M) - r0;
+    J->elems = harness_elems(M) - e0;
     return rc;
 }
 

@@ -88,18 +88,18 @@ ParameterizedTest(struct nt *P, mpc, init_deals_prss_keys_giving_degree_t_random
 static int s_open_body(mpc *M, void *arg)
 {
     job *J = arg;
-    if (J->tamper == J->me) J->x[J->tamper_at] = fe_add(M->F, J->x[J->tamper_at], 1);
-    uint64_t r0 = M->rounds, e0 = M->elems_sent;
+    if (J->tamper == J->me) J->x[J->tamper_at] = fe_add(mpc_field(M), J->x[J->tamper_at], 1);
+    uint64_t r0 = harness_rounds(M), e0 = harness_elems(M);
     int rc = mpc_open(M, J->out, J->x, J->m);
-    J->rounds = M->rounds - r0;
-    J->elems = M->elems_sent - e0;
+    J->rounds = harness_rounds(M) - r0;
+    J->elems = harness_elems(M) - e0;
     return rc;
 }
 
 static int s_open_check_body(mpc *M, void *arg)
 {
     job *J = arg;
-    if (J->tamper == J->me) J->x[J->tamper_at] = fe_add(M->F, J->x[J->tamper_at], 1);
+    if (J->tamper == J->me) J->x[J->tamper_at] = fe_add(mpc_field(M), J->x[J->tamper_at], 1);
     return mpc_open_check(M, J->out, J->bad, J->x, J->m);
 }
 
@@ -191,9 +191,9 @@ Test(mpc, open_check_flags_exactly_the_inconsistent_elements)
 static int s_prod_body(mpc *M, void *arg)
 {
     job *J = arg;
-    uint64_t r0 = M->rounds;
+    uint64_t r0 = harness_rounds(M);
     int rc = mpc_open_prod(M, J->out, J->x, J->y, J->m);
-    J->rounds = M->rounds - r0;
+    J->rounds = harness_rounds(M) - r0;
     return rc;
 }
 
@@ -269,10 +269,10 @@ static int s_malformed_body(mpc *M, void *arg)
     if (J->me == 2) {
         uint8_t junk[16];
         memset(junk, 0xff, sizeof junk);      /* 2^96 - 1 > p in 12 bytes */
-        size_t len = J->tamper ? M->F->bytes : 5;
-        uint64_t step = M->step++;
-        for (int j = 1; j <= M->n; j++)
-            if (j != 2 && net_send(M->nw, j, MPC_MSG_OPEN, step, junk, len)) return ERR_IO;
+        size_t len = J->tamper ? mpc_field(M)->bytes : 5;
+        uint64_t step = mpc_step(M);
+        for (int j = 1; j <= mpc_n(M); j++)
+            if (j != 2 && mpc_send_raw(M, j, MPC_MSG_OPEN, step, junk, len, 0)) return ERR_IO;
         return 0;
     }
     return mpc_open(M, J->out, J->x, J->m);
@@ -324,7 +324,7 @@ Test(mpc, open_times_out_naming_the_silent_server)
     s_free_jobs(jobs, 3);
 }
 
-Test(mpc, init_rejects_bad_threshold_and_size)
+Test(mpc, create_rejects_bad_threshold_size_and_kappa)
 {
     field F;
     cr_assert_eq(field_init_default(&F, 32, 40), 0);
@@ -332,15 +332,92 @@ Test(mpc, init_rejects_bad_threshold_and_size)
     net_hub *hub = net_hub_new(3);
     net *nw = net_mem_new(hub, 1, sid, 100);
     cr_assert_not_null(nw);
-    mpc M;
-    cr_assert_eq(mpc_init(&M, &F, 3, 2, nw), ERR_ARG);     /* 2t >= n */
-    cr_assert_eq(mpc_init(&M, &F, 4, 1, nw), ERR_ARG);     /* n != net_n */
-    cr_assert_eq(mpc_init(&M, &F, 3, -1, nw), ERR_ARG);
-    cr_assert_eq(mpc_init(&M, NULL, 3, 1, nw), ERR_ARG);
-    cr_assert_neq(strcmp(mpc_errmsg(&M), "no error"), 0);
-    mpc_clear(&M);
-    /* alone on the hub: the key exchange times out */
-    cr_assert_eq(mpc_init(&M, &F, 3, 1, nw), ERR_TIMEOUT);
+    char err[256];
+    cr_assert_null(mpc_create(&F, 3, 2, 0, nw, err, sizeof err));     /* 2t >= n */
+    cr_assert_not_null(strstr(err, "bad arguments"), "%s", err);
+    cr_assert_null(mpc_create(&F, 4, 1, 0, nw, err, sizeof err));     /* n != net_n */
+    cr_assert_null(mpc_create(&F, 3, -1, 0, nw, err, sizeof err));
+    cr_assert_null(mpc_create(NULL, 3, 1, 0, nw, err, sizeof err));
+    cr_assert_null(mpc_create(&F, 3, 1, MPC_KAPPA_MAX + 1, nw, err, sizeof err));
+    cr_assert_not_null(strstr(err, "kappa"), "%s", err);
+    cr_assert_null(mpc_create(&F, 3, 2, 0, nw, NULL, 0));             /* err is optional */
+    /* alone on the hub: the key exchange times out, naming the silent peer */
+    cr_assert_null(mpc_create(&F, 3, 1, 0, nw, err, sizeof err));
+    cr_assert_not_null(strstr(err, "S2"), "%s", err);
+    mpc *M = NULL;
+    mpc_destroy(&M);                                                  /* NULL is fine */
+    mpc_destroy(NULL);
+    net_free(&nw);
+    net_hub_free(&hub);
+}
+
+typedef struct acc {
+    int n, t, me, kappa;
+    const field *F;
+    char before[64], after[300];
+    int rc;
+} acc;
+
+static int s_accessors_body(mpc *M, void *arg)
+{
+    acc *A = arg;
+    A->n = mpc_n(M);
+    A->t = mpc_t(M);
+    A->me = mpc_me(M);
+    A->kappa = mpc_kappa(M);
+    A->F = mpc_field(M);
+    snprintf(A->before, sizeof A->before, "%s", mpc_errmsg(M));
+    A->rc = mpc_fail(M, ERR_CHEAT, "tally %d of S%d", 7, mpc_me(M));
+    /* the message may quote the last one; long ones are cut, never overflow */
+    char big[400];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = 0;
+    (void)mpc_fail(M, 0, "ctx: %s; %s", mpc_errmsg(M), big);
+    snprintf(A->after, sizeof A->after, "%s", mpc_errmsg(M));
+    return 0;
+}
+
+Test(mpc, accessors_and_fail_report_the_context)
+{
+    field F;
+    cr_assert_eq(field_init_default(&F, 32, 40), 0);
+    acc A[5];
+    void *args[5];
+    for (int i = 0; i < 5; i++) args[i] = &A[i];
+    cr_assert_eq(harness_run(&F, 5, 2, HARNESS_HUB, s_accessors_body, args, NULL), 0);
+    for (int i = 0; i < 5; i++) {
+        cr_assert_eq(A[i].n, 5);
+        cr_assert_eq(A[i].t, 2);
+        cr_assert_eq(A[i].me, i + 1);
+        cr_assert_eq(A[i].kappa, MPC_KAPPA);
+        cr_assert_eq(A[i].F, &F);
+        cr_assert_str_eq(A[i].before, "no error");
+        cr_assert_eq(A[i].rc, ERR_CHEAT);
+        char want[64];
+        snprintf(want, sizeof want, "ctx: tally 7 of S%d; xxx", i + 1);
+        cr_assert_eq(strncmp(A[i].after, want, strlen(want)), 0, "%s", A[i].after);
+        cr_assert_eq(strlen(A[i].after), 255);
+    }
+}
+
+Test(mpc, create_takes_kappa)
+{
+    field F;
+    cr_assert_eq(field_init_default(&F, 32, 40), 0);
+    uint8_t sid[NET_SID_LEN];
+    randombytes_buf(sid, sizeof sid);
+    net_hub *hub = net_hub_new(1);
+    net *nw = net_mem_new(hub, 1, sid, 100);
+    char err[256];
+    mpc *M = mpc_create(&F, 1, 0, 48, nw, err, sizeof err);
+    cr_assert_not_null(M, "%s", err);
+    cr_assert_eq(mpc_kappa(M), 48);
+    mpc_destroy(&M);
+    cr_assert_null(M);
+    M = mpc_create(&F, 1, 0, -5, nw, err, sizeof err);
+    cr_assert_not_null(M, "%s", err);
+    cr_assert_eq(mpc_kappa(M), MPC_KAPPA);
+    mpc_destroy(&M);
     net_free(&nw);
     net_hub_free(&hub);
 }

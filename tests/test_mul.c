@@ -33,13 +33,13 @@ typedef struct job {
 static int s_body(mpc *M, void *arg)
 {
     job *J = arg;
-    uint64_t r0 = M->rounds, e0 = M->elems_sent;
+    uint64_t r0 = harness_rounds(M), e0 = harness_elems(M);
     int rc = 0;
     switch (J->op) {
     case OP_MUL: rc = mpc_mul(M, J->out, J->x, J->y, J->m); break;
     case OP_REDUCE: {
         fe *d = malloc(J->m * sizeof(fe) + 1);
-        field_vec_mul(M->F, d, J->x, J->y, J->m);
+        field_vec_mul(mpc_field(M), d, J->x, J->y, J->m);
         rc = mpc_reduce(M, J->out, d, J->m);
         free(d);
         break;
@@ -47,8 +47,8 @@ static int s_body(mpc *M, void *arg)
     case OP_SELECT: rc = mpc_select(M, J->out, J->c, J->x, J->y, J->m); break;
     case OP_SELECT_VEC: rc = mpc_select_vec(M, J->out, J->c, J->x, J->y, J->m, J->k); break;
     }
-    J->rounds = M->rounds - r0;
-    J->elems = M->elems_sent - e0;
+    J->rounds = harness_rounds(M) - r0;
+    J->elems = harness_elems(M) - e0;
     return rc;
 }
 

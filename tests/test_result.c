@@ -7,14 +7,14 @@
 #include "common/secmem.h"
 #include "protocols/result.h"
 
-static uint8_t s_pk[RESULT_MAX_SERVERS][RESULT_PK_LEN];
-static uint8_t s_sk[RESULT_MAX_SERVERS][RESULT_SK_LEN];
-static uint8_t s_sid[RESULT_SID_LEN];
+static uint8_t s_pk[MPC_MAX_SERVERS][RESULT_PK_LEN];
+static uint8_t s_sk[MPC_MAX_SERVERS][RESULT_SK_LEN];
+static uint8_t s_sid[MPC_SID_LEN];
 
 static void s_setup(void)
 {
     cr_assert_eq(secmem_init(), 0);
-    for (int i = 0; i < RESULT_MAX_SERVERS; i++) crypto_sign_keypair(s_pk[i], s_sk[i]);
+    for (int i = 0; i < MPC_MAX_SERVERS; i++) crypto_sign_keypair(s_pk[i], s_sk[i]);
     randombytes_buf(s_sid, sizeof s_sid);
 }
 
@@ -49,7 +49,7 @@ Test(result, receipt_round_trip)
     cr_assert_eq(d.server, 2);
     cr_assert_eq(d.roll, 77);
     cr_assert_eq(d.seq, 0x0102030405060708ull);
-    cr_assert_eq(memcmp(d.sid, s_sid, RESULT_SID_LEN), 0);
+    cr_assert_eq(memcmp(d.sid, s_sid, MPC_SID_LEN), 0);
     cr_assert_eq(memcmp(d.sub_id, r.sub_id, RESULT_SUBID_LEN), 0);
     cr_assert_eq(memcmp(d.share_hash, r.share_hash, RESULT_HASH_LEN), 0);
     cr_assert_eq(memcmp(d.sig, r.sig, RESULT_SIG_LEN), 0);
@@ -479,7 +479,7 @@ Test(result, other_session_and_bad_arguments)
  * others split. */
 static void s_sweep(int n, int t)
 {
-    result_stmt *st[RESULT_MAX_SERVERS] = { 0 };
+    result_stmt *st[MPC_MAX_SERVERS] = { 0 };
     for (int i = 0; i < n; i++) st[i] = s_stmt(i + 1, s_out, 7, 1, s_hash);
     result_verdict v;
     int rc = result_accept(&v, (const result_stmt *const *)st, (size_t)t + 1, s_sid, s_pk, n, t);
@@ -507,6 +507,6 @@ static void s_sweep(int n, int t)
 
 Test(result, threshold_sweep)
 {
-    for (int n = 1; n <= RESULT_MAX_SERVERS; n++)
+    for (int n = 1; n <= MPC_MAX_SERVERS; n++)
         for (int t = 0; 2 * t < n; t++) s_sweep(n, t);
 }

@@ -54,7 +54,7 @@ ParameterizedTest(struct nt *P, shamir, round_trip_random_and_edge_values)
     cr_assert(sec && sh && out);
     s_secrets(&F, sec, M);
     shamir_share(S, sh, sec, M, P->t);
-    const fe *ptr[SHAMIR_MAX_N];
+    const fe *ptr[MPC_MAX_SERVERS];
     s_ptrs(ptr, sh, P->n, M);
     cr_assert_eq(shamir_check(S, ptr, P->t, M, NULL), 0);
     unsigned first = (1u << (P->t + 1)) - 1;
@@ -81,10 +81,10 @@ static void s_every_subset(const struct nt *P)
     cr_assert_eq(field_init_str(&F, "2^127-1"), 0);
     shamir *S = shamir_new(&F, P->n, P->t);
     cr_assert_not_null(S);
-    fe sec[M], sh[SHAMIR_MAX_N * M], out[M];
+    fe sec[M], sh[MPC_MAX_SERVERS * M], out[M];
     s_secrets(&F, sec, M);
     shamir_share(S, sh, sec, M, P->t);
-    const fe *ptr[SHAMIR_MAX_N];
+    const fe *ptr[MPC_MAX_SERVERS];
     s_ptrs(ptr, sh, P->n, M);
     int sets = 0;
     for (unsigned set = 1; set < (1u << P->n); set++) {
@@ -122,7 +122,7 @@ Test(shamir, general_prime_round_trip)
     fe sec[M], sh[5 * M], out[M];
     s_secrets(&F, sec, M);
     shamir_share(S, sh, sec, M, 2);
-    const fe *ptr[SHAMIR_MAX_N];
+    const fe *ptr[MPC_MAX_SERVERS];
     s_ptrs(ptr, sh, 5, M);
     cr_assert_eq(shamir_check(S, ptr, 2, M, NULL), 0);
     cr_assert_eq(shamir_reconstruct(S, out, ptr, 0x1c, 2, M), 0);   /* parties 3, 4, 5 */
@@ -140,7 +140,7 @@ Test(shamir, reconstruct_output_may_alias_a_share_vector)
     fe sec[M], sh[3 * M];
     s_secrets(&F, sec, M);
     shamir_share(S, sh, sec, M, 1);
-    const fe *ptr[SHAMIR_MAX_N];
+    const fe *ptr[MPC_MAX_SERVERS];
     s_ptrs(ptr, sh, 3, M);
     cr_assert_eq(shamir_reconstruct(S, sh, ptr, 0x3, 1, M), 0);
     cr_assert_eq(memcmp(sh, sec, sizeof sec), 0);
@@ -183,7 +183,7 @@ Test(shamir, one_share_is_independent_of_secret_n3_t1)
     double x = s_chi2_two(h0, h1, P);
     cr_assert_lt(x, S_CHI2_1008_1E6, "chi2 = %f", x);
     /* and the sharing is still correct over this small prime */
-    const fe *ptr[SHAMIR_MAX_N];
+    const fe *ptr[MPC_MAX_SERVERS];
     s_ptrs(ptr, sh, 3, N);
     cr_assert_eq(shamir_reconstruct(S, sec, ptr, 0x6, 1, N), 0);
     for (size_t j = 0; j < N; j++) cr_assert(sec[j] == 1);
@@ -214,7 +214,7 @@ Test(shamir, t_shares_jointly_independent_of_secret_n5_t2)
     double x = s_chi2_two(h0, h1, BINS);
     cr_assert_lt(x, S_CHI2_120_1E6, "chi2 = %f", x);
     /* three shares do determine the secret */
-    const fe *ptr[SHAMIR_MAX_N];
+    const fe *ptr[MPC_MAX_SERVERS];
     s_ptrs(ptr, sh, 5, N);
     cr_assert_eq(shamir_reconstruct(S, sec, ptr, 0x7, 2, N), 0);
     for (size_t j = 0; j < N; j++) cr_assert(sec[j] == 1);
@@ -230,9 +230,9 @@ static void s_tamper(const struct nt *P)
     cr_assert_eq(field_init_default(&F, 32, 40), 0);
     shamir *S = shamir_new(&F, P->n, P->t);
     cr_assert_not_null(S);
-    fe sec[M], sh[SHAMIR_MAX_N * M];
+    fe sec[M], sh[MPC_MAX_SERVERS * M];
     uint8_t bad[M];
-    const fe *ptr[SHAMIR_MAX_N];
+    const fe *ptr[MPC_MAX_SERVERS];
     s_secrets(&F, sec, M);
     shamir_share(S, sh, sec, M, P->t);
     s_ptrs(ptr, sh, P->n, M);
@@ -283,8 +283,8 @@ static void s_degree_2t(const struct nt *P)
     shamir *S = shamir_new(&F, P->n, P->t);
     cr_assert_not_null(S);
     fe a[M], b[M], ab[M], out[M];
-    fe sa[SHAMIR_MAX_N * M], sb[SHAMIR_MAX_N * M], sp[SHAMIR_MAX_N * M];
-    const fe *ptr[SHAMIR_MAX_N];
+    fe sa[MPC_MAX_SERVERS * M], sb[MPC_MAX_SERVERS * M], sp[MPC_MAX_SERVERS * M];
+    const fe *ptr[MPC_MAX_SERVERS];
     s_secrets(&F, a, M);
     field_rand(&F, b, M);
     field_vec_mul(&F, ab, a, b, M);
@@ -361,9 +361,9 @@ Test(shamir, additive_split_and_join_round_trip)
     enum { M = 300 };
     field F;
     cr_assert_eq(field_init_default(&F, 32, 40), 0);
-    fe sec[M], sh[SHAMIR_MAX_N * M], out[M];
-    const fe *ptr[SHAMIR_MAX_N];
-    for (int n = 1; n <= SHAMIR_MAX_N; n++) {
+    fe sec[M], sh[MPC_MAX_SERVERS * M], out[M];
+    const fe *ptr[MPC_MAX_SERVERS];
+    for (int n = 1; n <= MPC_MAX_SERVERS; n++) {
         s_secrets(&F, sec, M);
         additive_split(&F, sh, sec, M, n);
         s_ptrs(ptr, sh, n, M);

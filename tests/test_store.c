@@ -16,7 +16,7 @@
 #define S_ROLL 16
 
 static field s_F;
-static uint8_t s_sid[STORE_SID_LEN];
+static uint8_t s_sid[MPC_SID_LEN];
 static char s_dir[64], s_path[96];
 
 static void s_setup(void)
@@ -337,7 +337,7 @@ Test(store, other_session_or_field_refused)
     store_rec a = s_rec(0, 1, 3, 0);
     cr_assert_eq(store_append(s, &a), 0);
     store_free(&s);
-    uint8_t other[STORE_SID_LEN];
+    uint8_t other[MPC_SID_LEN];
     memcpy(other, s_sid, sizeof other);
     other[31] ^= 1;
     char err[256] = "";

@@ -8,7 +8,7 @@
 #include <strings.h>
 #include <jansson.h>
 
-#include "protocols/app.h"
+#include "app/app.h"
 #include "protocols/dp.h"
 #include "protocols/vote_mpc.h"
 
@@ -226,72 +226,84 @@ static int s_input_encode(const void *rp, const defn *d, const char *text, int r
     return 0;
 }
 
+/* A real rounded to sig significant digits, so the signed text stays short. */
+static json_t *s_real(double v, int sig)
+{
+    char buf[64];
+    snprintf(buf, sizeof buf, "%.*g", sig, v);
+    return json_real(strtod(buf, NULL));
+}
+
+/* Record the release in the budget ledger before anything noisy opens; *dp
+ * describes it for the signed result. */
+static int s_dp_spend(const rules *r, const char *data_dir, json_t **dp, char *err, size_t errlen)
+{
+    dp_plan P;
+    double eps, delta, spent;
+    char path[4200];
+    int rc = vote_dp_cost(&r->s, &P, &eps, &delta);
+    if (rc != 0) {
+        snprintf(err, errlen, "dp: cannot plan the noise for epsilon %g", r->s.dp_eps);
+        return rc;
+    }
+    snprintf(path, sizeof path, "%s/dp_ledger", data_dir);
+    if ((rc = dp_budget_spend(path, eps, delta, r->dp_budget, &spent, err, errlen)) != 0) return rc;
+    *dp = json_object();
+    json_object_set_new(*dp, "mechanism", json_string("discrete_laplace"));
+    json_object_set_new(*dp, "epsilon", s_real(eps, 6));
+    json_object_set_new(*dp, "delta", s_real(delta, 3));
+    json_object_set_new(*dp, "sensitivity", json_integer((json_int_t)P.sensitivity));
+    json_object_set_new(*dp, "neighbours", json_string("replace_one_ballot"));
+    json_object_set_new(*dp, "spent", s_real(spent, 6));
+    json_object_set_new(*dp, "budget", s_real(r->dp_budget, 6));
+    return 0;
+}
+
+static json_t *s_output(const rules *r, const vote_outcome *o)
+{
+    json_t *res = json_object();
+    if (r->s.type == VOTE_THRESHOLD) {
+        json_object_set_new(res, "outcome", json_string(o->yes ? "YES" : "NO"));
+        json_object_set_new(res, "cast", json_integer((json_int_t)o->cast));
+        json_object_set_new(res, "quorum_met", json_boolean(o->quorum_met));
+        return res;
+    }
+    json_object_set_new(res, "outcome", json_string(o->tie ? "tie" : r->names[o->winner]));
+    json_object_set_new(res, "cast", json_integer((json_int_t)o->cast));
+    if (o->tallies_open) {
+        json_t *tal = json_object();
+        for (int j = 0; j < r->s.options; j++)
+            json_object_set_new(tal, r->names[j],
+                                json_integer(r->s.dp_eps > 0 ? (json_int_t)o->noisy[j]
+                                                             : (json_int_t)o->tallies[j]));
+        json_object_set_new(res, "tallies", tal);
+    }
+    return res;
+}
+
 static int s_compute(const void *rp, const defn *d, const char *data_dir, mpc *M,
-                     const fe *rows, size_t count,
-                     uint32_t m, const uint32_t *roll, uint8_t *excluded, char *out,
-                     size_t outlen, char *err, size_t errlen)
+                     const fe *rows, size_t count, uint32_t m, const uint32_t *roll,
+                     uint8_t *excluded, json_t **out, char *err, size_t errlen)
 {
     const rules *r = rp;
     vote_outcome o;
-    char dpj[256] = "";
+    json_t *dp = NULL;
     (void)d;
     (void)roll;
     (void)m;
     if (r->s.dp_eps > 0) {
-        /* record the release in the budget ledger before anything noisy opens */
-        dp_plan P;
-        double eps, delta, spent;
-        char path[4200];
-        int rc = vote_dp_cost(&r->s, &P, &eps, &delta);
-        if (rc != 0) {
-            snprintf(err, errlen, "dp: cannot plan the noise for epsilon %g", r->s.dp_eps);
-            return rc;
-        }
-        snprintf(path, sizeof path, "%s/dp_ledger", data_dir);
-        if ((rc = dp_budget_spend(path, eps, delta, r->dp_budget, &spent, err, errlen)) != 0)
-            return rc;
-        snprintf(dpj, sizeof dpj,
-                 ",\"dp\":{\"mechanism\":\"discrete_laplace\",\"epsilon\":%.6g,\"delta\":%.3g,"
-                 "\"sensitivity\":%lld,\"neighbours\":\"replace_one_ballot\",\"spent\":%.6g,"
-                 "\"budget\":%.6g}",
-                 eps, delta, (long long)P.sensitivity, spent, r->dp_budget);
+        int rc = s_dp_spend(r, data_dir, &dp, err, errlen);
+        if (rc != 0) return rc;
     }
     int rc = vote_run(M, &r->s, rows, count, excluded, &o);
     if (rc != 0) {
+        json_decref(dp);
         snprintf(err, errlen, "%s", mpc_errmsg(M));
         return rc;
     }
-    size_t len;
-    if (r->s.type == VOTE_THRESHOLD) {
-        len = (size_t)snprintf(out, outlen, "{\"outcome\":\"%s\",\"cast\":%" PRIu64 ",\"quorum_met\":%s%s}",
-                               o.yes ? "YES" : "NO", o.cast, o.quorum_met ? "true" : "false", dpj);
-        return len < outlen ? 0 : ERR_RANGE;
-    }
-    if (r->s.dp_eps > 0 && o.tallies_open) {
-        /* the winner of the noisy tallies (post-processing) */
-        int best = 0, ties = 0;
-        for (int j = 0; j < r->s.options; j++)
-            if (o.noisy[j] > o.noisy[best]) best = j;
-        for (int j = 0; j < r->s.options; j++) ties += o.noisy[j] == o.noisy[best];
-        o.winner = best;
-        o.tie = ties > 1 && !r->s.tie_first;
-    }
-    const char *win = o.tie ? "tie" : r->names[o.winner];
-    len = (size_t)snprintf(out, outlen, "{\"outcome\":\"%s\",\"cast\":%" PRIu64, win, o.cast);
-    if (o.tallies_open) {
-        len += (size_t)snprintf(out + len, outlen > len ? outlen - len : 0, ",\"tallies\":{");
-        for (int j = 0; j < r->s.options && len < outlen; j++) {
-            if (r->s.dp_eps > 0)
-                len += (size_t)snprintf(out + len, outlen - len, "%s\"%s\":%" PRId64, j ? "," : "",
-                                        r->names[j], o.noisy[j]);
-            else
-                len += (size_t)snprintf(out + len, outlen - len, "%s\"%s\":%" PRIu64, j ? "," : "",
-                                        r->names[j], o.tallies[j]);
-        }
-        if (len < outlen) len += (size_t)snprintf(out + len, outlen - len, "}");
-    }
-    if (len < outlen) len += (size_t)snprintf(out + len, outlen - len, "%s}", dpj);
-    return len < outlen ? 0 : ERR_RANGE;
+    *out = s_output(r, &o);
+    if (dp) json_object_set_new(*out, "dp", dp);
+    return 0;
 }
 
 static const char *const s_flags[] = { "--rule", "--threshold", "--strict", "--quorum",
@@ -301,7 +313,7 @@ static const char *const s_flags[] = { "--rule", "--threshold", "--strict", "--q
 static const char *const s_bool_flags[] = { "--strict", "--no-abstain", NULL };
 
 static int s_runlocal_rules(const char *const *flag, const char *const *value, size_t count,
-                            char *out, size_t outlen, int *bits, char *err, size_t errlen)
+                            int bits, json_t **out, char *err, size_t errlen)
 {
     const char *rule = "threshold", *threshold = NULL, *options = NULL, *reveal = NULL,
                *base = NULL, *tie = NULL, *quorum = NULL, *maxa = NULL, *dpe = NULL,
@@ -380,29 +392,15 @@ static int s_runlocal_rules(const char *const *flag, const char *const *value, s
             json_object_set_new(o, "max_approvals", json_integer(v));
         }
     }
-    char *txt = json_dumps(o, JSON_COMPACT);
-    json_decref(o);
-    if (!txt || strlen(txt) >= outlen) {
-        free(txt);
-        snprintf(err, errlen, "rules too long");
-        return ERR_ARG;
-    }
-    snprintf(out, outlen, "%s", txt);
-    free(txt);
+    *out = o;
     return 0;
 bad:
     json_decref(o);
     return ERR_ARG;
 }
 
-static void s_print_human(const char *js, FILE *f)
+static void s_print_human(const json_t *o, FILE *f)
 {
-    json_error_t je;
-    json_t *o = json_loads(js, 0, &je);
-    if (!o) {
-        fprintf(f, "%s\n", js);
-        return;
-    }
     const char *oc = json_string_value(json_object_get(o, "outcome"));
     json_t *tal = json_object_get(o, "tallies"), *qm = json_object_get(o, "quorum_met");
     if (oc && !strcmp(oc, "tie")) fprintf(f, "outcome: tie\n");
@@ -425,13 +423,13 @@ static void s_print_human(const char *js, FILE *f)
             json_integer_value(json_object_get(o, "cast")),
             json_integer_value(json_object_get(o, "accepted")),
             json_integer_value(json_object_get(o, "excluded")));
-    json_decref(o);
 }
 
 static const app_ops s_ops = {
     .name = "vote",
     .kind = DEFN_VOTE,
     .verb = "cast",
+    .noun = "voter",
     .inputs_flag = "--ballots",
     .rules_load = s_rules_load,
     .rules_free = s_rules_free,

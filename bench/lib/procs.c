@@ -54,16 +54,16 @@ static int s_child(const field *F, int n, int t, int me, const uint8_t *sid,
         net_free(&nw);
         return ERR_CRYPTO;
     }
-    mpc M;
-    if ((rc = mpc_init(&M, F, n, t, nw)) != 0) {
-        fprintf(stderr, "bench S%d: set-up failed: %s\n", me, err_str(rc));
+    mpc *M = mpc_create(F, n, t, 0, nw, err, sizeof err);
+    if (!M) {
+        fprintf(stderr, "bench S%d: set-up failed: %s\n", me, err);
         net_free(&nw);
-        return rc;
+        return ERR_PROTO;
     }
-    rc = fn(&M, arg);
-    if (rc) fprintf(stderr, "bench S%d: %s (%s)\n", me, err_str(rc), mpc_errmsg(&M));
+    rc = fn(M, arg);
+    if (rc) fprintf(stderr, "bench S%d: %s (%s)\n", me, err_str(rc), mpc_errmsg(M));
     if (!rc) rc = net_bye(nw);
-    mpc_clear(&M);
+    mpc_destroy(&M);
     net_free(&nw);
     return rc;
 }
@@ -82,9 +82,9 @@ void procs_tune(char **argv)
 
 int procs_run(const field *F, int n, int t, procs_fn fn, void *arg)
 {
-    uint8_t sid[NET_SID_LEN], pk[NET_MAX_PARTIES][32], sk[NET_MAX_PARTIES][32];
-    char epb[NET_MAX_PARTIES][64];
-    const char *eps[NET_MAX_PARTIES];
+    uint8_t sid[MPC_SID_LEN], pk[MPC_MAX_SERVERS][32], sk[MPC_MAX_SERVERS][32];
+    char epb[MPC_MAX_SERVERS][64];
+    const char *eps[MPC_MAX_SERVERS];
     randombytes_buf(sid, sizeof sid);
     for (int i = 0; i < n; i++) {
         int port = s_port();
@@ -94,7 +94,7 @@ int procs_run(const field *F, int n, int t, procs_fn fn, void *arg)
         eps[i] = epb[i];
     }
     fflush(NULL);
-    pid_t pids[NET_MAX_PARTIES];
+    pid_t pids[MPC_MAX_SERVERS];
     for (int i = 0; i < n; i++) {
         pids[i] = fork();
         if (pids[i] < 0) return -1;
@@ -141,10 +141,10 @@ void procs_report(mpc *M, const procs_meter *mt, const char *name, double value,
 {
     uint64_t r1, b1;
     mpc_stats(M, &r1, NULL, &b1);
-    if (M->me != 1) return;
+    if (mpc_me(M) != 1) return;
     printf("{\"name\":\"%s\",\"value\":%.6g,\"unit\":\"%s\",\"n\":%d,\"t\":%d%s,"
            "\"rounds\":%llu,\"bytes_per_party\":%llu,\"cpu_s\":%.4f}\n",
-           name, value, unit, M->n, M->t, extra ? extra : "",
+           name, value, unit, mpc_n(M), mpc_t(M), extra ? extra : "",
            (unsigned long long)(r1 - mt->r0), (unsigned long long)(b1 - mt->b0),
            s_cpu() - mt->c0);
     fflush(stdout);

@@ -102,7 +102,7 @@ static void s_reformat(const defn *d)
 {
     int n = defn_n(d);
     size_t rs = defn_roll_size(d);
-    defn_server servers[DEFN_MAX_SERVERS];
+    defn_server servers[MPC_MAX_SERVERS];
     defn_voter *roll = malloc(rs * sizeof *roll);
     if (!roll) abort();
     for (int i = 0; i < n; i++) servers[i] = *defn_server_at(d, i + 1);
@@ -140,14 +140,14 @@ static void s_reformat(const defn *d)
 
 static void s_valid(const defn *d, const uint8_t *data, size_t size)
 {
-    uint8_t sid[DEFN_SID_LEN];
+    uint8_t sid[MPC_SID_LEN];
     crypto_generichash(sid, sizeof sid, data, size, NULL, 0);
-    if (memcmp(sid, defn_sid(d), DEFN_SID_LEN) != 0) abort();
+    if (memcmp(sid, defn_sid(d), MPC_SID_LEN) != 0) abort();
     const char *id = defn_id(d);
     size_t idl = strlen(id);
     int n = defn_n(d), t = defn_t(d);
     if (idl < 1 || idl > DEFN_MAX_ID || defn_kind(d) < DEFN_AUCTION || defn_kind(d) > DEFN_SUM ||
-        n < 1 || n > DEFN_MAX_SERVERS || t < 0 || 2 * t >= n || defn_bits(d) < 1 ||
+        n < 1 || n > MPC_MAX_SERVERS || t < 0 || 2 * t >= n || defn_bits(d) < 1 ||
         defn_bits(d) > 64 || defn_kappa(d) < 20 || defn_kappa(d) > 80 || defn_deadline(d) <= 0 ||
         defn_timeout_ms(d) < 100 || defn_timeout_ms(d) > 600000)
         abort();

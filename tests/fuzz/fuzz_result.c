@@ -10,15 +10,15 @@
 #include "protocols/result.h"
 #include "tests/fuzz/util.h"
 
-static uint8_t s_pk[RESULT_MAX_SERVERS][RESULT_PK_LEN];
-static uint8_t s_sk[RESULT_MAX_SERVERS][RESULT_SK_LEN];
+static uint8_t s_pk[MPC_MAX_SERVERS][RESULT_PK_LEN];
+static uint8_t s_sk[MPC_MAX_SERVERS][RESULT_SK_LEN];
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
     fuzz_init();
-    for (int i = 0; i < RESULT_MAX_SERVERS; i++) fuzz_sign_keys(s_pk[i], s_sk[i], (char)('1' + i));
+    for (int i = 0; i < MPC_MAX_SERVERS; i++) fuzz_sign_keys(s_pk[i], s_sk[i], (char)('1' + i));
     return 0;
 }
 
@@ -30,7 +30,7 @@ static void s_receipt(const uint8_t *in, size_t len)
         if (rc != ERR_PARSE) abort();
         return;
     }
-    if (len != RESULT_RECEIPT_LEN || r.server < 1 || r.server > RESULT_MAX_SERVERS) abort();
+    if (len != RESULT_RECEIPT_LEN || r.server < 1 || r.server > MPC_MAX_SERVERS) abort();
     uint8_t out[RESULT_RECEIPT_LEN];
     result_receipt_encode(out, &r);
     if (memcmp(out, in, RESULT_RECEIPT_LEN) != 0) abort();
@@ -52,7 +52,7 @@ static void s_statement(const uint8_t *in, size_t len)
         if (rc != ERR_PARSE || st != NULL) abort();
         return;
     }
-    if (!st || st->server < 1 || st->server > RESULT_MAX_SERVERS ||
+    if (!st || st->server < 1 || st->server > MPC_MAX_SERVERS ||
         st->output_len > RESULT_MAX_OUTPUT || len != RESULT_STMT_FIXED + st->output_len ||
         !st->output || st->output[st->output_len] != 0)
         abort();
@@ -70,7 +70,7 @@ static void s_statement(const uint8_t *in, size_t len)
     const result_stmt *two[2] = { st, st };
     result_verdict vd;
     rc = result_accept(&vd, two, 2, st->sid, (const uint8_t (*)[RESULT_PK_LEN])s_pk,
-                       RESULT_MAX_SERVERS, 0);
+                       MPC_MAX_SERVERS, 0);
     if (v == 0 ? (rc != 0 || vd.outcome != st || vd.equivocal_mask) : rc != ERR_REFUSED) abort();
     if (strlen(vd.msg) >= sizeof vd.msg) abort();
     result_stmt_free(&st);

@@ -65,7 +65,7 @@ static size_t s_frame(uint8_t *out, uint8_t type, uint8_t sender, uint64_t step,
 {
     net_hdr h = { .magic = NET_MAGIC, .version = NET_VERSION, .type = type, .sender = sender,
                   .step = step, .len = len };
-    memcpy(h.sid, fuzz_sid, NET_SID_LEN);
+    memcpy(h.sid, fuzz_sid, MPC_SID_LEN);
     net_hdr_encode(out, &h);
     if (len) memcpy(out + NET_HDR_LEN, payload, len);
     return NET_HDR_LEN + len;

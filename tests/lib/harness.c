@@ -46,15 +46,15 @@ static void *s_party(void *p_)
         if (p->rc) fprintf(stderr, "harness S%d: %s\n", p->me, err);
     }
     if (p->rc) return NULL;
-    mpc M;
-    p->rc = mpc_init(&M, p->F, p->n, p->t, nw);
-    if (p->rc) {
-        fprintf(stderr, "harness S%d: %s\n", p->me, mpc_errmsg(&M));
+    mpc *M = mpc_create(p->F, p->n, p->t, 0, nw, err, sizeof err);
+    if (!M) {
+        p->rc = ERR_PROTO;
+        fprintf(stderr, "harness S%d: %s\n", p->me, err);
     } else {
-        p->rc = p->fn(&M, p->arg);
-        if (p->rc) fprintf(stderr, "harness S%d: %s (%s)\n", p->me, err_str(p->rc), mpc_errmsg(&M));
+        p->rc = p->fn(M, p->arg);
+        if (p->rc) fprintf(stderr, "harness S%d: %s (%s)\n", p->me, err_str(p->rc), mpc_errmsg(M));
         if (p->rc == 0 && p->transport == HARNESS_ZMQ) p->rc = net_bye(nw);
-        mpc_clear(&M);
+        mpc_destroy(&M);
     }
     net_free(&nw);
     return NULL;
@@ -159,4 +159,18 @@ uint64_t harness_rand_bits(int bits)
     uint64_t v;
     randombytes_buf(&v, sizeof v);
     return bits >= 64 ? v : v & ((UINT64_C(1) << bits) - 1);
+}
+
+uint64_t harness_rounds(const mpc *M)
+{
+    uint64_t r;
+    mpc_stats(M, &r, NULL, NULL);
+    return r;
+}
+
+uint64_t harness_elems(const mpc *M)
+{
+    uint64_t e;
+    mpc_stats(M, NULL, &e, NULL);
+    return e;
 }

@@ -1,24 +1,25 @@
-/* app: the server/client skeleton both applications (and the average example)
- * share: the CLI (keygen, server, bid|cast, result, run-local), client intake
- * over CurveZMQ, the close-and-agree step, the generic degree check, the signed
- * result. An application supplies only its rules, input encoding and the MPC
- * computation on the accepted inputs (app_ops). */
+/* app: the application skeleton both applications (and the average example)
+ * stand on: keygen, server, the client verb (bid | cast), result and run-local.
+ * An application provides only what is its own: its rules, its input encoding,
+ * its MPC computation producing a JSON result, its human printer and the nouns
+ * it uses for itself and its clients (app_ops). The skeleton does the rest:
+ * intake, agreement, input checks, signing, serving, verifying. */
 #ifndef MPC_APP_H
 #define MPC_APP_H
 
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <jansson.h>
 #include "common/defn.h"
 #include "common/field.h"
 #include "protocols/mpc.h"
 
-#define APP_OUT_MAX 4096
-
 typedef struct app_ops {
-    const char *name;          /* "auction", "vote" */
-    int kind;                  /* DEFN_AUCTION or DEFN_VOTE */
+    const char *name;          /* "auction", "vote": binary name and definition kind */
+    int kind;                  /* the definition kind this application runs (DEFN_*) */
     const char *verb;          /* client subcommand: "bid", "cast" */
+    const char *noun;          /* a client: "bidder", "voter" (run-local default names) */
     const char *inputs_flag;   /* run-local flag naming the input file: "--bids" */
 
     /* Validate the rules of d; *rules is the application's (rules_free). */
@@ -34,23 +35,22 @@ typedef struct app_ops {
     /* Server side: rows (count x m shares, in increasing roll index) passed the
      * degree check; check validity inside MPC (set excluded[i] = 1 for an invalid
      * input, never revealing a valid one), compute and open only the declared
-     * output, written as a canonical JSON object into out (APP_OUT_MAX). roll[i]
-     * is row i's roll index. data_dir is the server's own directory (durable
-     * state such as a privacy-budget ledger). */
+     * output, returned as a new JSON object in *out (the skeleton serialises and
+     * signs it; names from the definition go in as JSON strings, never as text).
+     * roll[i] is row i's roll index; data_dir is the server's own directory
+     * (durable state such as a privacy-budget ledger). */
     int (*compute)(const void *rules, const defn *d, const char *data_dir, mpc *M,
-                   const fe *rows, size_t count,
-                   uint32_t m, const uint32_t *roll, uint8_t *excluded, char *out,
-                   size_t outlen, char *err, size_t errlen);
+                   const fe *rows, size_t count, uint32_t m, const uint32_t *roll,
+                   uint8_t *excluded, json_t **out, char *err, size_t errlen);
     /* run-local: flags this application accepts (NULL-terminated), which of them
-     * take no value, and the rules object they make (JSON text into rules,
-     * bits may be changed). ERR_ARG with a message on a bad flag value. */
+     * take no value, and the rules object they make (new JSON object in *rules).
+     * bits is the bit length in force (--bits). ERR_ARG with a message. */
     const char *const *flags;
     const char *const *bool_flags;
     int (*runlocal_rules)(const char *const *flag, const char *const *value, size_t count,
-                          char *rules, size_t rules_len, int *bits, char *err,
-                          size_t errlen);
-    /* Human-readable line(s) for an output JSON object. */
-    void (*print_human)(const char *output_json, FILE *out);
+                          int bits, json_t **rules, char *err, size_t errlen);
+    /* Human-readable line(s) for a verified result object. */
+    void (*print_human)(const json_t *result, FILE *out);
 } app_ops;
 
 struct keys;

@@ -1,0 +1,55 @@
+/* ctx: loading shared by every subcommand (see ctx.h). */
+#include "app/ctx.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int app_ctx_load(app_ctx *c, const app_ops *ops, const char *defn_path, const char *key_path)
+{
+    char err[512];
+    memset(c, 0, sizeof *c);
+    c->ops = ops;
+    if (defn_load(&c->d, defn_path, err, sizeof err) != 0) {
+        fprintf(stderr, "error: %s: %s\n", defn_path, err);
+        return 1;
+    }
+    if (defn_kind(c->d) != ops->kind) {
+        fprintf(stderr, "error: %s: kind is not \"%s\"\n", defn_path, ops->name);
+        return 1;
+    }
+    if (ops->rules_load(&c->rules, c->d, err, sizeof err) != 0) {
+        fprintf(stderr, "error: %s: rules: %s\n", defn_path, err);
+        return 1;
+    }
+    c->m = ops->input_len(c->rules);
+    if (key_path && keys_load(&c->k, key_path, err, sizeof err) != 0) {
+        fprintf(stderr, "error: %s\n", err);
+        return 1;
+    }
+    return 0;
+}
+
+void app_ctx_free(app_ctx *c)
+{
+    if (c->rules && c->ops && c->ops->rules_free) c->ops->rules_free(&c->rules);
+    keys_free(&c->k);
+    defn_free(&c->d);
+}
+
+char *app_json_text(const json_t *o)
+{
+    return json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(15));
+}
+
+void app_failpoint(const char *name)
+{
+    const char *fp = getenv("MPC_FAILPOINT");
+    if (!fp || strcmp(fp, name) != 0) return;
+    /* let ZeroMQ's I/O thread flush replies already queued, as a crash later in
+     * the computation would, so only the point under test differs */
+    usleep(200000);
+    raise(SIGKILL);
+}

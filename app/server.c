@@ -1,0 +1,321 @@
+/* server: the stages of a compute server (see server.h). */
+#include "app/server.h"
+
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <sodium.h>
+
+#include "app/cli.h"
+#include "app/inbox.h"
+#include "common/fsutil.h"
+#include "common/log.h"
+#include "common/net.h"
+#include "common/store.h"
+#include "common/xalloc.h"
+#include "protocols/agree.h"
+#include "protocols/check.h"
+#include "protocols/result.h"
+
+typedef struct s_server {
+    app_ctx c;
+    int me;
+    const char *data_dir;
+    store *st;
+    app_inbox *inbox;
+    net *nw;
+    mpc *M;
+    agree_entry *acc;     /* accepted inputs, by roll */
+    size_t nacc, disagree;
+    fe *rows;             /* nacc x m shares of the accepted inputs (secret) */
+    uint8_t *bad;         /* nacc: excluded by a check */
+    json_t *output;
+    uint8_t *stmt;        /* encoded signed statement */
+    size_t stmt_len;
+    double t0, secs;      /* agreement start; seconds to the signed result */
+} s_server;
+
+static volatile sig_atomic_t s_stop;
+
+static void s_on_signal(int sig)
+{
+    (void)sig;
+    s_stop = 1;
+}
+
+static double s_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int s_abort(s_server *S, const char *stage)
+{
+    fprintf(stderr, "error: aborted, no output: %s%s%s\n", stage, S->M ? ": " : "",
+            S->M ? mpc_errmsg(S->M) : "");
+    return 1;
+}
+
+/* open: keys are a server of the definition; data directory and store. */
+static int s_open(s_server *S, const char *kp, const char *dp)
+{
+    const defn *d = S->c.d;
+    S->me = defn_server_find(d, keys_curve_pk(S->c.k));
+    if (S->me < 1 || sodium_memcmp(defn_server_at(d, S->me)->sign_pk, keys_sign_pk(S->c.k), 32) != 0) {
+        fprintf(stderr, "error: %s: these keys are not a server of %s\n", kp, dp);
+        return 1;
+    }
+    snprintf(log_party, sizeof log_party, "S%d", S->me);
+    if (defn_t(d) == 0)
+        log_msg(LOG_WARN, "t = 0 in %s: no privacy, this server sees every input in clear", dp);
+    if (mkdir(S->data_dir, 0700) != 0 && errno != EEXIST) {
+        fprintf(stderr, "error: cannot create data directory %s: %s\n", S->data_dir, strerror(errno));
+        return 1;
+    }
+    char path[4096], err[512];
+    snprintf(path, sizeof path, "%s/inputs.store", S->data_dir);
+    if (store_open(&S->st, path, defn_sid(d), defn_field(d), (uint32_t)defn_roll_size(d), err,
+                   sizeof err) != 0) {
+        fprintf(stderr, "error: %s\n", err);
+        return 1;
+    }
+    if (store_count(S->st))
+        log_msg(LOG_INFO, "reloaded %zu stored input(s) from %s", store_count(S->st), path);
+    return app_inbox_open(&S->inbox, &S->c, S->me, S->st) != 0;
+}
+
+static int s_intake_closed(s_server *S)
+{
+    return s_stop || app_inbox_broken(S->inbox) || (int64_t)time(NULL) >= defn_deadline(S->c.d) ||
+           store_count(S->st) == defn_roll_size(S->c.d);
+}
+
+/* intake: until every roll member has submitted or the deadline. */
+static int s_intake(s_server *S)
+{
+    log_msg(LOG_INFO, "intake open until all %zu roll members have submitted or the deadline",
+            defn_roll_size(S->c.d));
+    while (!s_intake_closed(S)) app_inbox_serve(S->inbox, 200, 1);
+    if (s_stop || app_inbox_broken(S->inbox)) {
+        fprintf(stderr, "error: %s; no output\n", s_stop ? "interrupted" : "storage failure");
+        return 1;
+    }
+    log_msg(LOG_INFO, "intake closed with %zu input(s)", store_count(S->st));
+    return 0;
+}
+
+/* mesh: the others may close later (at the deadline at most) or be
+ * restarting; keep trying until the deadline plus one timeout, answering late
+ * clients that intake is closed. */
+static int s_mesh(s_server *S)
+{
+    const defn *d = S->c.d;
+    int n = defn_n(d);
+    const char *eps[MPC_MAX_SERVERS];
+    uint8_t spk[MPC_MAX_SERVERS][32];
+    for (int i = 0; i < n; i++) {
+        eps[i] = defn_server_at(d, i + 1)->mesh;
+        memcpy(spk[i], defn_server_at(d, i + 1)->curve_pk, 32);
+    }
+    net_zmq_cfg cfg = { .n = n, .me = S->me, .sid = defn_sid(d), .endpoints = eps,
+                        .server_pk = (const uint8_t(*)[32])spk, .my_sk = keys_curve_sk(S->c.k),
+                        .timeout_ms = defn_timeout_ms(d), .hello_timeout_ms = defn_timeout_ms(d) };
+    char err[512];
+    for (;;) {
+        int rc = net_zmq_open(&S->nw, &cfg, err, sizeof err);
+        if (rc == 0) break;
+        int64_t give_up = defn_deadline(d) + defn_timeout_ms(d) / 1000 + 1;
+        if (rc != ERR_TIMEOUT || s_stop || (int64_t)time(NULL) > give_up) {
+            fprintf(stderr, "error: aborted, no output: mesh: %s\n", err);
+            return 1;
+        }
+        log_msg(LOG_INFO, "mesh: %s; waiting for the other servers to close their intake", err);
+        app_inbox_serve(S->inbox, 0, 0);
+    }
+    S->M = mpc_create(defn_field(d), n, defn_t(d), defn_kappa(d), S->nw, err, sizeof err);
+    if (!S->M) {
+        fprintf(stderr, "error: aborted, no output: setup: %s\n", err);
+        return 1;
+    }
+    log_msg(LOG_INFO, "mesh of %d servers up", n);
+    return 0;
+}
+
+/* peers may still be in intake until the deadline: keep waiting until then */
+static int s_keep_waiting(void *arg, int peer)
+{
+    s_server *S = arg;
+    if (s_stop || (int64_t)time(NULL) >= defn_deadline(S->c.d)) return 0;
+    log_msg(LOG_INFO, "waiting for server %d to close its intake", peer);
+    return 1;
+}
+
+/* agree: the inputs every server holds identically. */
+static int s_agree(s_server *S)
+{
+    size_t R = defn_roll_size(S->c.d), nmine = 0;
+    agree_entry *mine = xcalloc(R ? R : 1, sizeof *mine);
+    S->acc = xcalloc(R ? R : 1, sizeof *S->acc);
+    for (size_t i = 0; i < R; i++) {
+        const store_rec *rec = store_latest(S->st, (uint32_t)i);
+        if (!rec) continue;
+        mine[nmine] = (agree_entry){ .roll = (uint32_t)i, .seq = rec->seq };
+        memcpy(mine[nmine++].sub_id, rec->sub_id, 16);
+    }
+    S->t0 = s_now();
+    int rc = agree_inputs(S->M, R, mine, nmine, S->acc, &S->nacc, &S->disagree, s_keep_waiting, S);
+    free(mine);
+    if (rc != 0) return s_abort(S, "input agreement");
+    app_failpoint("after-agree");
+    return 0;
+}
+
+/* checks: the accepted rows, and the degree check of every client sharing. */
+static int s_checks(s_server *S)
+{
+    size_t na = S->nacc;
+    uint32_t m = S->c.m;
+    S->rows = xmalloc(sizeof(fe) * (na ? na : 1) * (m ? m : 1));
+    S->bad = xcalloc(na ? na : 1, 1);
+    for (size_t i = 0; i < na; i++)
+        memcpy(S->rows + i * m, store_latest(S->st, S->acc[i].roll)->shares, sizeof(fe) * m);
+    if (check_degree(S->M, S->rows, na, m, S->bad) != 0) return s_abort(S, "degree check");
+    size_t nbad = 0;
+    for (size_t i = 0; i < na; i++) nbad += S->bad[i];
+    if (nbad)
+        log_msg(LOG_WARN, "%zu input(s) are not consistent degree-%d sharings: excluded", nbad,
+                defn_t(S->c.d));
+    return 0;
+}
+
+static int s_compute(s_server *S)
+{
+    size_t na = S->nacc;
+    uint32_t *roll = xmalloc(sizeof(uint32_t) * (na ? na : 1));
+    for (size_t i = 0; i < na; i++) roll[i] = S->acc[i].roll;
+    char err[512] = "";
+    int rc = S->c.ops->compute(S->c.rules, S->c.d, S->data_dir, S->M, S->rows, na, S->c.m, roll,
+                               S->bad, &S->output, err, sizeof err);
+    free(roll);
+    if (rc == 0 && !json_is_object(S->output)) rc = mpc_fail(S->M, ERR_STATE, "no output object");
+    if (rc != 0) {
+        fprintf(stderr, "error: aborted, no output: %s\n", err[0] ? err : mpc_errmsg(S->M));
+        return 1;
+    }
+    return 0;
+}
+
+/* sign: the statement over the output and the hash of the counted inputs. */
+static int s_sign(s_server *S)
+{
+    size_t na = S->nacc, nok = 0;
+    result_input *ri = xmalloc(sizeof *ri * (na ? na : 1));
+    for (size_t i = 0; i < na; i++) {
+        if (S->bad[i]) continue;
+        ri[nok] = (result_input){ .roll = S->acc[i].roll, .seq = S->acc[i].seq };
+        memcpy(ri[nok++].sub_id, S->acc[i].sub_id, 16);
+    }
+    uint8_t ih[32];
+    int rc = result_inputs_hash(ih, defn_sid(S->c.d), ri, nok);
+    free(ri);
+    char *text = app_json_text(S->output);
+    result_stmt *st = rc || !text ? NULL
+                                  : result_stmt_new(S->me, defn_sid(S->c.d), (const uint8_t *)text,
+                                                    strlen(text), nok, (na - nok) + S->disagree, ih);
+    free(text);
+    if (!st) return s_abort(S, "the output does not fit in a statement");
+    result_stmt_sign(st, keys_sign_sk(S->c.k));
+    rc = result_stmt_encode(st, &S->stmt, &S->stmt_len);
+    log_msg(LOG_INFO, "signed result (%zu accepted, %zu excluded)", nok, (na - nok) + S->disagree);
+    result_stmt_free(&st);
+    S->secs = s_now() - S->t0;
+    return rc != 0;
+}
+
+/* Durable outputs: result.stmt, stats.json; the output on stdout. */
+static int s_write(s_server *S)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/result.stmt", S->data_dir);
+    if (fs_write_atomic(path, S->stmt, S->stmt_len, 0644) != 0) {
+        fprintf(stderr, "error: cannot write %s: %s\n", path, strerror(errno));
+        return 1;
+    }
+    uint64_t rounds = 0, bytes = 0;
+    mpc_stats(S->M, &rounds, NULL, &bytes);
+    json_t *js = json_pack("{sIsIsf}", "rounds", (json_int_t)rounds, "bytes_sent",
+                           (json_int_t)bytes, "seconds", floor(S->secs * 1e6) / 1e6);
+    char *txt = app_json_text(js);
+    json_decref(js);
+    snprintf(path, sizeof path, "%s/stats.json", S->data_dir);
+    int rc = txt ? fs_write_atomic(path, txt, strlen(txt), 0644) : ERR_NOMEM;
+    free(txt);
+    if (rc != 0) return 1;
+    char *out = app_json_text(S->output);
+    printf("%s\n", out ? out : "{}");
+    free(out);
+    fflush(stdout);
+    log_msg(LOG_INFO, "signed result written (%llu rounds)", (unsigned long long)rounds);
+    return 0;
+}
+
+/* serve: answer result fetches for a while. */
+static void s_serve(s_server *S, long seconds)
+{
+    if (net_bye(S->nw) != 0) log_msg(LOG_WARN, "closing: %s", net_errmsg(S->nw));
+    app_inbox_set_statement(S->inbox, S->stmt, S->stmt_len);
+    double until = s_now() + (double)seconds;
+    while (!s_stop && s_now() < until) app_inbox_serve(S->inbox, 200, 0);
+}
+
+static void s_free(s_server *S)
+{
+    mpc_destroy(&S->M);
+    net_free(&S->nw);
+    app_inbox_free(&S->inbox);
+    store_free(&S->st);
+    if (S->rows) sodium_memzero(S->rows, sizeof(fe) * (S->nacc ? S->nacc : 1) * (S->c.m ? S->c.m : 1));
+    free(S->rows);
+    free(S->bad);
+    free(S->acc);
+    json_decref(S->output);
+    free(S->stmt);
+    app_ctx_free(&S->c);
+}
+
+int app_server_main(const app_ops *ops, int argc, char **argv)
+{
+    static const char *const vf[] = { "--defn", "--keys", "--data", "--serve", "--log", NULL };
+    cli_args a;
+    const char *dp, *kp;
+    long serve = 0, level = log_level;
+    s_server S;
+    memset(&S, 0, sizeof S);
+    if (cli_parse(&a, argc, argv, vf, NULL) || cli_need(&a, "--defn", &dp) ||
+        cli_need(&a, "--keys", &kp) || cli_need(&a, "--data", &S.data_dir))
+        return 2;
+    if (cli_get(&a, "--serve") && cli_int(cli_get(&a, "--serve"), 0, 86400, &serve) != 0) {
+        fprintf(stderr, "error: --serve: seconds 0..86400\n");
+        return 2;
+    }
+    if (cli_get(&a, "--log") && cli_int(cli_get(&a, "--log"), 0, 9, &level) != 0) {
+        fprintf(stderr, "error: --log: level 0..9\n");
+        return 2;
+    }
+    log_level = (int)level;
+    signal(SIGINT, s_on_signal);
+    signal(SIGTERM, s_on_signal);
+    signal(SIGPIPE, SIG_IGN);
+    int status = app_ctx_load(&S.c, ops, dp, kp) || s_open(&S, kp, dp) || s_intake(&S) ||
+                 s_mesh(&S) || s_agree(&S) || s_checks(&S) || s_compute(&S) || s_sign(&S) ||
+                 s_write(&S);
+    if (status == 0) s_serve(&S, serve);
+    s_free(&S);
+    return status;
+}
