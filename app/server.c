@@ -168,8 +168,15 @@ static int s_agree(s_server *S)
         mine[nmine] = (agree_entry){ .roll = (uint32_t)i, .seq = rec->seq };
         memcpy(mine[nmine++].sub_id, rec->sub_id, 16);
     }
+    const defn *d = S->c.d;
+    uint8_t pks[MPC_MAX_SERVERS][32];
+    for (int i = 0; i < defn_n(d); i++) memcpy(pks[i], defn_server_at(d, i + 1)->sign_pk, 32);
+    agree_keys K = { .sid = defn_sid(d), .sign_sk = keys_sign_sk(S->c.k),
+                     .sign_pk = (const uint8_t(*)[32])pks };
+    uint8_t set_hash[32];
     S->t0 = s_now();
-    int rc = agree_inputs(S->M, R, mine, nmine, S->acc, &S->nacc, &S->disagree, s_keep_waiting, S);
+    int rc = agree_inputs(S->M, &K, R, mine, nmine, S->acc, &S->nacc, &S->disagree, set_hash,
+                          s_keep_waiting, S);
     free(mine);
     if (rc != 0) return s_abort(S, "input agreement");
     app_failpoint("after-agree");

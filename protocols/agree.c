@@ -1,4 +1,4 @@
-/* agree: intersection of the servers' input lists (see agree.h). */
+/* agree: consistent broadcast of signed input lists (see agree.h). */
 #include "protocols/agree.h"
 
 #include <stdlib.h>
@@ -6,12 +6,46 @@
 #include <sodium.h>
 
 #include "common/bytes.h"
+#include "common/limits.h"
 #include "common/xalloc.h"
 
 enum { S_HELD_BY_ALL = 1, S_HELD_BY_ANY = 2 };
 
-static void s_encode(uint8_t *buf, const agree_entry *mine, size_t nmine)
+#define S_SIG 64
+#define S_ECHO_ITEM (1 + 32 + S_SIG)    /* server index, list hash, its signature */
+
+typedef struct s_agree {
+    mpc *M;
+    const agree_keys *K;
+    size_t R;
+    int n, me;
+    uint8_t *lists[MPC_MAX_SERVERS];    /* signed list payloads, as received (own too) */
+    size_t lens[MPC_MAX_SERVERS];
+    uint8_t hash[MPC_MAX_SERVERS][32];  /* hash of each server's list */
+    uint8_t sig[MPC_MAX_SERVERS][S_SIG];
+} s_agree;
+
+/* What a server signs: domain, session, its index and the hash of its list. */
+static void s_signed_msg(uint8_t out[1 + 16 + 32 + 32], const uint8_t *sid, int server,
+                         const uint8_t h[32])
 {
+    memcpy(out, "mpc-agree-list-1", 16);
+    memcpy(out + 16, sid, 32);
+    out[48] = (uint8_t)server;
+    memcpy(out + 49, h, 32);
+}
+
+static int s_sig_ok(const s_agree *A, int server, const uint8_t h[32], const uint8_t *sig)
+{
+    uint8_t msg[81];
+    s_signed_msg(msg, A->K->sid, server, h);
+    return crypto_sign_verify_detached(sig, msg, sizeof msg, A->K->sign_pk[server - 1]) == 0;
+}
+
+static void s_encode(s_agree *A, const agree_entry *mine, size_t nmine)
+{
+    size_t body = 4 + nmine * AGREE_ENTRY_LEN;
+    uint8_t *buf = xmalloc(body + S_SIG);
     be_put32(buf, (uint32_t)nmine);
     for (size_t e = 0; e < nmine; e++) {
         uint8_t *p = buf + 4 + e * AGREE_ENTRY_LEN;
@@ -19,85 +53,211 @@ static void s_encode(uint8_t *buf, const agree_entry *mine, size_t nmine)
         be_put64(p + 4, mine[e].seq);
         memcpy(p + 12, mine[e].sub_id, 16);
     }
+    int me = A->me;
+    crypto_generichash(A->hash[me - 1], 32, buf, body, NULL, 0);
+    uint8_t msg[81];
+    s_signed_msg(msg, A->K->sid, me, A->hash[me - 1]);
+    crypto_sign_detached(buf + body, NULL, msg, sizeof msg, A->K->sign_sk);
+    memcpy(A->sig[me - 1], buf + body, S_SIG);
+    A->lists[me - 1] = buf;
+    A->lens[me - 1] = body + S_SIG;
 }
 
-/* Fold peer j's list into have[]: an index stays "held by all" only when the
- * peer lists it with the same sequence and submission id. */
-static int s_fold(mpc *M, int j, const uint8_t *pl, size_t pl_len, size_t R,
-                  const agree_entry *byroll, uint8_t *have, uint8_t *seen)
+/* Check peer j's signed list: well formed, signed by j; keep its hash. */
+static int s_take_list(s_agree *A, int j, uint8_t *pl, size_t len)
 {
-    uint32_t cnt = pl_len >= 4 ? be_get32(pl) : UINT32_MAX;
-    if (cnt > R || pl_len != 4 + (size_t)cnt * AGREE_ENTRY_LEN)
-        return mpc_fail(M, ERR_PROTO, "server %d sent a malformed input list", j);
-    memset(seen, 0, R ? R : 1);
-    for (uint32_t e = 0; e < cnt; e++) {
-        const uint8_t *p = pl + 4 + (size_t)e * AGREE_ENTRY_LEN;
-        uint32_t roll = be_get32(p);
-        if (roll >= R || seen[roll])
-            return mpc_fail(M, ERR_PROTO, "server %d sent a malformed input list", j);
-        seen[roll] = 1;
-        have[roll] |= S_HELD_BY_ANY;
-        if (byroll[roll].seq != be_get64(p + 4) ||
-            sodium_memcmp(byroll[roll].sub_id, p + 12, 16) != 0)
-            have[roll] &= (uint8_t)~S_HELD_BY_ALL;
-    }
-    for (size_t i = 0; i < R; i++)
-        if (!seen[i]) have[i] &= (uint8_t)~S_HELD_BY_ALL;
+    A->lists[j - 1] = pl;
+    A->lens[j - 1] = len;
+    uint32_t cnt = len >= 4 ? be_get32(pl) : UINT32_MAX;
+    if (cnt > A->R || len != 4 + (size_t)cnt * AGREE_ENTRY_LEN + S_SIG)
+        return mpc_fail(A->M, ERR_PROTO, "server %d sent a malformed input list", j);
+    crypto_generichash(A->hash[j - 1], 32, pl, len - S_SIG, NULL, 0);
+    memcpy(A->sig[j - 1], pl + len - S_SIG, S_SIG);
+    if (!s_sig_ok(A, j, A->hash[j - 1], A->sig[j - 1]))
+        return mpc_fail(A->M, ERR_CRYPTO, "server %d's input list has no valid signature", j);
     return 0;
 }
 
-static int s_recv_list(mpc *M, int j, uint64_t step, uint8_t **pl, size_t *pl_len,
-                       agree_wait_fn wait, void *arg)
+static int s_round_lists(s_agree *A, agree_wait_fn wait, void *arg)
 {
-    for (;;) {
-        int rc = mpc_recv_raw(M, j, AGREE_MSG_LIST, step, pl, pl_len);
-        if (rc == ERR_TIMEOUT && wait && wait(arg, j)) continue;
-        return rc;
+    uint64_t step = mpc_step(A->M);
+    int rc = 0;
+    for (int j = 1; j <= A->n && rc == 0; j++)
+        if (j != A->me)
+            rc = mpc_send_raw(A->M, j, AGREE_MSG_LIST, step, A->lists[A->me - 1],
+                              A->lens[A->me - 1], 0);
+    for (int j = 1; j <= A->n && rc == 0; j++) {
+        if (j == A->me) continue;
+        uint8_t *pl = NULL;
+        size_t len = 0;
+        for (;;) {
+            rc = mpc_recv_raw(A->M, j, AGREE_MSG_LIST, step, &pl, &len);
+            if (rc == ERR_TIMEOUT && wait && wait(arg, j)) continue;
+            break;
+        }
+        if (rc == 0) rc = s_take_list(A, j, pl, len);
     }
+    return rc;
 }
 
-int agree_inputs(mpc *M, size_t roll_size, const agree_entry *mine, size_t nmine,
-                 agree_entry *out, size_t *nout, size_t *disagree, agree_wait_fn wait,
-                 void *arg)
+/* Round 2: forward to each peer the (hash, signature) of every third server's
+ * list, and compare what the others forward with what came directly. */
+static int s_round_echo(s_agree *A)
 {
-    size_t R = roll_size;
-    if (nmine > R) return mpc_fail(M, ERR_ARG, "agree: more entries than roll members");
-    agree_entry *byroll = xcalloc(R ? R : 1, sizeof *byroll);
-    uint8_t *have = xcalloc(R ? R : 1, 1), *seen = xcalloc(R ? R : 1, 1);
-    uint8_t *buf = xmalloc(4 + nmine * AGREE_ENTRY_LEN);
+    uint64_t step = mpc_step(A->M);
+    uint8_t buf[MPC_MAX_SERVERS * S_ECHO_ITEM];
     int rc = 0;
-    for (size_t e = 0; e < nmine && rc == 0; e++) {
-        if (mine[e].roll >= R || have[mine[e].roll])
-            rc = mpc_fail(M, ERR_ARG, "agree: duplicate or out-of-range roll index");
-        else {
-            byroll[mine[e].roll] = mine[e];
-            have[mine[e].roll] = S_HELD_BY_ALL | S_HELD_BY_ANY;
+    for (int k = 1; k <= A->n && rc == 0; k++) {
+        if (k == A->me) continue;
+        size_t len = 0;
+        for (int j = 1; j <= A->n; j++) {
+            if (j == A->me || j == k) continue;
+            buf[len] = (uint8_t)j;
+            memcpy(buf + len + 1, A->hash[j - 1], 32);
+            memcpy(buf + len + 33, A->sig[j - 1], S_SIG);
+            len += S_ECHO_ITEM;
         }
+        rc = mpc_send_raw(A->M, k, AGREE_MSG_ECHO, step, buf, len, 0);
     }
-    s_encode(buf, mine, nmine);
-    uint64_t step = mpc_step(M);
-    int n = mpc_n(M), me = mpc_me(M);
-    for (int j = 1; j <= n && rc == 0; j++)
-        if (j != me) rc = mpc_send_raw(M, j, AGREE_MSG_LIST, step, buf, 4 + nmine * AGREE_ENTRY_LEN, 0);
-    for (int j = 1; j <= n && rc == 0; j++) {
-        if (j == me) continue;
+    for (int k = 1; k <= A->n && rc == 0; k++) {
+        if (k == A->me) continue;
         uint8_t *pl = NULL;
-        size_t pl_len = 0;
-        rc = s_recv_list(M, j, step, &pl, &pl_len, wait, arg);
-        if (rc == 0) rc = s_fold(M, j, pl, pl_len, R, byroll, have, seen);
+        size_t len = 0;
+        rc = mpc_recv_raw(A->M, k, AGREE_MSG_ECHO, step, &pl, &len);
+        size_t want = (size_t)(A->n - 2) * S_ECHO_ITEM;
+        if (rc == 0 && len != want) rc = mpc_fail(A->M, ERR_PROTO, "server %d sent a malformed echo", k);
+        for (size_t off = 0; rc == 0 && off < len; off += S_ECHO_ITEM) {
+            int j = pl[off];
+            const uint8_t *h = pl + off + 1, *sig = pl + off + 33;
+            if (j < 1 || j > A->n || j == k || j == A->me || !s_sig_ok(A, j, h, sig))
+                rc = mpc_fail(A->M, ERR_PROTO, "server %d forwarded a list it did not receive", k);
+            else if (sodium_memcmp(h, A->hash[j - 1], 32) != 0)
+                rc = mpc_fail(A->M, ERR_CHEAT, "server %d sent different input lists to different "
+                                               "servers (signed evidence held)", j);
+        }
         free(pl);
     }
+    return rc;
+}
+
+/* Fold every list into the accepted set: held by all with the same entry. */
+static void s_intersect(s_agree *A, agree_entry *out, size_t *nout, size_t *disagree)
+{
+    size_t R = A->R;
+    agree_entry *byroll = xcalloc(R ? R : 1, sizeof *byroll);
+    uint8_t *have = xcalloc(R ? R : 1, 1), *seen = xcalloc(R ? R : 1, 1);
+    const uint8_t *own = A->lists[A->me - 1];
+    for (uint32_t e = 0; e < be_get32(own); e++) {
+        const uint8_t *p = own + 4 + (size_t)e * AGREE_ENTRY_LEN;
+        agree_entry *b = &byroll[be_get32(p)];
+        b->roll = be_get32(p);
+        b->seq = be_get64(p + 4);
+        memcpy(b->sub_id, p + 12, 16);
+        have[b->roll] = S_HELD_BY_ALL | S_HELD_BY_ANY;
+    }
+    for (int j = 1; j <= A->n; j++) {
+        if (j == A->me) continue;
+        const uint8_t *pl = A->lists[j - 1];
+        memset(seen, 0, R ? R : 1);
+        for (uint32_t e = 0; e < be_get32(pl); e++) {
+            const uint8_t *p = pl + 4 + (size_t)e * AGREE_ENTRY_LEN;
+            uint32_t roll = be_get32(p);
+            seen[roll] = 1;
+            have[roll] |= S_HELD_BY_ANY;
+            if (byroll[roll].seq != be_get64(p + 4) || sodium_memcmp(byroll[roll].sub_id, p + 12, 16) != 0)
+                have[roll] &= (uint8_t)~S_HELD_BY_ALL;
+        }
+        for (size_t i = 0; i < R; i++)
+            if (!seen[i]) have[i] &= (uint8_t)~S_HELD_BY_ALL;
+    }
     size_t na = 0, nd = 0;
-    for (size_t i = 0; rc == 0 && i < R; i++) {
+    for (size_t i = 0; i < R; i++) {
         if (have[i] & S_HELD_BY_ALL) out[na++] = byroll[i];
         else if (have[i] & S_HELD_BY_ANY) nd++;
     }
+    *nout = na;
+    *disagree = nd;
     free(byroll);
     free(have);
     free(seen);
-    free(buf);
-    if (rc != 0) return rc;
-    *nout = na;
-    *disagree = nd;
-    return 0;
+}
+
+/* Every list (own and received) holds distinct roll indices below R: checked
+ * before anything is sent for the own one, after round 1 for the others. */
+static int s_list_valid(const s_agree *A, const uint8_t *pl, uint8_t *seen)
+{
+    memset(seen, 0, A->R ? A->R : 1);
+    for (uint32_t e = 0; e < be_get32(pl); e++) {
+        uint32_t roll = be_get32(pl + 4 + (size_t)e * AGREE_ENTRY_LEN);
+        if (roll >= A->R || seen[roll]) return 0;
+        seen[roll] = 1;
+    }
+    return 1;
+}
+
+static int s_lists_valid(s_agree *A, int own)
+{
+    uint8_t *seen = xcalloc(A->R ? A->R : 1, 1);
+    int rc = 0;
+    for (int j = 1; j <= A->n && rc == 0; j++) {
+        if ((j == A->me) != own || s_list_valid(A, A->lists[j - 1], seen)) continue;
+        rc = own ? mpc_fail(A->M, ERR_ARG, "agree: duplicate or out-of-range roll index")
+                 : mpc_fail(A->M, ERR_PROTO, "server %d sent a malformed input list", j);
+    }
+    free(seen);
+    return rc;
+}
+
+static void s_set_hash(const s_agree *A, uint8_t out[32], const agree_entry *acc, size_t na)
+{
+    crypto_generichash_state st;
+    uint8_t e[AGREE_ENTRY_LEN];
+    crypto_generichash_init(&st, (const uint8_t *)"mpc-agree-set-1", 15, 32);
+    crypto_generichash_update(&st, A->K->sid, 32);
+    for (size_t i = 0; i < na; i++) {
+        be_put32(e, acc[i].roll);
+        be_put64(e + 4, acc[i].seq);
+        memcpy(e + 12, acc[i].sub_id, 16);
+        crypto_generichash_update(&st, e, sizeof e);
+    }
+    crypto_generichash_final(&st, out, 32);
+}
+
+/* Round 3: everyone confirms the same accepted set. */
+static int s_round_confirm(s_agree *A, const uint8_t h[32])
+{
+    uint64_t step = mpc_step(A->M);
+    int rc = 0;
+    for (int j = 1; j <= A->n && rc == 0; j++)
+        if (j != A->me) rc = mpc_send_raw(A->M, j, AGREE_MSG_SET, step, h, 32, 0);
+    for (int j = 1; j <= A->n && rc == 0; j++) {
+        if (j == A->me) continue;
+        uint8_t *pl = NULL;
+        size_t len = 0;
+        rc = mpc_recv_raw(A->M, j, AGREE_MSG_SET, step, &pl, &len);
+        if (rc == 0 && (len != 32 || sodium_memcmp(pl, h, 32) != 0))
+            rc = mpc_fail(A->M, ERR_CHEAT, "server %d confirmed a different accepted input set", j);
+        free(pl);
+    }
+    return rc;
+}
+
+int agree_inputs(mpc *M, const agree_keys *K, size_t roll_size, const agree_entry *mine,
+                 size_t nmine, agree_entry *out, size_t *nout, size_t *disagree,
+                 uint8_t set_hash[32], agree_wait_fn wait, void *arg)
+{
+    if (nmine > roll_size) return mpc_fail(M, ERR_ARG, "agree: more entries than roll members");
+    s_agree A = { .M = M, .K = K, .R = roll_size, .n = mpc_n(M), .me = mpc_me(M) };
+    s_encode(&A, mine, nmine);
+    int rc = s_lists_valid(&A, 1);
+    if (rc == 0) rc = s_round_lists(&A, wait, arg);
+    if (rc == 0) rc = s_lists_valid(&A, 0);
+    if (rc == 0) rc = s_round_echo(&A);
+    if (rc == 0) {
+        s_intersect(&A, out, nout, disagree);
+        s_set_hash(&A, set_hash, out, *nout);
+        rc = s_round_confirm(&A, set_hash);
+    }
+    for (int j = 0; j < A.n; j++) free(A.lists[j]);
+    return rc;
 }

@@ -65,6 +65,12 @@ static int s_open_sale(mpc *M, const auction_spec *s, const top *T, size_t N, co
     if (rc == 0) rc = mpc_open(M, res, open_in, no);
     if (rc == 0 && no == 2 && res[1] >= N)
         rc = mpc_fail(M, ERR_CHEAT, "opened winner index out of range");
+    /* what verified arithmetic guarantees, checked before anything is signed:
+     * a price is a k-bit value at or above the reserve */
+    if (rc == 0 && s->k < 64 && res[0] >> s->k)
+        rc = mpc_fail(M, ERR_CHEAT, "opened price is not a %d-bit value", s->k);
+    if (rc == 0 && (res[0] >> 64 || (uint64_t)res[0] < s->reserve))
+        rc = mpc_fail(M, ERR_CHEAT, "opened price is below the reserve of a sale");
     if (rc == 0) {
         out->sold = 1;
         out->price = (uint64_t)res[0];

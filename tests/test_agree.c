@@ -7,17 +7,32 @@
 #include <stdlib.h>
 #include <string.h>
 #include "common/secmem.h"
+#include <sodium.h>
 #include "protocols/agree.h"
 #include "tests/harness.h"
+
+static void s_keys(void);
 
 static void s_setup(void)
 {
     cr_assert_eq(secmem_init(), 0);
+    s_keys();
 }
 
 TestSuite(agree, .init = s_setup, .timeout = 30);
 
 #define R 16
+
+static void be32(uint8_t *p, uint32_t v);
+
+/* The servers' signing keys (shared by all jobs of one run). */
+static uint8_t s_pk[5][32], s_sk[5][64], s_sid[32];
+
+static void s_keys(void)
+{
+    for (int i = 0; i < 5; i++) crypto_sign_keypair(s_pk[i], s_sk[i]);
+    randombytes_buf(s_sid, sizeof s_sid);
+}
 
 typedef struct job {
     agree_entry mine[R];
@@ -25,9 +40,48 @@ typedef struct job {
     agree_entry out[R];
     size_t nout, disagree;
     int malformed;            /* send a broken list instead of running agree */
+    int equivocate;           /* sign and send a different list to server 1 */
+    uint8_t set_hash[32];
     uint64_t rounds;
     char err[256];
 } job;
+
+/* A signed list of the first `count` entries of J, as agree.c encodes it. */
+static size_t s_signed_list(uint8_t *buf, const job *J, size_t count, int me)
+{
+    be32(buf, (uint32_t)count);
+    for (size_t e = 0; e < count; e++) {
+        uint8_t *p = buf + 4 + e * AGREE_ENTRY_LEN;
+        be32(p, J->mine[e].roll);
+        be32(p + 4, (uint32_t)(J->mine[e].seq >> 32));
+        be32(p + 8, (uint32_t)J->mine[e].seq);
+        memcpy(p + 12, J->mine[e].sub_id, 16);
+    }
+    size_t body = 4 + count * AGREE_ENTRY_LEN;
+    uint8_t msg[81], h[32];
+    crypto_generichash(h, 32, buf, body, NULL, 0);
+    memcpy(msg, "mpc-agree-list-1", 16);
+    memcpy(msg + 16, s_sid, 32);
+    msg[48] = (uint8_t)me;
+    memcpy(msg + 49, h, 32);
+    crypto_sign_detached(buf + body, NULL, msg, sizeof msg, s_sk[me - 1]);
+    return body + 64;
+}
+
+/* Round 1 as a cheating server: server 1 gets a list without the last entry,
+ * the others the full one; then it echoes honestly what it received. */
+static int s_equivocate(mpc *M, job *J)
+{
+    static uint8_t full[4 + R * AGREE_ENTRY_LEN + 64], part[4 + R * AGREE_ENTRY_LEN + 64];
+    size_t fl = s_signed_list(full, J, J->nmine, mpc_me(M));
+    size_t pl = s_signed_list(part, J, J->nmine - 1, mpc_me(M));
+    uint64_t step = mpc_step(M);
+    for (int j = 1; j <= mpc_n(M); j++)
+        if (j != mpc_me(M) && mpc_send_raw(M, j, AGREE_MSG_LIST, step, j == 1 ? part : full,
+                                           j == 1 ? pl : fl, 0))
+            return -1;
+    return 0;   /* then silent: the honest servers must already have named it */
+}
 
 static int s_body(mpc *M, void *arg)
 {
@@ -40,14 +94,25 @@ static int s_body(mpc *M, void *arg)
                 return -1;
         return 0;
     }
+    if (J->equivocate) return s_equivocate(M, J);
     uint64_t r0;
     mpc_stats(M, &r0, NULL, NULL);
-    int rc = agree_inputs(M, R, J->mine, J->nmine, J->out, &J->nout, &J->disagree, NULL, NULL);
+    agree_keys K = { .sid = s_sid, .sign_sk = s_sk[mpc_me(M) - 1], .sign_pk = (const uint8_t(*)[32])s_pk };
+    int rc = agree_inputs(M, &K, R, J->mine, J->nmine, J->out, &J->nout, &J->disagree,
+                          J->set_hash, NULL, NULL);
     uint64_t r1;
     mpc_stats(M, &r1, NULL, NULL);
     J->rounds = r1 - r0;
     snprintf(J->err, sizeof J->err, "%s", mpc_errmsg(M));
     return rc;
+}
+
+static void be32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
 }
 
 static agree_entry s_entry(uint32_t roll, uint64_t seq, uint8_t tag)
@@ -99,7 +164,8 @@ static void s_check_accepts(int n, int t)
         }
         cr_assert_eq(J->disagree, 4, "rolls 3, 5, 7, 12 are disputed (party %d: %zu)", p + 1,
                      J->disagree);
-        cr_assert_eq(J->rounds, 1);
+        cr_assert_eq(J->rounds, 3, "lists, echo, confirmation");
+        cr_assert_eq(memcmp(J->set_hash, jobs[0].set_hash, 32), 0, "one accepted set");
     }
 }
 
@@ -132,6 +198,7 @@ Test(agree, malformed_list_names_its_sender)
     s_fill(jobs, 3);
     jobs[1].malformed = 1;
     for (int p = 0; p < 3; p++) args[p] = &jobs[p];
+    harness_timeout_ms = 500;
     (void)harness_run(s_field(), 3, 1, HARNESS_HUB, s_body, args, rcs);
     for (int p = 0; p < 3; p += 2) {
         cr_assert_eq(rcs[p], ERR_PROTO, "party %d: %d", p + 1, rcs[p]);
@@ -151,4 +218,42 @@ Test(agree, duplicate_own_entry_is_refused)
     }
     (void)harness_run(s_field(), 3, 1, HARNESS_HUB, s_body, args, rcs);
     for (int p = 0; p < 3; p++) cr_assert_eq(rcs[p], ERR_ARG);
+}
+
+Test(agree, equivocating_server_is_named_by_every_honest_server)
+{
+    int n = 3;
+    job jobs[3];
+    void *args[3];
+    int rcs[3];
+    s_fill(jobs, n);
+    jobs[2].equivocate = 1;
+    for (int p = 0; p < n; p++) args[p] = &jobs[p];
+    harness_timeout_ms = 500;
+    (void)harness_run(s_field(), n, 1, HARNESS_HUB, s_body, args, rcs);
+    for (int p = 0; p < 2; p++) {
+        cr_assert_eq(rcs[p], ERR_CHEAT, "party %d: %d (%s)", p + 1, rcs[p], jobs[p].err);
+        cr_assert(strstr(jobs[p].err, "server 3 sent different input lists") != NULL, "%s",
+                  jobs[p].err);
+    }
+}
+
+Test(agree, forged_list_signature_is_refused)
+{
+    job jobs[3];
+    void *args[3];
+    int rcs[3];
+    s_fill(jobs, 3);
+    for (int p = 0; p < 3; p++) args[p] = &jobs[p];
+    /* server 2 signs with a key that is not its own */
+    uint8_t keep[64];
+    memcpy(keep, s_sk[1], 64);
+    memcpy(s_sk[1], s_sk[0], 64);
+    harness_timeout_ms = 500;
+    (void)harness_run(s_field(), 3, 1, HARNESS_HUB, s_body, args, rcs);
+    memcpy(s_sk[1], keep, 64);
+    for (int p = 0; p < 3; p += 2) {
+        cr_assert_eq(rcs[p], ERR_CRYPTO, "party %d: %d", p + 1, rcs[p]);
+        cr_assert(strstr(jobs[p].err, "server 2") != NULL, "%s", jobs[p].err);
+    }
 }
