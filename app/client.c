@@ -199,6 +199,7 @@ static void s_print_result(const app_ops *ops, const json_t *res, const char *ms
         return;
     }
     ops->print_human(res, stdout);
+    app_print_security(res, stdout);
     printf("verified: %s\n", msg);
 }
 

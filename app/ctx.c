@@ -53,3 +53,13 @@ void app_failpoint(const char *name)
     usleep(200000);
     raise(SIGKILL);
 }
+
+void app_print_security(const json_t *result, FILE *out)
+{
+    const char *s = json_string_value(json_object_get(result, "security"));
+    if (s && !strcmp(s, "semi-honest"))
+        fprintf(out, "security: semi-honest (correct only if every server follows the protocol; "
+                     "for experiments)\n");
+    else if (s)
+        fprintf(out, "security: %s (correct or aborted even if up to t servers cheat)\n", s);
+}

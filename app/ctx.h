@@ -28,6 +28,10 @@ void app_ctx_free(app_ctx *c);
  * killed with SIGKILL: no cleanup, no flush. */
 void app_failpoint(const char *name);
 
+/* The line every human-readable result ends with: under which adversary it
+ * holds (the signed "security" of the output). */
+void app_print_security(const json_t *result, FILE *out);
+
 /* The canonical text of a result object: compact, keys in insertion order,
  * reals with 15 significant digits (DBL_DIG: a decimal of up to 15 digits
  * prints back exactly, so round a real to the digits it means first). malloc'd, NULL on failure. */

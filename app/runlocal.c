@@ -40,7 +40,7 @@ typedef struct s_run {
     const app_ops *ops;
     cli_args a;
     long nserv, bits, t;
-    int json, verbose;
+    int json, verbose, security;
     json_t *rules;
     const char *inputs;
     uint8_t *text;              /* the input file; lines point into it */
@@ -63,7 +63,8 @@ static int s_options(s_run *R, int argc, char **argv)
     const app_ops *ops = R->ops;
     const char *vf[CLI_MAX_ARGS], *bf[CLI_MAX_ARGS];
     size_t nv = 0, nb = 0;
-    const char *const base_v[] = { "--servers", "--bits", "--dir", "--t", ops->inputs_flag };
+    const char *const base_v[] = { "--servers", "--bits", "--dir", "--t", "--security",
+                                   ops->inputs_flag };
     const char *const base_b[] = { "--json", "--keep", "--verbose" };
     for (size_t i = 0; i < sizeof base_v / sizeof *base_v; i++) vf[nv++] = base_v[i];
     for (size_t i = 0; i < sizeof base_b / sizeof *base_b; i++) bf[nb++] = base_b[i];
@@ -106,6 +107,12 @@ static int s_options(s_run *R, int argc, char **argv)
         fprintf(stderr, "error: --t %ld needs more than %ld servers\n", R->t, 2 * R->t);
         return 2;
     }
+    const char *sec = cli_get(a, "--security");
+    if (sec && strcmp(sec, "malicious") && strcmp(sec, "semi-honest")) {
+        fprintf(stderr, "error: --security: expected malicious or semi-honest\n");
+        return 2;
+    }
+    R->security = sec && !strcmp(sec, "semi-honest") ? DEFN_SEMI_HONEST : DEFN_MALICIOUS;
     R->json = cli_get(a, "--json") != NULL;
     R->verbose = cli_get(a, "--verbose") != NULL;
     return 0;
@@ -301,7 +308,8 @@ static int s_setup(s_run *R)
     char id[64], *rules = json_dumps(R->rules, JSON_COMPACT);
     snprintf(id, sizeof id, "local-%s-%ld", R->ops->name, (long)getpid());
     defn_spec spec = { .id = id, .kind = R->ops->kind, .t = (int)R->t, .bits = (int)R->bits,
-                       .kappa = 40, .deadline = (int64_t)time(NULL) + 3600, .timeout_ms = 10000,
+                       .kappa = 40, .security = R->security,
+                       .deadline = (int64_t)time(NULL) + 3600, .timeout_ms = 10000,
                        .n = (int)R->nserv, .servers = sv, .roll_size = R->nroll, .roll = roll,
                        .rules_json = rules };
     snprintf(R->defn_path, sizeof R->defn_path, "%s/definition.json", R->dir);
@@ -509,6 +517,7 @@ static int s_collect(s_run *R)
         free(txt);
     } else {
         R->ops->print_human(res, stdout);
+        app_print_security(res, stdout);
         printf("verified: %s\n", msg);
         printf("servers: %ld (t = %ld), %lld rounds, %lld bytes sent per server, %.3f s after close\n",
                R->nserv, R->t, (long long)rounds, (long long)bytes, secs);

@@ -211,6 +211,9 @@ static int s_compute(s_server *S)
                                S->bad, &S->output, err, sizeof err);
     free(roll);
     if (rc == 0 && !json_is_object(S->output)) rc = mpc_fail(S->M, ERR_STATE, "no output object");
+    if (rc == 0)   /* under which adversary the result holds, signed with it */
+        json_object_set_new(S->output, "security",
+                            json_string(defn_security_name(defn_security(S->c.d))));
     if (rc != 0) {
         fprintf(stderr, "error: aborted, no output: %s\n", err[0] ? err : mpc_errmsg(S->M));
         return 1;

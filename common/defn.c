@@ -25,7 +25,7 @@ struct defn {
     json_t *root;                 /* owns every string the accessors return */
     const json_t *rules;          /* borrowed from root */
     const char *id;
-    int kind, n, t, bits, kappa, timeout_ms;
+    int kind, n, t, bits, kappa, timeout_ms, security;
     int64_t deadline;
     field F;
     defn_server servers[MPC_MAX_SERVERS];
@@ -35,7 +35,7 @@ struct defn {
 };
 
 static const char *const s_top_keys[] = {
-    "id", "kind", "t", "bits", "kappa", "prime", "deadline", "timeout_ms",
+    "id", "kind", "t", "bits", "kappa", "prime", "deadline", "timeout_ms", "security",
     "servers", "roll", "rules", NULL
 };
 static const char *const s_server_keys[] = {
@@ -401,6 +401,23 @@ out:
     return rc;
 }
 
+/* "security": "malicious" (the default: security with abort against t cheating
+ * servers) or "semi-honest" (speed experiments only; shown in every result). */
+static int s_parse_security(defn *d, const json_t *root, char *err, size_t errlen)
+{
+    const json_t *v = json_object_get(root, "security");
+    d->security = DEFN_MALICIOUS;
+    if (!v) return 0;
+    const char *s = json_string_value(v);
+    if (s && !strcmp(s, "malicious")) return 0;
+    if (s && !strcmp(s, "semi-honest")) {
+        d->security = DEFN_SEMI_HONEST;
+        return 0;
+    }
+    err_fmt(err, errlen, "security: expected \"malicious\" or \"semi-honest\"");
+    return ERR_PARSE;
+}
+
 static int s_parse_root(defn *d, const json_t *root, char *err, size_t errlen)
 {
     int64_t v;
@@ -422,6 +439,7 @@ static int s_parse_root(defn *d, const json_t *root, char *err, size_t errlen)
         return ERR_PARSE;
     }
 
+    if (s_parse_security(d, root, err, errlen)) return ERR_PARSE;
     if (defn_json_int(root, "", "bits", 0, 32, 1, 64, &v, err, errlen)) return ERR_PARSE;
     d->bits = (int)v;
     if (defn_json_int(root, "", "kappa", 0, 40, 20, 80, &v, err, errlen)) return ERR_PARSE;
@@ -544,6 +562,12 @@ int defn_n(const defn *d) { return d->n; }
 int defn_t(const defn *d) { return d->t; }
 int defn_bits(const defn *d) { return d->bits; }
 int defn_kappa(const defn *d) { return d->kappa; }
+int defn_security(const defn *d) { return d->security; }
+
+const char *defn_security_name(int security)
+{
+    return security == DEFN_SEMI_HONEST ? "semi-honest" : "malicious";
+}
 const field *defn_field(const defn *d) { return &d->F; }
 int64_t defn_deadline(const defn *d) { return d->deadline; }
 int defn_timeout_ms(const defn *d) { return d->timeout_ms; }

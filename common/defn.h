@@ -26,6 +26,8 @@
 
 /* DEFN_SUM: a sum/average of client values (the seed's average-raise example). */
 enum { DEFN_AUCTION = 1, DEFN_VOTE = 2, DEFN_SUM = 3 };
+/* The "security" setting: against actively cheating servers, or semi-honest. */
+enum { DEFN_MALICIOUS = 1, DEFN_SEMI_HONEST = 2 };
 
 typedef struct defn defn;
 
@@ -63,6 +65,9 @@ int defn_n(const defn *d);
 int defn_t(const defn *d);
 int defn_bits(const defn *d);
 int defn_kappa(const defn *d);
+/* DEFN_MALICIOUS (default) or DEFN_SEMI_HONEST, and its name in files/results. */
+int defn_security(const defn *d);
+const char *defn_security_name(int security);
 const field *defn_field(const defn *d);
 int64_t defn_deadline(const defn *d);         /* unix seconds */
 int defn_timeout_ms(const defn *d);
@@ -113,6 +118,7 @@ typedef struct defn_spec {
     const char *id;
     int kind;                           /* DEFN_AUCTION or DEFN_VOTE */
     int t, bits, kappa;
+    int security;                       /* 0 or DEFN_MALICIOUS: default; DEFN_SEMI_HONEST */
     const char *prime;                  /* NULL: the default for bits + kappa */
     int64_t deadline;
     int timeout_ms;                     /* 0: omitted (default 10000) */

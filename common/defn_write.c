@@ -144,6 +144,8 @@ int defn_format(char **out, size_t *len, const defn_spec *spec, char *err, size_
     json_object_set_new(root, "t", json_integer(spec->t));
     json_object_set_new(root, "bits", json_integer(spec->bits));
     json_object_set_new(root, "kappa", json_integer(spec->kappa));
+    if (spec->security == DEFN_SEMI_HONEST)
+        json_object_set_new(root, "security", json_string(defn_security_name(spec->security)));
     if (spec->prime && s_set_str(root, "prime", spec->prime, "", err, errlen)) goto out;
     json_object_set_new(root, "deadline", json_integer(spec->deadline));
     if (spec->timeout_ms)

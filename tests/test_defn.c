@@ -200,8 +200,35 @@ Test(defn, defaults_apply_when_optional_fields_absent)
     cr_assert_eq(defn_kappa(d), 40);
     cr_assert_eq(defn_timeout_ms(d), 10000);
     cr_assert_eq(defn_field(d)->mers, 89);
+    cr_assert_eq(defn_security(d), DEFN_MALICIOUS, "security with abort unless the file says otherwise");
     defn_free(&d);
     json_decref(root);
+}
+
+Test(defn, security_setting_is_malicious_or_semi_honest_and_nothing_else)
+{
+    static const char *const good[] = { "malicious", "semi-honest" };
+    static const int want[] = { DEFN_MALICIOUS, DEFN_SEMI_HONEST };
+    for (int i = 0; i < 2; i++) {
+        json_t *root = s_base();
+        json_object_set_new(root, "security", json_string(good[i]));
+        defn *d = NULL;
+        char err[256] = "";
+        cr_assert_eq(s_parse_json(root, &d, err, sizeof err), 0, "%s", err);
+        cr_assert_eq(defn_security(d), want[i]);
+        cr_assert_str_eq(defn_security_name(defn_security(d)), good[i]);
+        defn_free(&d);
+        json_decref(root);
+    }
+    static const char *const bad[] = { "\"honest\"", "\"Malicious\"", "1", "true", "null" };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        json_t *root = s_base();
+        json_object_set_new(root, "security", json_loads(bad[i], JSON_DECODE_ANY, NULL));
+        char *txt = s_dump(root);
+        s_expect_fail_text(txt, strlen(txt), "security: expected");
+        free(txt);
+        json_decref(root);
+    }
 }
 
 Test(defn, default_field_follows_bits_and_kappa)

@@ -51,7 +51,8 @@ static void s_check_threshold(const json_t *j, const tally *t, int yes, uint64_t
     cr_assert_eq(e2e_jint(j, "excluded"), (int64_t)t->invalid);
     static const char *const allowed[] = { "outcome", "cast", "quorum_met", "accepted",
                                            "excluded", "rounds", "bytes_per_server", "seconds",
-                                           NULL };
+                                           "security", NULL };
+    cr_assert_str_eq(e2e_jstr(j, "security"), "malicious", "every result says its security");
     const char *key;
     json_t *v;
     json_object_foreach((json_t *)j, key, v) {
