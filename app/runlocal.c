@@ -1,17 +1,14 @@
 /* runlocal: the local orchestrator (see runlocal.h). */
 #include "app/runlocal.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <math.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -22,6 +19,7 @@
 #include "app/client.h"
 #include "app/verify.h"
 #include "common/fsutil.h"
+#include "common/ports.h"
 #include "common/rpc.h"
 #include "common/xalloc.h"
 #include "protocols/result.h"
@@ -138,19 +136,6 @@ static int s_rules(s_run *R)
 
 /* ---- inputs ---- */
 
-static int s_valid_name(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > DEFN_MAX_ID) return 0;
-    for (size_t i = 0; i < n; i++) {
-        char ch = s[i];
-        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-              ch == '_' || ch == '-' || ch == '.'))
-            return 0;
-    }
-    return 1;
-}
-
 /* One line "input" or "name input" (comments after '#'); 1 when it holds one,
  * 0 when blank, -1 when malformed (printed). */
 static int s_line_parse(s_run *R, char *ln, int lineno, s_line *L)
@@ -171,7 +156,7 @@ static int s_line_parse(s_run *R, char *ln, int lineno, s_line *L)
     memset(L, 0, sizeof *L);
     L->lineno = lineno;
     int rc = 1;
-    if (nt == 2 && !s_valid_name(tok[0])) {
+    if (nt == 2 && !defn_name_ok(tok[0])) {
         fprintf(stderr, "error: %s:%d: bad name \"%s\" (letters, digits, . _ -)\n", R->inputs,
                 lineno, tok[0]);
         rc = -1;
@@ -221,27 +206,6 @@ static int s_inputs(s_run *R)
 
 /* ---- setup ---- */
 
-/* count distinct free loopback ports: every socket stays bound until all are
- * chosen, so the kernel cannot hand out one port twice. */
-static int s_free_ports(int *ports, int count)
-{
-    int fds[2 * MPC_MAX_SERVERS], rc = 0;
-    for (int i = 0; i < count; i++) {
-        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = 0 };
-        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        socklen_t sl = sizeof sa;
-        fds[i] = socket(AF_INET, SOCK_STREAM, 0);
-        if (fds[i] < 0 || bind(fds[i], (struct sockaddr *)&sa, sizeof sa) != 0 ||
-            getsockname(fds[i], (struct sockaddr *)&sa, &sl) != 0)
-            rc = -1;
-        else
-            ports[i] = ntohs(sa.sin_port);
-    }
-    for (int i = 0; i < count; i++)
-        if (fds[i] >= 0) close(fds[i]);
-    return rc;
-}
-
 static int s_make_dir(s_run *R)
 {
     const char *d = cli_get(&R->a, "--dir");
@@ -265,7 +229,7 @@ static int s_make_dir(s_run *R)
 static int s_server_keys(s_run *R, defn_server *sv, char (*mesh)[64], char (*cli)[64])
 {
     int ports[2 * MPC_MAX_SERVERS];
-    if (s_free_ports(ports, 2 * (int)R->nserv) != 0) {
+    if (ports_free_loopback(ports, 2 * (int)R->nserv) != 0) {
         fprintf(stderr, "error: no free loopback ports\n");
         return 1;
     }

@@ -5,8 +5,6 @@
  * verifies. Prints ballot_intake_per_s (first submission to last verified
  * receipt), then checks the servers' signed YES/NO against the clear count.
  * Usage: bench_intake [--quick]. Needs $MPC_BUILD/vote/vote (default build/). */
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -24,6 +22,7 @@
 #include "common/keys.h"
 #include "common/secmem.h"
 #include "app/app.h"
+#include "common/ports.h"
 #include "protocols/result.h"
 #include "protocols/vote_mpc.h"
 
@@ -60,25 +59,6 @@ static void *s_worker(void *arg)
     return NULL;
 }
 
-static int s_ports(int *ports, int count)
-{
-    int fds[2 * I_N], rc = 0;
-    for (int i = 0; i < count; i++) {
-        struct sockaddr_in a = { .sin_family = AF_INET };
-        socklen_t al = sizeof a;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        fds[i] = socket(AF_INET, SOCK_STREAM, 0);
-        if (fds[i] < 0 || bind(fds[i], (struct sockaddr *)&a, sizeof a) != 0 ||
-            getsockname(fds[i], (struct sockaddr *)&a, &al) != 0)
-            rc = -1;
-        else
-            ports[i] = ntohs(a.sin_port);
-    }
-    for (int i = 0; i < count; i++)
-        if (fds[i] >= 0) close(fds[i]);
-    return rc;
-}
-
 int main(int argc, char **argv)
 {
     int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
@@ -93,7 +73,7 @@ int main(int argc, char **argv)
     }
     /* the organizer's definition: 3 servers, N voters, a simple-majority motion */
     int ports[2 * I_N];
-    if (s_ports(ports, 2 * I_N) != 0) return 1;
+    if (ports_free_loopback(ports, 2 * I_N) != 0) return 1;
     defn_server sv[I_N];
     char mesh[I_N][64], cli[I_N][64];
     for (int i = 0; i < I_N; i++) {

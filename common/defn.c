@@ -161,7 +161,7 @@ static const char *s_endpoint_problem(const char *s)
     return NULL;
 }
 
-static int s_id_ok(const char *s)
+int defn_name_ok(const char *s)
 {
     size_t len = strlen(s);
     if (len < 1 || len > DEFN_MAX_ID) return 0;
@@ -425,7 +425,7 @@ static int s_parse_root(defn *d, const json_t *root, char *err, size_t errlen)
 
     d->id = s_get_str(root, "", "id", err, errlen);
     if (!d->id) return ERR_PARSE;
-    if (!s_id_ok(d->id)) {
+    if (!defn_name_ok(d->id)) {
         err_fmt(err, errlen, "id: expected 1..%d characters of [A-Za-z0-9._-]", DEFN_MAX_ID);
         return ERR_PARSE;
     }

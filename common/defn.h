@@ -61,6 +61,8 @@ void defn_free(defn **pp);
 const uint8_t *defn_sid(const defn *d);       /* MPC_SID_LEN bytes: BLAKE2b-256 of the file */
 const char *defn_id(const defn *d);
 int defn_kind(const defn *d);                 /* DEFN_AUCTION, DEFN_VOTE or DEFN_SUM */
+/* 1 when s is a valid id or name: 1..DEFN_MAX_ID characters of [A-Za-z0-9._-]. */
+int defn_name_ok(const char *s);
 int defn_n(const defn *d);
 int defn_t(const defn *d);
 int defn_bits(const defn *d);
