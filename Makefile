@@ -27,7 +27,13 @@ APP_OBJ   := $(APP_SRC:%.c=$(BUILD)/%.o)
 APP_LIB   := $(BUILD)/libapp.a
 # Test helpers (no tests of their own) live in tests/lib/.
 TEST_SRC  := $(wildcard tests/test_*.c tests/lib/*.c)
-TEST_OBJ  := $(TEST_SRC:%.c=$(BUILD)/%.o)
+# The test binary links a second build of the core library with the test-only
+# cheating-server hooks (-DMPC_TEST_ADVERSARY); shipped binaries never do, and
+# `make test` checks that none of them contains a hook symbol.
+ADV_DEF   := -DMPC_TEST_ADVERSARY
+ADV_OBJ   := $(LIB_SRC:%.c=$(BUILD)/adv/%.o)
+ADV_LIB   := $(BUILD)/adv/libmpc.a
+TEST_OBJ  := $(TEST_SRC:%.c=$(BUILD)/adv/%.o)
 TEST_BIN  := $(BUILD)/tests/unit
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(BENCH_SRC:%.c=$(BUILD)/%)
@@ -50,6 +56,14 @@ $(LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(AR) rcs $@ $^
 
+$(BUILD)/adv/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(ADV_DEF) -c $< -o $@
+
+$(ADV_LIB): $(ADV_OBJ)
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+
 $(APP_LIB): $(APP_OBJ)
 	@mkdir -p $(dir $@)
 	$(AR) rcs $@ $^
@@ -66,12 +80,15 @@ $(BUILD)/examples/%: $(BUILD)/examples/%.o $(APP_LIB) $(LIB)
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(BENCH_LIB) $(APP_LIB) $(LIB)
 	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
-$(TEST_BIN): $(TEST_OBJ) $(APP_LIB) $(LIB)
+$(TEST_BIN): $(TEST_OBJ) $(APP_LIB) $(ADV_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ -o $@ $(CR_LIBS) $(LDLIBS)
 
 # Tests find helper binaries (auction, vote) through MPC_BUILD.
 test: all
+	@for b in $(APP_BIN) $(EX_BIN) $(BENCH_BIN); do \
+	    if nm $$b 2>/dev/null | grep -q 'mpc_adv_'; then echo "error: $$b contains test-only adversary code"; exit 1; fi; \
+	done
 	MPC_BUILD=$(abspath $(BUILD)) $(TEST_BIN) -j2 --short-filename $(TEST_ARGS)
 
 # Criterion's runner leaks a few bytes of its own under -j2 (not test code).
@@ -131,4 +148,4 @@ $(FUZZ_DIR)/gen_corpus: $(FUZZ_DIR)/obj/tests/fuzz/gen_corpus.o $(FUZZ_UTIL) $(F
 clean:
 	rm -rf build
 
--include $(shell find $(BUILD) -maxdepth 3 -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -maxdepth 4 -name '*.d' 2>/dev/null)
