@@ -3,7 +3,7 @@
  * Why not mpz_t per element: the engine multiplies millions of elements per second
  * and an mpz costs an allocation and a call per operation. Elements are unsigned
  * 128-bit integers in [0, p); Mersenne primes (the defaults 2^89-1, 2^107-1,
- * 2^127-1, DESIGN.md section 3) reduce with a shift and an add, any other prime
+ * 2^127-1, docs/design.md section 3) reduce with a shift and an add, any other prime
  * reduces through GMP's mpn layer. Primes are parsed and checked with mpz. */
 #ifndef MPC_FIELD_H
 #define MPC_FIELD_H

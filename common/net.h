@@ -1,7 +1,7 @@
 /* net: messages between the n servers of one session, over a CurveZMQ mesh or an
  * in-process hub (unit tests), behind one API.
  *
- * Every message carries the header of DESIGN.md section 8 (magic, version, session
+ * Every message carries the header of docs/design.md section 8 (magic, version, session
  * id, sender index, step counter, type, payload length), validated field by field
  * on receipt. A message for a future (step, type) is buffered; one for a step
  * already consumed from that sender is a protocol error. Every receive has a

@@ -1,4 +1,4 @@
-/* intake: the client-to-server submission protocol (DESIGN.md section 7).
+/* intake: the client-to-server submission protocol (docs/design.md section 7).
  *
  * A client shares its input vector (degree t) and sends share vector i to server
  * i over CurveZMQ, authenticated by its roll key; the message is also signed with

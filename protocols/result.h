@@ -1,7 +1,7 @@
 /* result: signed statements of a session (Ed25519, crypto_sign_detached): the
  * receipt a server gives a client for a stored input, the result statement each
  * server signs at the end, and the rule that accepts an outcome only when t+1
- * distinct servers signed the same one (DESIGN.md section 9).
+ * distinct servers signed the same one (docs/design.md section 9).
  *
  * Encodings are fixed binary layouts, integers big-endian, the signature last and
  * computed over every byte before it (which starts with a magic that separates
