@@ -193,8 +193,22 @@ static int s_checks(s_server *S)
     for (size_t i = 0; i < na; i++)
         memcpy(S->rows + i * m, store_latest(S->st, S->acc[i].roll)->shares, sizeof(fe) * m);
     if (check_degree(S->M, S->rows, na, m, S->bad) != 0) return s_abort(S, "degree check");
-    size_t nbad = 0;
-    for (size_t i = 0; i < na; i++) nbad += S->bad[i];
+    size_t nbad = 0, first = 0;
+    for (size_t i = na; i-- > 0;)
+        if (S->bad[i]) {
+            nbad++;
+            first = i;
+        }
+    if (nbad && defn_security(S->c.d) == DEFN_MALICIOUS) {
+        /* A failed check cannot tell a client's inconsistent shares from a server
+         * that spoiled its share of the check, so excluding the input could
+         * drop an honest voter on a cheating server's word: abort instead. */
+        fprintf(stderr, "error: aborted, no output: the input of %s (and %zu more) is not a "
+                        "consistent sharing, or a server spoiled the check; the servers cannot "
+                        "tell which, so nothing is computed\n",
+                defn_roll_at(S->c.d, S->acc[first].roll)->name, nbad - 1);
+        return 1;
+    }
     if (nbad)
         log_msg(LOG_WARN, "%zu input(s) are not consistent degree-%d sharings: excluded", nbad,
                 defn_t(S->c.d));

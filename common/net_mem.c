@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <time.h>
+#include "common/adv.h"
 #include "common/net_impl.h"
 #include "common/xalloc.h"
 
@@ -76,6 +77,9 @@ static net_hub *s_hub(const net *nw)
 
 static int s_mem_send(net *nw, int peer, uint8_t *frame, size_t len)
 {
+#ifdef MPC_TEST_ADVERSARY
+    mpc_adv_frame(nw->me, peer, frame, len);
+#endif
     mem_frame *f = xmalloc(sizeof *f);
     f->next = NULL;
     f->buf = frame;

@@ -120,6 +120,8 @@ typedef struct e2e_session {
 extern int e2e_session_timeout_ms;
 /* Seconds from now to the deadline of new sessions (default 3600). */
 extern int e2e_session_deadline_s;
+/* The "security" of new sessions' definitions (NULL: omitted, i.e. malicious). */
+extern const char *e2e_session_security;
 
 /* Keys, definition (kind from app, t, rules as JSON text, deadline in an hour)
  * and started servers (serving fetches for serve_s seconds after the result). */

@@ -220,23 +220,12 @@ Test(hostile, bid_after_the_deadline_is_refused)
     e2e_session_stop(&s, NULL);
 }
 
-Test(hostile, inconsistent_shares_are_excluded_and_the_others_still_count)
+/* cy bids 99 with a degree-2 sharing: each server alone sees a well-formed,
+ * signed, in-range share; only the servers' joint degree check can tell. */
+static void s_send_inconsistent(e2e_session *s)
 {
-    static const char *const roll3[] = { "ana", "ben", "cy", NULL };
-    e2e_session s;
-    e2e_session_start(&s, "auction", 3, 1, roll3, NULL,
-                      "{\"price\": \"first\", \"reveal_winner\": true}", 5);
-    e2e_out r;
-    e2e_session_submit(&s, &r, "ana", "40");
-    cr_assert_eq(r.status, 0, "%s", r.err);
-    e2e_out_free(&r);
-    e2e_session_submit(&s, &r, "ben", "30");
-    cr_assert_eq(r.status, 0, "%s", r.err);
-    e2e_out_free(&r);
-    /* cy bids 99 with a degree-2 sharing: each server alone sees a well-formed,
-     * signed, in-range share; only the servers' joint degree check can tell */
     s_raw c[3];
-    for (int i = 0; i < 3; i++) s_raw_open(&c[i], &s, "cy", i + 1);
+    for (int i = 0; i < 3; i++) s_raw_open(&c[i], s, "cy", i + 1);
     const field *F = defn_field(c[0].d);
     int k = defn_bits(c[0].d);
     uint32_t m = range_input_len(k);
@@ -259,6 +248,53 @@ Test(hostile, inconsistent_shares_are_excluded_and_the_others_still_count)
         cr_expect_eq(s_reply(&c[i], 5000, NULL, 0), 0, "server %d stores it (it cannot tell)", i + 1);
     }
     for (int i = 0; i < 3; i++) s_raw_close(&c[i]);
+}
+
+static void s_two_valid_bids(e2e_session *s, const char *security)
+{
+    static const char *const roll3[] = { "ana", "ben", "cy", NULL };
+    e2e_session_security = security;
+    e2e_session_start(s, "auction", 3, 1, roll3, NULL,
+                      "{\"price\": \"first\", \"reveal_winner\": true}", 5);
+    e2e_session_security = NULL;
+    e2e_out r;
+    e2e_session_submit(s, &r, "ana", "40");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    e2e_out_free(&r);
+    e2e_session_submit(s, &r, "ben", "30");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    e2e_out_free(&r);
+}
+
+/* Malicious servers (the default): an inconsistent input cannot be told from a
+ * server spoiling its check share, so excluding it could drop an honest voter
+ * on a cheater's word; every server aborts instead, naming the input. */
+Test(hostile, inconsistent_shares_abort_every_server_under_malicious_security)
+{
+    e2e_session s;
+    s_two_valid_bids(&s, NULL);
+    s_send_inconsistent(&s);
+    for (int i = 1; i <= 3; i++)
+        cr_expect_eq(e2e_session_wait_exit(&s, i, 20000), 1, "server %d aborts", i);
+    char log[E2E_PATH + 64];
+    snprintf(log, sizeof log, "%s/server1.log", s.dir);
+    size_t ll = 0;
+    char *txt = e2e_read(log, &ll);
+    cr_expect(txt && strstr(txt, "the input of cy"), "the abort names the input: %s", txt ? txt : "");
+    free(txt);
+    for (int i = 1; i <= 3; i++) {
+        snprintf(log, sizeof log, "%s/d%d/result.stmt", s.dir, i);
+        cr_expect(access(log, F_OK) != 0, "server %d signed nothing", i);
+    }
+    e2e_session_stop(&s, NULL);
+}
+
+Test(hostile, inconsistent_shares_are_excluded_and_the_others_still_count_when_semi_honest)
+{
+    e2e_session s;
+    e2e_out r;
+    s_two_valid_bids(&s, "semi-honest");
+    s_send_inconsistent(&s);
     e2e_session_wait_results(&s, 20000);
     char p[3][E2E_PATH + 64];
     for (int i = 0; i < 3; i++) snprintf(p[i], sizeof p[i], "%s/d%d/result.stmt", s.dir, i + 1);

@@ -460,6 +460,7 @@ static void s_keygen(const e2e_session *s, const char *name, char curve[65], cha
 /* Start `app server ...` i in the background, stdout/stderr to files. */
 int e2e_session_timeout_ms = 10000;
 int e2e_session_deadline_s = 3600;
+const char *e2e_session_security = NULL;
 
 static pid_t s_spawn_server(const e2e_session *s, int i, int serve_s, const char *failpoint,
                             int append)
@@ -530,6 +531,8 @@ void e2e_session_start(e2e_session *s, const char *app, int n, int t,
                           app, "t", t, "deadline", (json_int_t)time(NULL) + e2e_session_deadline_s, "timeout_ms",
                           e2e_session_timeout_ms, "servers", servers, "roll", jroll, "rules", rules);
     cr_assert_not_null(d);
+    if (e2e_session_security)
+        json_object_set_new(d, "security", json_string(e2e_session_security));
     snprintf(s->defn, sizeof s->defn, "%s/definition.json", s->dir);
     cr_assert_eq(json_dump_file(d, s->defn, JSON_INDENT(2)), 0);
     json_decref(d);
