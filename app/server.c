@@ -143,6 +143,7 @@ static int s_mesh(s_server *S)
         fprintf(stderr, "error: aborted, no output: setup: %s\n", err);
         return 1;
     }
+    mpc_set_security(S->M, defn_security(d) == DEFN_SEMI_HONEST ? MPC_SEMI_HONEST : MPC_MALICIOUS);
     log_msg(LOG_INFO, "mesh of %d servers up", n);
     return 0;
 }

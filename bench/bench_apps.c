@@ -2,8 +2,10 @@
  * intake closes, 3 servers as processes on loopback over CurveZMQ: degree check,
  * in-MPC validity checks, the computation, the declared opening and the signed
  * statement. Inputs are shared by the bench itself (as clients would) before the
- * servers start. One JSON line per figure (auction_seconds, vote_tally_seconds).
- * Usage: bench_apps [--quick]. */
+ * servers start. One JSON line per figure (auction_seconds, vote_tally_seconds)
+ * and security mode ("security": "semi-honest" then "malicious", on the same
+ * inputs; "verify_rounds": the rounds of the multiplication checks).
+ * Usage: bench_apps [--quick] [--mode semi-honest|malicious]. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +17,7 @@
 #include "protocols/range.h"
 #include "protocols/result.h"
 #include "protocols/shamir.h"
+#include "protocols/verify.h"
 #include "protocols/vote_mpc.h"
 
 #define B_N 3
@@ -27,7 +30,10 @@ typedef struct job {
     fe *shares[B_N];      /* per server: count * m shares */
     uint64_t expect;      /* clear result: max bid, or YES (1) / NO (0) */
     int k;
+    int security;         /* MPC_SEMI_HONEST or MPC_MALICIOUS */
 } job;
+
+static int s_modes[2] = { MPC_SEMI_HONEST, MPC_MALICIOUS }, s_nmodes = 2;
 
 static void *s_xmalloc(size_t n)
 {
@@ -59,10 +65,11 @@ static int s_server(mpc *M, void *arg)
     const fe *rows = J->shares[mpc_me(M) - 1];
     uint8_t *bad = calloc(J->count, 1), sk[64], pk[32], ih[32] = { 0 };
     crypto_sign_keypair(pk, sk);
+    mpc_set_security(M, J->security);
     procs_meter mt;
     int rc = procs_start(M, &mt);
     if (!rc) rc = check_degree(M, rows, J->count, J->m, bad);
-    char out[256], extra[128];
+    char out[256], extra[192];
     uint64_t got = 0;
     if (!rc && J->kind == 1) {
         auction_spec s = { .k = J->k, .reveal_winner = 1 };
@@ -92,7 +99,11 @@ static int s_server(mpc *M, void *arg)
         rc = ERR_CHEAT;
     }
     if (!rc) {
-        snprintf(extra, sizeof extra, ",\"k\":%d,\"N\":%zu", J->k, J->count);
+        uint64_t vr;
+        mpc_verify_stats(M, NULL, &vr, NULL);
+        snprintf(extra, sizeof extra, ",\"k\":%d,\"N\":%zu,\"security\":\"%s\",\"verify_rounds\":%llu",
+                 J->k, J->count, J->security == MPC_MALICIOUS ? "malicious" : "semi-honest",
+                 (unsigned long long)vr);
         procs_report(M, &mt, J->kind == 1 ? "auction_seconds" : "vote_tally_seconds", dt, "s",
                      extra);
     }
@@ -114,7 +125,11 @@ static int s_auction(const field *F, size_t N, int k)
     s_share(F, &J, plain);
     sodium_memzero(plain, sizeof(fe) * N * J.m);
     free(plain);
-    int rc = procs_run(F, B_N, B_T, s_server, &J);
+    int rc = 0;
+    for (int i = 0; i < s_nmodes && rc == 0; i++) {
+        J.security = s_modes[i];
+        rc = procs_run(F, B_N, B_T, s_server, &J);
+    }
     for (int i = 0; i < B_N; i++) free(J.shares[i]);
     return rc;
 }
@@ -134,14 +149,29 @@ static int s_vote(const field *F, size_t N)
     s_share(F, &J, plain);
     sodium_memzero(plain, sizeof(fe) * N * 2);
     free(plain);
-    int rc = procs_run(F, B_N, B_T, s_server, &J);
+    int rc = 0;
+    for (int i = 0; i < s_nmodes && rc == 0; i++) {
+        J.security = s_modes[i];
+        rc = procs_run(F, B_N, B_T, s_server, &J);
+    }
     for (int i = 0; i < B_N; i++) free(J.shares[i]);
     return rc;
 }
 
 int main(int argc, char **argv)
 {
-    int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
+    int quick = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--quick") == 0) {
+            quick = 1;
+        } else if (strcmp(argv[i], "--mode") == 0 && i + 1 < argc) {
+            s_nmodes = 1;
+            s_modes[0] = strcmp(argv[++i], "malicious") == 0 ? MPC_MALICIOUS : MPC_SEMI_HONEST;
+        } else {
+            fprintf(stderr, "usage: bench_apps [--quick] [--mode semi-honest|malicious]\n");
+            return 2;
+        }
+    }
     procs_tune(argv);
     if (secmem_init() != 0) return 1;
     field F;

@@ -1,11 +1,14 @@
 /* bench_engine: throughput and latency of the arithmetic engine with 3 servers as
- * separate processes on loopback over CurveZMQ (n = 3, t = 1). Prints one JSON
- * line per figure:
- *   {"name":...,"value":...,"unit":...,"n":3,"t":1,"N":...,"rounds":...,
- *    "bytes_per_party":...}
+ * separate processes on loopback over CurveZMQ (n = 3, t = 1), in both security
+ * modes on the same run. Prints one JSON line per figure and mode:
+ *   {"name":...,"value":...,"unit":...,"n":3,"t":1,"k":32,"N":...,
+ *    "security":"semi-honest"|"malicious","verify_rounds":...,"rounds":...,
+ *    "bytes_per_party":...,"cpu_s":...}
  * rounds and bytes_per_party are server 1's for the measured operation (bytes
- * include message headers). Figures are warm (after one untimed run of the same
- * operation). Usage: bench_engine [--quick]. */
+ * include message headers); in malicious mode the measured operation ends with
+ * mpc_verify (the check of every multiplication it made), whose rounds are also
+ * given alone (verify_rounds). Figures are warm (after one untimed run of the
+ * same operation). Usage: bench_engine [--quick] [--mode semi-honest|malicious]. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +21,7 @@
 #include "protocols/max.h"
 #include "protocols/mpc.h"
 #include "protocols/mul.h"
+#include "protocols/verify.h"
 
 #define B_N 3
 #define B_T 1
@@ -28,13 +32,23 @@ typedef struct bench {
     int quick;
     int warmup;          /* 1 while running an untimed warm-up pass */
     uint8_t seed[32];    /* public: inputs are derived from it on every server */
+    uint64_t vr0;        /* verification rounds at the start of the figure */
 } bench;
 
 typedef procs_meter meter;
 
 static int s_start(bench *B, meter *mt)
 {
-    return procs_start(B->M, mt);   /* barrier: all servers start together */
+    int rc = procs_start(B->M, mt);   /* barrier: all servers start together */
+    mpc_verify_stats(B->M, NULL, &B->vr0, NULL);
+    return rc;
+}
+
+/* The end of a measured operation: in malicious mode its multiplications are
+ * verified inside the measurement (a result is only usable once verified). */
+static int s_done(bench *B)
+{
+    return mpc_verify(B->M);
 }
 
 static void s_report(bench *B, const meter *mt, const char *name, const char *unit,
@@ -42,8 +56,12 @@ static void s_report(bench *B, const meter *mt, const char *name, const char *un
 {
     double dt = procs_elapsed(mt);
     if (B->warmup) return;
-    char extra[64];
-    snprintf(extra, sizeof extra, ",\"k\":%d,\"N\":%zu", B_K, N);
+    char extra[160];
+    uint64_t vr;
+    mpc_verify_stats(B->M, NULL, &vr, NULL);
+    snprintf(extra, sizeof extra, ",\"k\":%d,\"N\":%zu,\"security\":\"%s\",\"verify_rounds\":%llu",
+             B_K, N, mpc_security(B->M) == MPC_MALICIOUS ? "malicious" : "semi-honest",
+             (unsigned long long)(vr - B->vr0));
     procs_report(B->M, mt, name, per > 0 ? per / dt : dt, unit, extra);
 }
 
@@ -73,6 +91,7 @@ static int s_bench_mul(bench *B)
     meter mt;
     int rc = s_start(B, &mt);
     if (!rc) rc = mpc_mul(B->M, x, x, y, m);
+    if (!rc) rc = s_done(B);
     if (!rc) s_report(B, &mt, "mul_per_s", "mul/s", (double)m, m);
     free(x);
     free(y);
@@ -85,6 +104,7 @@ static int s_bench_randbits(bench *B)
     meter mt;
     int rc = s_start(B, &mt);
     if (!rc) rc = bits_fill(B->M, m);
+    if (!rc) rc = s_done(B);
     if (!rc) s_report(B, &mt, "randbits_per_s", "bits/s", (double)m, m);
     fe *tmp = xmalloc(m * sizeof(fe));
     if (!rc) rc = bits_rand(B->M, tmp, m);   /* drain the pool */
@@ -107,6 +127,7 @@ static int s_bench_cmp(bench *B)
     meter mt;
     int rc = s_start(B, &mt);
     if (!rc) rc = cmp_gt_bits(B->M, res, ab, bb, m, B_K);
+    if (!rc) rc = s_done(B);
     if (!rc) s_report(B, &mt, "cmp_per_s", "cmp/s", (double)m, m);
     if (!rc) rc = mpc_open(B->M, res, res, m);
     for (size_t i = 0; i < m && !rc; i++)
@@ -139,6 +160,7 @@ static int s_bench_cmp_value(bench *B)
     meter mt;
     int rc = s_start(B, &mt);
     if (!rc) rc = cmp_lt(B->M, res, x, y, m, B_K);
+    if (!rc) rc = s_done(B);
     if (!rc) s_report(B, &mt, "cmp_value_per_s", "cmp/s", (double)m, m);
     if (!rc) rc = mpc_open(B->M, res, res, m);
     for (size_t i = 0; i < m && !rc; i++)
@@ -164,6 +186,7 @@ static int s_bench_max(bench *B, size_t N)
     meter mt;
     int rc = s_start(B, &mt);
     if (!rc) rc = max_argmax(B->M, &out[0], &out[1], NULL, bits, N, B_K);
+    if (!rc) rc = s_done(B);
     if (!rc) s_report(B, &mt, "max_seconds", "s", 0, N);
     if (!rc) rc = mpc_open(B->M, out, out, 2);
     if (!rc) {
@@ -180,32 +203,65 @@ static int s_bench_max(bench *B, size_t N)
     return rc;
 }
 
+typedef struct opts {
+    int quick;
+    int modes[2], nmodes;
+} opts;
+
+/* One figure in both modes, each warm: one untimed run of the same operation
+ * first, so buffers and page mappings are in place as in a long-running server
+ * (a cold run pays the kernel's zeroing of fresh pages; docs/protocols.md). */
+static int s_figure(bench *B, const opts *O, int (*fn)(bench *, size_t), size_t arg)
+{
+    int rc = 0;
+    for (int i = 0; i < O->nmodes && !rc; i++) {
+        mpc_set_security(B->M, O->modes[i]);
+        for (int pass = 0; pass < 2 && !rc; pass++) {
+            B->warmup = pass == 0;
+            rc = fn(B, arg);
+        }
+    }
+    return rc;
+}
+
+static int s_fig_mul(bench *B, size_t a) { (void)a; return s_bench_mul(B); }
+static int s_fig_cmp(bench *B, size_t a) { (void)a; return s_bench_cmp(B); }
+static int s_fig_bits(bench *B, size_t a) { (void)a; return s_bench_randbits(B); }
+static int s_fig_cmpv(bench *B, size_t a) { (void)a; return s_bench_cmp_value(B); }
+static int s_fig_max(bench *B, size_t N) { return s_bench_max(B, N); }
+
 static int s_server(mpc *M, void *arg)
 {
-    int quick = *(const int *)arg, rc = 0;
-    bench B = { .M = M, .quick = quick };
+    const opts *O = arg;
+    int rc = 0;
+    bench B = { .M = M, .quick = O->quick };
     if ((rc = mpc_coin(M, B.seed)) != 0) return rc;   /* public input seed */
-    /* Every figure is warm: one untimed run of the same operation first, so
-     * buffers and page mappings are in place as in a long-running server (a
-     * cold run pays the kernel's zeroing of fresh pages; docs/protocols.md). */
-    for (int pass = 0; pass < 2 && !rc; pass++) {
-        B.warmup = pass == 0;
-        rc = s_bench_mul(&B);
-        if (!rc) rc = s_bench_cmp(&B);
-        if (!rc) rc = s_bench_randbits(&B);
-        if (!rc) rc = s_bench_cmp_value(&B);
-        size_t Ns[3] = { 1000, 10000, 100000 };
-        for (int i = 0; i < (quick ? 2 : 3) && !rc; i++) rc = s_bench_max(&B, Ns[i]);
-    }
+    rc = s_figure(&B, O, s_fig_mul, 0);
+    if (!rc) rc = s_figure(&B, O, s_fig_cmp, 0);
+    if (!rc) rc = s_figure(&B, O, s_fig_bits, 0);
+    if (!rc) rc = s_figure(&B, O, s_fig_cmpv, 0);
+    size_t Ns[3] = { 1000, 10000, 100000 };
+    for (int i = 0; i < (O->quick ? 2 : 3) && !rc; i++) rc = s_figure(&B, O, s_fig_max, Ns[i]);
     return rc;
 }
 
 int main(int argc, char **argv)
 {
-    int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
+    opts O = { .modes = { MPC_SEMI_HONEST, MPC_MALICIOUS }, .nmodes = 2 };
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--quick") == 0) {
+            O.quick = 1;
+        } else if (strcmp(argv[i], "--mode") == 0 && i + 1 < argc) {
+            O.nmodes = 1;
+            O.modes[0] = strcmp(argv[++i], "malicious") == 0 ? MPC_MALICIOUS : MPC_SEMI_HONEST;
+        } else {
+            fprintf(stderr, "usage: bench_engine [--quick] [--mode semi-honest|malicious]\n");
+            return 2;
+        }
+    }
     procs_tune(argv);
     if (secmem_init() != 0) return 1;
     field F;
     if (field_init_default(&F, B_K, MPC_KAPPA) != 0) return 1;
-    return procs_run(&F, B_N, B_T, s_server, &quick) == 0 ? 0 : 1;
+    return procs_run(&F, B_N, B_T, s_server, &O) == 0 ? 0 : 1;
 }

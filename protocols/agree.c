@@ -23,7 +23,37 @@ typedef struct s_agree {
     size_t lens[MPC_MAX_SERVERS];
     uint8_t hash[MPC_MAX_SERVERS][32];  /* hash of each server's list */
     uint8_t sig[MPC_MAX_SERVERS][S_SIG];
+    agree_wait_fn wait;
+    void *arg;
+    int sent;                           /* rounds whose step is taken */
 } s_agree;
+
+/* Receive peer j's message of a round, waiting on past timeouts while the
+ * caller says so: a server still in intake until the deadline makes every
+ * round late for everyone, not only the first, and no honest server may then
+ * take another for silent. */
+static int s_recv(s_agree *A, int j, uint8_t type, uint64_t step, uint8_t **pl, size_t *len)
+{
+    for (;;) {
+        int rc = mpc_recv_raw(A->M, j, type, step, pl, len);
+        if (rc == ERR_TIMEOUT && A->wait && A->wait(A->arg, j)) continue;
+        return rc;
+    }
+}
+
+/* A server that aborts still sends an empty message in the rounds left, so
+ * the others learn it aborted instead of taking it for silent. */
+static void s_abandon(s_agree *A)
+{
+    static const uint8_t type[] = { AGREE_MSG_LIST, AGREE_MSG_ECHO, AGREE_MSG_SET };
+    uint8_t none = 0;
+    for (int r = A->sent; r < 3; r++) {
+        uint64_t step = mpc_step(A->M);
+        for (int j = 1; j <= A->n; j++)
+            if (j != A->me && mpc_send_raw(A->M, j, type[r], step, &none, 0, 0) != 0)
+                continue;   /* that peer will time out on us: nothing better to do */
+    }
+}
 
 /* What a server signs: domain, session, its index and the hash of its list. */
 static void s_signed_msg(uint8_t out[1 + 16 + 32 + 32], const uint8_t *sid, int server,
@@ -78,9 +108,10 @@ static int s_take_list(s_agree *A, int j, uint8_t *pl, size_t len)
     return 0;
 }
 
-static int s_round_lists(s_agree *A, agree_wait_fn wait, void *arg)
+static int s_round_lists(s_agree *A)
 {
     uint64_t step = mpc_step(A->M);
+    A->sent = 1;   /* this round's step is taken: an abort continues after it */
     int rc = 0;
     for (int j = 1; j <= A->n && rc == 0; j++)
         if (j != A->me)
@@ -90,14 +121,36 @@ static int s_round_lists(s_agree *A, agree_wait_fn wait, void *arg)
         if (j == A->me) continue;
         uint8_t *pl = NULL;
         size_t len = 0;
-        for (;;) {
-            rc = mpc_recv_raw(A->M, j, AGREE_MSG_LIST, step, &pl, &len);
-            if (rc == ERR_TIMEOUT && wait && wait(arg, j)) continue;
-            break;
+        rc = s_recv(A, j, AGREE_MSG_LIST, step, &pl, &len);
+        if (rc == 0 && len == 0) {
+            free(pl);
+            rc = mpc_fail(A->M, ERR_CHEAT, "server %d aborted the agreement (see its log)", j);
+        } else if (rc == 0) {
+            rc = s_take_list(A, j, pl, len);
         }
-        if (rc == 0) rc = s_take_list(A, j, pl, len);
     }
     return rc;
+}
+
+/* Check peer k's echo: every third server exactly once, each signed by it. */
+static int s_check_echo(s_agree *A, int k, const uint8_t *pl, size_t len)
+{
+    size_t want = (size_t)(A->n - 2) * S_ECHO_ITEM;
+    if (len == 0 && want)
+        return mpc_fail(A->M, ERR_CHEAT, "server %d aborted the agreement (see its log)", k);
+    if (len != want) return mpc_fail(A->M, ERR_PROTO, "server %d sent a malformed echo", k);
+    unsigned seen = 0;
+    for (size_t off = 0; off < len; off += S_ECHO_ITEM) {
+        int j = pl[off];
+        const uint8_t *h = pl + off + 1, *sig = pl + off + 33;
+        if (j < 1 || j > A->n || j == k || j == A->me || (seen & (1u << j)) || !s_sig_ok(A, j, h, sig))
+            return mpc_fail(A->M, ERR_PROTO, "server %d forwarded a list it did not receive", k);
+        seen |= 1u << j;
+        if (sodium_memcmp(h, A->hash[j - 1], 32) != 0)
+            return mpc_fail(A->M, ERR_CHEAT, "server %d sent different input lists to different "
+                                             "servers (both signed by it)", j);
+    }
+    return 0;
 }
 
 /* Round 2: forward to each peer the (hash, signature) of every third server's
@@ -105,6 +158,7 @@ static int s_round_lists(s_agree *A, agree_wait_fn wait, void *arg)
 static int s_round_echo(s_agree *A)
 {
     uint64_t step = mpc_step(A->M);
+    A->sent = 2;
     uint8_t buf[MPC_MAX_SERVERS * S_ECHO_ITEM];
     int rc = 0;
     for (int k = 1; k <= A->n && rc == 0; k++) {
@@ -123,18 +177,8 @@ static int s_round_echo(s_agree *A)
         if (k == A->me) continue;
         uint8_t *pl = NULL;
         size_t len = 0;
-        rc = mpc_recv_raw(A->M, k, AGREE_MSG_ECHO, step, &pl, &len);
-        size_t want = (size_t)(A->n - 2) * S_ECHO_ITEM;
-        if (rc == 0 && len != want) rc = mpc_fail(A->M, ERR_PROTO, "server %d sent a malformed echo", k);
-        for (size_t off = 0; rc == 0 && off < len; off += S_ECHO_ITEM) {
-            int j = pl[off];
-            const uint8_t *h = pl + off + 1, *sig = pl + off + 33;
-            if (j < 1 || j > A->n || j == k || j == A->me || !s_sig_ok(A, j, h, sig))
-                rc = mpc_fail(A->M, ERR_PROTO, "server %d forwarded a list it did not receive", k);
-            else if (sodium_memcmp(h, A->hash[j - 1], 32) != 0)
-                rc = mpc_fail(A->M, ERR_CHEAT, "server %d sent different input lists to different "
-                                               "servers (signed evidence held)", j);
-        }
+        rc = s_recv(A, k, AGREE_MSG_ECHO, step, &pl, &len);
+        if (rc == 0) rc = s_check_echo(A, k, pl, len);
         free(pl);
     }
     return rc;
@@ -227,6 +271,7 @@ static void s_set_hash(const s_agree *A, uint8_t out[32], const agree_entry *acc
 static int s_round_confirm(s_agree *A, const uint8_t h[32])
 {
     uint64_t step = mpc_step(A->M);
+    A->sent = 3;
     int rc = 0;
     for (int j = 1; j <= A->n && rc == 0; j++)
         if (j != A->me) rc = mpc_send_raw(A->M, j, AGREE_MSG_SET, step, h, 32, 0);
@@ -234,8 +279,10 @@ static int s_round_confirm(s_agree *A, const uint8_t h[32])
         if (j == A->me) continue;
         uint8_t *pl = NULL;
         size_t len = 0;
-        rc = mpc_recv_raw(A->M, j, AGREE_MSG_SET, step, &pl, &len);
-        if (rc == 0 && (len != 32 || sodium_memcmp(pl, h, 32) != 0))
+        rc = s_recv(A, j, AGREE_MSG_SET, step, &pl, &len);
+        if (rc == 0 && len == 0)
+            rc = mpc_fail(A->M, ERR_CHEAT, "server %d aborted the agreement (see its log)", j);
+        else if (rc == 0 && (len != 32 || sodium_memcmp(pl, h, 32) != 0))
             rc = mpc_fail(A->M, ERR_CHEAT, "server %d confirmed a different accepted input set", j);
         free(pl);
     }
@@ -247,10 +294,11 @@ int agree_inputs(mpc *M, const agree_keys *K, size_t roll_size, const agree_entr
                  uint8_t set_hash[32], agree_wait_fn wait, void *arg)
 {
     if (nmine > roll_size) return mpc_fail(M, ERR_ARG, "agree: more entries than roll members");
-    s_agree A = { .M = M, .K = K, .R = roll_size, .n = mpc_n(M), .me = mpc_me(M) };
+    s_agree A = { .M = M, .K = K, .R = roll_size, .n = mpc_n(M), .me = mpc_me(M), .wait = wait,
+                  .arg = arg };
     s_encode(&A, mine, nmine);
     int rc = s_lists_valid(&A, 1);
-    if (rc == 0) rc = s_round_lists(&A, wait, arg);
+    if (rc == 0) rc = s_round_lists(&A);
     if (rc == 0) rc = s_lists_valid(&A, 0);
     if (rc == 0) rc = s_round_echo(&A);
     if (rc == 0) {
@@ -258,6 +306,7 @@ int agree_inputs(mpc *M, const agree_keys *K, size_t roll_size, const agree_entr
         s_set_hash(&A, set_hash, out, *nout);
         rc = s_round_confirm(&A, set_hash);
     }
+    if (rc != 0) s_abandon(&A);
     for (int j = 0; j < A.n; j++) free(A.lists[j]);
     return rc;
 }

@@ -9,6 +9,7 @@
 #include "common/secmem.h"
 #include "common/xalloc.h"
 #include "protocols/mul.h"
+#include "protocols/verify.h"
 
 #define CHECK_DOMAIN_DEG  0x43440000u   /* "CD" | level */
 #define CHECK_DOMAIN_BITS 0x43420000u   /* "CB" */
@@ -110,34 +111,58 @@ out:
     return rc;
 }
 
+/* z = sum s_e x_e (x_e - 1) over the entries (and, with_sum, each row's sum)
+ * of the inputs not flagged, opened. Semi-honest: the local degree-2t value
+ * through the PRZS-masked opening. Malicious: the same opening, of the inner
+ * product <s o x, x - 1>, logged as one relation with the public z, so a
+ * rushed share forcing z (an invalid ballot accepted, a valid one rejected)
+ * fails the verification that comes before any opening depending on it. */
+static int s_bits_z(mpc *M, fe *z, const fe *x, size_t ninputs, size_t m, int with_sum,
+                    const uint8_t *bad, size_t na, const uint8_t seed[32])
+{
+    const field *F = mpc_field(M);
+    int mal = mpc_security(M) == MPC_MALICIOUS, rc;
+    size_t w_ = m + (with_sum ? 1 : 0), k = 0;
+    fe *a = NULL, *b = NULL, *lz = NULL, acc = 0;
+    /* malicious: a and b are written straight into the log (x are client
+     * inputs: nothing pending needs verifying before this opening) */
+    if (mal && (rc = verify_log_dot(M, na * w_, &a, &b, &lz)) != 0) return rc;
+    coefs cf;
+    s_coefs_init(&cf, F, seed, CHECK_DOMAIN_BITS, 0);
+    for (size_t i = 0; i < ninputs; i++) {
+        if (bad[i]) continue;
+        const fe *xi = x + i * m;
+        fe sum = 0;
+        for (size_t e = 0; e < w_; e++) {
+            fe xv = e < m ? xi[e] : sum;
+            if (e < m) sum = mpc_fadd(F, sum, xv);
+            fe sx = fe_mul(F, s_coef(&cf), xv), xm = mpc_fsub(F, xv, 1);
+            if (mal) {
+                a[k] = sx;
+                b[k++] = xm;
+            }
+            acc = mpc_fadd(F, acc, fe_mul(F, sx, xm));
+        }
+    }
+    s_coefs_wipe(&cf);
+    /* sum s_e x_e (x_e - 1), PRZS-masked */
+    rc = mal ? verify_open_2t(M, z, &acc, 1, lz) : mpc_open_2t(M, z, &acc, 1);
+    return rc;
+}
+
 /* Entries, plus (with_sum) each row's sum as one more entry, must be bits. */
 static int s_bits(mpc *M, const fe *x, size_t ninputs, size_t m, int with_sum, uint8_t *bad)
 {
-    const field *F = mpc_field(M);
     size_t na = 0;
     for (size_t i = 0; i < ninputs; i++) na += !bad[i];
     if (na == 0 || m == 0) return 0;
     uint8_t seed[32];
     int rc = mpc_coin(M, seed);
     if (rc) return rc;
-    coefs cf;
-    s_coefs_init(&cf, F, seed, CHECK_DOMAIN_BITS, 0);
-    fe z = 0;
-    for (size_t i = 0; i < ninputs; i++) {
-        if (bad[i]) continue;
-        const fe *xi = x + i * m;
-        fe sum = 0;
-        for (size_t e = 0; e < m; e++) {
-            fe xv = xi[e];
-            sum = mpc_fadd(F, sum, xv);
-            z = mpc_fadd(F, z, fe_mul(F, s_coef(&cf), fe_mul(F, xv, mpc_fsub(F, xv, 1))));
-        }
-        if (with_sum)
-            z = mpc_fadd(F, z, fe_mul(F, s_coef(&cf), fe_mul(F, sum, mpc_fsub(F, sum, 1))));
-    }
-    s_coefs_wipe(&cf);
-    rc = mpc_open_2t(M, &z, &z, 1);    /* sum s_e x_e (x_e - 1), PRZS-masked */
+    fe z;
+    rc = s_bits_z(M, &z, x, ninputs, m, with_sum, bad, na, seed);
     if (rc || z == 0) return rc;
+    const field *F = mpc_field(M);
     /* some entry is not a bit: find which, revealing nothing about valid ones */
     size_t w_ = m + (with_sum ? 1 : 0), nl = na * w_;
     fe *w = xmalloc(nl * sizeof(fe)), *xm1 = xmalloc(nl * sizeof(fe));
@@ -155,6 +180,7 @@ static int s_bits(mpc *M, const fe *x, size_t ninputs, size_t m, int with_sum, u
     rc = mpc_mul(M, w, xs, xm1, nl);
     if (rc) goto out;
     mpc_rand(M, rho, nl);
+    /* w is a product: in malicious mode it is verified before it is opened */
     rc = mpc_open_prod(M, w, rho, w, nl);
     if (rc) goto out;
     k = 0;
@@ -182,14 +208,17 @@ int check_choice(mpc *M, const fe *x, size_t ninputs, size_t m, uint8_t *bad)
     return s_bits(M, x, ninputs, m, 1, bad);
 }
 
-int check_sum(mpc *M, const fe *x, size_t ninputs, size_t m, fe c, uint8_t *bad)
+/* check_sum with the openings' flags: MPC_OPEN_NV when x is linear in client
+ * inputs (check_sum's contract), 0 when x holds products (check_at_most), which
+ * are then verified before anything depending on them is opened. */
+static int s_sum(mpc *M, const fe *x, size_t ninputs, size_t m, fe c, uint8_t *bad, int flags)
 {
     const field *F = mpc_field(M);
     size_t na = 0;
     for (size_t i = 0; i < ninputs; i++) na += !bad[i];
     if (na == 0) return 0;
     if (c >= F->p) return ERR_RANGE;
-    /* fast path: one PRZS-masked opening of sum_i s_i (sum_e x_ie - c) */
+    /* fast path: one opening of sum_i s_i (sum_e x_ie - c) */
     uint8_t seed[32];
     int rc = mpc_coin(M, seed);
     if (rc) return rc;
@@ -203,9 +232,11 @@ int check_sum(mpc *M, const fe *x, size_t ninputs, size_t m, fe c, uint8_t *bad)
         z = mpc_fadd(F, z, fe_mul(F, s_coef(&cf), acc));
     }
     s_coefs_wipe(&cf);
-    /* a degree-t value opened through the degree-2t path gets the PRZS mask,
-     * so the opened shares reveal the sum and nothing of the polynomials */
-    rc = mpc_open_2t(M, &z, &z, 1);
+    /* semi-honest: a degree-t value opened through the degree-2t path gets the
+     * PRZS mask. Malicious: the checked degree-t opening (robust against a
+     * rushed share; its shares reveal only the value too) */
+    if (mpc_security(M) == MPC_MALICIOUS) rc = mpc_open_ex(M, &z, &z, 1, flags);
+    else rc = mpc_open_2t(M, &z, &z, 1);
     if (rc || z == 0) return rc;
     fe *d = xmalloc(na * sizeof(fe)), *rho = xmalloc(na * sizeof(fe));
     size_t k = 0;
@@ -216,7 +247,7 @@ int check_sum(mpc *M, const fe *x, size_t ninputs, size_t m, fe c, uint8_t *bad)
         d[k++] = acc;
     }
     mpc_rand(M, rho, na);
-    rc = mpc_open_prod(M, d, rho, d, na);
+    rc = mpc_open_prod_ex(M, d, rho, d, na, flags);
     if (rc == 0) {
         k = 0;
         for (size_t i = 0; i < ninputs; i++)
@@ -225,6 +256,11 @@ int check_sum(mpc *M, const fe *x, size_t ninputs, size_t m, fe c, uint8_t *bad)
     secmem_free(d, na * sizeof(fe));
     secmem_free(rho, na * sizeof(fe));
     return rc;
+}
+
+int check_sum(mpc *M, const fe *x, size_t ninputs, size_t m, fe c, uint8_t *bad)
+{
+    return s_sum(M, x, ninputs, m, c, bad, MPC_OPEN_NV);
 }
 
 /* f holds rows of w entries (f[r*w + j]); afterwards f[r] is the product of row
@@ -275,7 +311,7 @@ int check_at_most(mpc *M, const fe *x, size_t ninputs, size_t m, int k, uint8_t 
     }
     int rc = s_row_products(M, f, rows, w);
     /* every product must be 0: one-entry rows summing to c = 0 */
-    if (rc == 0) rc = check_sum(M, f, rows, 1, 0, ebad);
+    if (rc == 0) rc = s_sum(M, f, rows, 1, 0, ebad, 0);
     r = 0;
     for (size_t i = 0; rc == 0 && i < ninputs; i++) {
         if (bad[i]) continue;

@@ -14,6 +14,25 @@
 #include "protocols/compare.h"
 #include "protocols/mul.h"
 
+/* One product of a select: in semi-honest mode D[e] = a * b at once (degree 2t,
+ * reduced for the whole batch); in malicious mode the pair is kept (X[e] = a,
+ * D[e] = b) for a logged mpc_mul. */
+static inline void s_put(const field *F, fe *D, fe *X, size_t e, fe a, fe b)
+{
+    if (X) {
+        X[e] = a;
+        D[e] = b;
+    } else {
+        D[e] = fe_mul(F, a, b);
+    }
+}
+
+/* The batch of products s_put prepared: D = degree-t shares of the products. */
+static int s_products(mpc *M, fe *D, const fe *X, size_t len)
+{
+    return X ? mpc_mul(M, D, X, D, len) : mpc_reduce(M, D, D, len);
+}
+
 typedef struct layer {
     fe *f, *s, *idx;    /* cnt*k, cnt*k (top2), cnt */
     size_t cnt;
@@ -37,6 +56,7 @@ static int s_round(mpc *M, layer *nxt, const layer *cur, int k, int top2)
     size_t mark = mpc_mark(M);
     fe *A = mpc_alloc(M, nc * K), *B = mpc_alloc(M, nc * K);
     fe *c = mpc_alloc(M, nc), *D = mpc_alloc(M, np * per);
+    fe *X = mpc_security(M) == MPC_MALICIOUS ? mpc_alloc(M, np * per) : NULL;
     int rc;
 
     nxt->cnt = np + (cur->cnt & 1);
@@ -57,20 +77,20 @@ static int s_round(mpc *M, layer *nxt, const layer *cur, int k, int top2)
     /* round 1: first, idx (and the two candidate seconds), as local products */
     for (size_t q = 0; q < np; q++) {
         const fe *fl = cur->f + 2 * q * K, *fr = fl + K;
-        fe *d = D + q * per;
+        size_t o = q * per;
         fe cq = c[q];
-        for (size_t j = 0; j < K; j++) d[j] = fe_mul(F, cq, mpc_fsub(F, fr[j], fl[j]));
-        d[K] = fe_mul(F, cq, mpc_fsub(F, cur->idx[2 * q + 1], cur->idx[2 * q]));
+        for (size_t j = 0; j < K; j++) s_put(F, D, X, o + j, cq, mpc_fsub(F, fr[j], fl[j]));
+        s_put(F, D, X, o + K, cq, mpc_fsub(F, cur->idx[2 * q + 1], cur->idx[2 * q]));
         if (top2) {
             const fe *sl = cur->s + 2 * q * K, *sr = sl + K;
             fe d2 = c[np + q], d1 = c[2 * np + q];
             for (size_t j = 0; j < K; j++) {
-                d[K + 1 + j] = fe_mul(F, d2, mpc_fsub(F, sr[j], fl[j]));       /* max(f1, s2) - f1 */
-                d[2 * K + 1 + j] = fe_mul(F, d1, mpc_fsub(F, sl[j], fr[j]));   /* max(f2, s1) - f2 */
+                s_put(F, D, X, o + K + 1 + j, d2, mpc_fsub(F, sr[j], fl[j]));       /* max(f1, s2) - f1 */
+                s_put(F, D, X, o + 2 * K + 1 + j, d1, mpc_fsub(F, sl[j], fr[j]));   /* max(f2, s1) - f2 */
             }
         }
     }
-    rc = mpc_reduce(M, D, D, np * per);
+    rc = s_products(M, D, X, np * per);
     if (rc) goto out;
     for (size_t q = 0; q < np; q++) {
         const fe *fl = cur->f + 2 * q * K, *fr = fl + K, *d = D + q * per;
@@ -90,9 +110,9 @@ static int s_round(mpc *M, layer *nxt, const layer *cur, int k, int top2)
         /* round 2: second = c ? x2 : x1 */
         for (size_t q = 0; q < np; q++) {
             const fe *x2 = A + q * 2 * K, *x1 = x2 + K;
-            for (size_t j = 0; j < K; j++) D[q * K + j] = fe_mul(F, c[q], mpc_fsub(F, x2[j], x1[j]));
+            for (size_t j = 0; j < K; j++) s_put(F, D, X, q * K + j, c[q], mpc_fsub(F, x2[j], x1[j]));
         }
-        rc = mpc_reduce(M, D, D, np * K);
+        rc = s_products(M, D, X, np * K);
         if (rc) goto out;
         for (size_t q = 0; q < np; q++) {
             const fe *x1 = A + q * 2 * K + K;

@@ -2,6 +2,7 @@
  * degree-t and masked degree-2t openings, and the joint coin. */
 #include "protocols/mpc_impl.h"
 
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,7 +12,9 @@
 #include "common/prg.h"
 #include "common/secmem.h"
 #include "common/xalloc.h"
+#include "protocols/keysetup.h"
 #include "protocols/mul.h"
+#include "protocols/verify.h"
 
 static void s_verr(mpc *M, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
@@ -42,81 +45,9 @@ int mpc_fail(mpc *M, int rc, const char *fmt, ...)
     return rc;
 }
 
-/* Lowest-indexed party outside group T (the dealer of k_T). */
-static int s_dealer(unsigned T)
-{
-    return __builtin_ctz(~T) + 1;
-}
-
-/* Bytes of the key message from party `from` to party `to`. */
-static size_t s_key_msg_len(const unsigned *groups, int ng, int from, int to)
-{
-    size_t len = from < to ? 32 : 0;   /* the pairwise key is drawn by the lower index */
-    for (int g = 0; g < ng; g++) {
-        unsigned T = groups[g];
-        if (s_dealer(T) == from && !(T & (1u << (to - 1)))) len += 32;
-    }
-    return len;
-}
-
-/* The key exchange round of mpc_init. dealt[g*32] holds k_T for the groups I
- * deal. */
-static int s_deal(mpc *M, const unsigned *groups, int ng, const uint8_t *dealt)
-{
-    int rc = 0, n = M->n, me = M->me;
-    size_t cap = (size_t)(ng + 1) * 32;
-    uint8_t *buf = sodium_malloc(cap);
-    if (!buf) { s_err(M, "mpc_init: out of memory"); return ERR_NOMEM; }
-    uint64_t step = M->step++;
-    M->rounds++;
-    for (int j = 1; j <= n && rc == 0; j++) {
-        if (j == me) continue;
-        size_t off = 0;
-        if (me < j) { memcpy(buf, M->pairkey + (size_t)(j - 1) * 32, 32); off = 32; }
-        for (int g = 0; g < ng; g++) {
-            unsigned T = groups[g];
-            if (s_dealer(T) != me || (T & (1u << (j - 1)))) continue;
-            memcpy(buf + off, dealt + (size_t)g * 32, 32);
-            off += 32;
-        }
-        rc = net_send(M->nw, j, MPC_MSG_KEYS, step, off ? buf : NULL, off);
-        if (rc) s_err(M, "mpc_init: sending keys to S%d: %s", j, net_errmsg(M->nw));
-    }
-    for (int j = 1; j <= n && rc == 0; j++) {
-        if (j == me) continue;
-        uint8_t *pl = NULL;
-        size_t len = 0;
-        rc = net_recv(M->nw, j, MPC_MSG_KEYS, step, &pl, &len);
-        if (rc) {
-            s_err(M, "mpc_init: keys from S%d: %s", j, net_errmsg(M->nw));
-            break;
-        }
-        if (len != s_key_msg_len(groups, ng, j, me)) {
-            s_err(M, "mpc_init: key message from S%d has %zu bytes", j, len);
-            rc = ERR_PROTO;
-        } else {
-            size_t off = 0;
-            if (j < me) { memcpy(M->pairkey + (size_t)(j - 1) * 32, pl, 32); off = 32; }
-            for (int g = 0; g < ng && rc == 0; g++) {
-                unsigned T = groups[g];
-                if (s_dealer(T) != j || (T & (1u << (me - 1)))) continue;
-                rc = prss_set_key(M->ps, T, pl + off);
-                off += 32;
-                if (rc) s_err(M, "mpc_init: key from S%d rejected", j);
-            }
-        }
-        if (pl) sodium_memzero(pl, len);
-        free(pl);
-    }
-    sodium_free(buf);
-    return rc;
-}
-
 int mpc_init(mpc *M, const field *F, int n, int t, net *nw)
 {
     int rc = 0;
-    unsigned *groups = NULL;
-    uint8_t *dealt = NULL;
 
     memset(M, 0, sizeof *M);
     if (!F || !nw || n < 1 || n > NET_MAX_PARTIES || n > SHAMIR_MAX_N || t < 0 ||
@@ -130,6 +61,7 @@ int mpc_init(mpc *M, const field *F, int n, int t, net *nw)
     M->me = net_me(nw);
     M->nw = nw;
     M->kappa = MPC_KAPPA;
+    M->security = MPC_MALICIOUS;
     M->sh = shamir_new(F, n, t);
     M->ps = prss_new(F, n, t, M->me);
     M->pairkey = sodium_malloc((size_t)n * 32);
@@ -140,29 +72,12 @@ int mpc_init(mpc *M, const field *F, int n, int t, net *nw)
     }
     sodium_memzero(M->pairkey, (size_t)n * 32);
 
-    int ng = prss_groups(M->ps, NULL);
-    groups = xmalloc((size_t)ng * sizeof *groups);
-    (void)prss_groups(M->ps, groups);
-    dealt = sodium_malloc((size_t)ng * 32);
-    if (!dealt) { s_err(M, "mpc_init: out of memory"); rc = ERR_NOMEM; goto out; }
-
-    for (int g = 0; g < ng; g++) {
-        if (s_dealer(groups[g]) != M->me) continue;
-        randombytes_buf(dealt + (size_t)g * 32, 32);
-        rc = prss_set_key(M->ps, groups[g], dealt + (size_t)g * 32);
-        if (rc) { s_err(M, "mpc_init: prss_set_key failed"); goto out; }
-    }
-    for (int j = M->me + 1; j <= n; j++) randombytes_buf(M->pairkey + (size_t)(j - 1) * 32, 32);
-
-    rc = s_deal(M, groups, ng, dealt);
-    if (rc) goto out;
-    if (!prss_ready(M->ps)) {
-        s_err(M, "mpc_init: PRSS keys incomplete");
-        rc = ERR_PROTO;
-    }
+    /* The PRSS and pairwise keys, each derived from all its holders'
+     * contributions and confirmed (keysetup.h, 3 rounds). No session id here:
+     * the transport binds every message to it. */
+    rc = keysetup_run(nw, M->ps, M->pairkey, NULL, &M->step, &M->rounds, M->err, sizeof M->err);
+    if (rc) s_err(M, "mpc_init: %s", M->err);
 out:
-    if (dealt) sodium_free(dealt);
-    free(groups);
     if (rc) {
         char keep[sizeof M->err];
         memcpy(keep, M->err, sizeof keep);
@@ -175,6 +90,7 @@ out:
 void mpc_clear(mpc *M)
 {
     if (!M) return;
+    verify_free(M);
     mul_tables_free(M);
     shamir_free(&M->sh);
     prss_free(&M->ps);
@@ -241,6 +157,31 @@ int mpc_kappa(const mpc *M)
 {
     return M->kappa;
 }
+
+void mpc_set_security(mpc *M, int mode)
+{
+    assert(mode == MPC_SEMI_HONEST || mode == MPC_MALICIOUS);
+    M->security = mode;
+}
+
+int mpc_security(const mpc *M)
+{
+    return M->security;
+}
+
+uint64_t mpc_opened(const mpc *M)
+{
+    return M->opened;
+}
+
+#ifdef MPC_TEST_ADVERSARY
+void mpc_adv_engine_set(mpc *M, const mpc_adv *a)
+{
+    M->adv = *a;
+    M->adv.seen = 0;
+    M->adv.fired = 0;
+}
+#endif
 
 void mpc_stats(const mpc *M, uint64_t *rounds, uint64_t *elems, uint64_t *bytes)
 {
@@ -465,12 +406,46 @@ static int s_exchange_all(mpc *M, uint8_t type, fe *all, const fe **rows, const 
     return mpc_round(M, type, send, len, recv, len);
 }
 
-static int s_open(mpc *M, fe *out, uint8_t *bad, const fe *x, size_t m)
+#ifdef MPC_TEST_ADVERSARY
+/* Test-only deviation hit for class cls at this call: 1 when it fires now. */
+static int s_adv_hit(mpc *M, int cls)
+{
+    if (M->adv.cls != cls || M->adv.fired) return 0;
+    if (M->adv.seen++ != M->adv.site) return 0;
+    M->adv.fired = 1;
+    return 1;
+}
+#define S_ADV_HIT(M, c_) ((M)->adv.cls == (c_) && s_adv_hit((M), (c_)))
+#endif
+
+/* The refusal after a failed verification: nothing is opened any more. */
+static int s_dead(mpc *M)
+{
+    return mpc_fail(M, ERR_CHEAT, "multiplication check failed: a server deviated "
+                                  "(opening refused)");
+}
+
+static int s_open(mpc *M, fe *out, uint8_t *bad, const fe *x, size_t m, int flags)
 {
     int n = M->n, t = M->t, rc;
+    if (M->dead) return s_dead(M);
+    if (M->security == MPC_MALICIOUS && !(flags & MPC_OPEN_NV) && mpc_pending(M) &&
+        (rc = mpc_verify(M)) != 0)
+        return rc;
     size_t mark = mpc_mark(M);
     fe *all = mpc_alloc(M, (size_t)n * m);
     const fe *rows[NET_MAX_PARTIES];
+    if (!(flags & MPC_OPEN_NV)) M->opened++;   /* a value, not a coin or input check */
+#ifdef MPC_TEST_ADVERSARY
+    if (S_ADV_HIT(M, MPC_ADV_OPEN_SHARE)) {
+        fe *mine = mpc_alloc(M, m);   /* test-only: a wrong share to everyone */
+        memcpy(mine, x, m * sizeof(fe));
+        for (size_t e = 0; e < m; e++)
+            if (M->adv.elem == SIZE_MAX || M->adv.elem == e)
+                mine[e] = fe_add(M->F, mine[e], M->adv.delta);
+        x = mine;
+    }
+#endif
     rc = s_exchange_all(M, MPC_MSG_OPEN, all, rows, x, m);
     if (rc) goto out;
     if (n > t + 1) {
@@ -485,6 +460,7 @@ static int s_open(mpc *M, fe *out, uint8_t *bad, const fe *x, size_t m)
     }
     rc = shamir_reconstruct(M->sh, out, rows, (1u << (t + 1)) - 1, t, m);
     if (rc) s_err(M, "open: reconstruction failed");
+    else if (M->security == MPC_MALICIOUS) verify_hash_public(M, out, m);
 out:
     mpc_release(M, mark);
     return rc;
@@ -492,24 +468,84 @@ out:
 
 int mpc_open(mpc *M, fe *out, const fe *x, size_t m)
 {
-    return s_open(M, out, NULL, x, m);
+    return s_open(M, out, NULL, x, m, 0);
+}
+
+int mpc_open_ex(mpc *M, fe *out, const fe *x, size_t m, int flags)
+{
+    return s_open(M, out, NULL, x, m, flags);
 }
 
 int mpc_open_check(mpc *M, fe *out, uint8_t *bad, const fe *x, size_t m)
 {
-    return s_open(M, out, bad, x, m);
+    return s_open(M, out, bad, x, m, MPC_OPEN_NV);
 }
 
-int mpc_open_2t(mpc *M, fe *out, const fe *z, size_t m)
+#ifdef MPC_TEST_ADVERSARY
+/* Test-only rushing server: wait for everyone's shares of the masked degree-2t
+ * values, then send the share that moves the reconstruction where the test
+ * wants it (element adv.elem, or all). Honest servers send before receiving,
+ * so this cannot deadlock. */
+static int s_exchange_rush(mpc *M, fe *all, const fe **rows, fe *mine, size_t m)
+{
+    const field *F = M->F;
+    int n = M->n, t = M->t, me = M->me, rc;
+    uint64_t step = mpc_step(M);
+    fe *recv[NET_MAX_PARTIES];
+    size_t len[NET_MAX_PARTIES];
+    for (int j = 1; j <= n; j++) {
+        recv[j - 1] = j == me ? NULL : all + (size_t)(j - 1) * m;
+        len[j - 1] = m;
+        rows[j - 1] = j == me ? mine : recv[j - 1];
+    }
+    if ((rc = mpc_round_recv(M, MPC_MSG_OPEN2T, step, recv, len)) != 0) return rc;
+    fe *honest = mpc_alloc(M, m);
+    memcpy(honest, mine, m * sizeof(fe));
+    if (me <= 2 * t + 1) {
+        fe lam = 1, *s = all + (size_t)(me - 1) * m;   /* my row is free: scratch */
+        for (int j = 1; j <= 2 * t + 1; j++)
+            if (j != me)
+                lam = fe_mul(F, lam, fe_mul(F, (fe)j, fe_inv(F, fe_from_i64(F, j - me))));
+        if ((rc = shamir_reconstruct(M->sh, s, rows, (1u << (2 * t + 1)) - 1, 2 * t, m)) != 0)
+            return rc;
+        fe il = fe_inv(F, lam);
+        for (size_t e = 0; e < m; e++) {
+            if (M->adv.elem != SIZE_MAX && M->adv.elem != e) continue;
+            fe want = M->adv.force ? M->adv.delta : fe_add(F, s[e], M->adv.delta);
+            mine[e] = fe_add(F, mine[e], fe_mul(F, fe_sub(F, want, s[e]), il));
+        }
+    }
+    uint8_t *b = mpc_wire(M, 2 * m * F->bytes), *h = b + m * F->bytes;
+    mpc_encode(F, b, mine, m);
+    mpc_encode(F, h, honest, m);
+    for (int j = 1; j <= n && rc == 0; j++) {
+        if (j == me) continue;
+        /* equivocation: the honest share to everyone but adv.peer */
+        const uint8_t *out = M->adv.peer && j != M->adv.peer ? h : b;
+        rc = mpc_send_raw(M, j, MPC_MSG_OPEN2T, step, out, m * F->bytes, m);
+    }
+    return rc;
+}
+#endif
+
+/* The masked degree-2t opening (checked only when n > 2t+1). */
+static int s_open_2t(mpc *M, fe *out, const fe *z, size_t m)
 {
     int n = M->n, t = M->t, rc;
     const field *F = M->F;
+    if (M->dead) return s_dead(M);
     size_t mark = mpc_mark(M);
     fe *mine = mpc_alloc(M, m), *all = mpc_alloc(M, (size_t)n * m);
     const fe *rows[NET_MAX_PARTIES];
     prss_zero(M->ps, mine, m);
     field_vec_add(F, mine, mine, z, m);
-    rc = s_exchange_all(M, MPC_MSG_OPEN2T, all, rows, mine, m);
+    M->opened++;
+#ifdef MPC_TEST_ADVERSARY
+    if (S_ADV_HIT(M, MPC_ADV_OPEN2T_RUSH))
+        rc = s_exchange_rush(M, all, rows, mine, m);
+    else
+#endif
+        rc = s_exchange_all(M, MPC_MSG_OPEN2T, all, rows, mine, m);
     if (rc) goto out;
     if (n > 2 * t + 1 && shamir_check(M->sh, rows, 2 * t, m, NULL)) {
         s_err(M, "open_2t: shares of %zu values do not fit degree %d", m, 2 * t);
@@ -518,6 +554,51 @@ int mpc_open_2t(mpc *M, fe *out, const fe *z, size_t m)
     }
     rc = shamir_reconstruct(M->sh, out, rows, (1u << (2 * t + 1)) - 1, 2 * t, m);
     if (rc) s_err(M, "open_2t: reconstruction failed");
+    else if (M->security == MPC_MALICIOUS) verify_hash_public(M, out, m);
+out:
+    mpc_release(M, mark);
+    return rc;
+}
+
+int verify_open_2t(mpc *M, fe *out, const fe *z, size_t m, fe *lz)
+{
+    int rc = s_open_2t(M, out, z, m);
+    if (rc == 0 && lz) memcpy(lz, out, m * sizeof(fe));
+    return rc;
+}
+
+int mpc_open_2t(mpc *M, fe *out, const fe *z, size_t m)
+{
+    if (M->security == MPC_MALICIOUS)
+        return mpc_fail(M, ERR_STATE, "open_2t: an unlogged degree-2t opening is refused "
+                                      "in malicious mode");
+    return s_open_2t(M, out, z, m);
+}
+
+/* Before opening a product of x and y in malicious mode: x and y must be
+ * verified values (an unverified one could carry an inconsistency whose
+ * product with an honest share the opening would reveal). */
+static int s_prod_ready(mpc *M, int flags)
+{
+    if (M->security != MPC_MALICIOUS || (flags & MPC_OPEN_NV) || !mpc_pending(M)) return 0;
+    return mpc_verify(M);
+}
+
+int mpc_open_prod_ex(mpc *M, fe *out, const fe *x, const fe *y, size_t m, int flags)
+{
+    int rc = s_prod_ready(M, flags);
+    if (rc) return rc;
+    size_t mark = mpc_mark(M);
+    fe *z = mpc_alloc(M, m), *lx = NULL, *ly = NULL, *lz = NULL;
+    if (M->security == MPC_MALICIOUS) {
+        /* x and y copied before the opening: out may alias them */
+        if ((rc = verify_log_mul(M, m, &lx, &ly, &lz)) != 0) goto out;
+        memcpy(lx, x, m * sizeof(fe));
+        memcpy(ly, y, m * sizeof(fe));
+    }
+    field_vec_mul(M->F, z, x, y, m);
+    rc = s_open_2t(M, out, z, m);
+    if (rc == 0 && lz) memcpy(lz, out, m * sizeof(fe));   /* the public value */
 out:
     mpc_release(M, mark);
     return rc;
@@ -525,11 +606,26 @@ out:
 
 int mpc_open_prod(mpc *M, fe *out, const fe *x, const fe *y, size_t m)
 {
-    size_t mark = mpc_mark(M);
-    fe *z = mpc_alloc(M, m);
-    field_vec_mul(M->F, z, x, y, m);
-    int rc = mpc_open_2t(M, out, z, m);
-    mpc_release(M, mark);
+    return mpc_open_prod_ex(M, out, x, y, m, 0);
+}
+
+int mpc_open_dot(mpc *M, fe *out, const fe *a, const fe *b, size_t len, int flags)
+{
+    const field *F = M->F;
+    int rc = s_prod_ready(M, flags);
+    if (rc) return rc;
+    fe *la = NULL, *lb = NULL, *lz = NULL, z = 0;
+    if (M->security == MPC_MALICIOUS) {
+        if ((rc = verify_log_dot(M, len, &la, &lb, &lz)) != 0) return rc;
+        memcpy(la, a, len * sizeof(fe));
+        memcpy(lb, b, len * sizeof(fe));
+    }
+    for (size_t i = 0; i < len; i++) z = mpc_fadd(F, z, fe_mul(F, a[i], b[i]));
+    rc = s_open_2t(M, &z, &z, 1);
+    if (rc == 0) {
+        *out = z;
+        if (lz) *lz = z;
+    }
     return rc;
 }
 
@@ -543,7 +639,7 @@ int mpc_coin(mpc *M, uint8_t seed[32])
     fe r, v;
     uint8_t enc[16];
     mpc_rand(M, &r, 1);
-    int rc = mpc_open(M, &v, &r, 1);
+    int rc = s_open(M, &v, NULL, &r, 1, MPC_OPEN_NV);
     if (rc) return rc;
     mpc_encode(M->F, enc, &v, 1);
     crypto_generichash(seed, 32, enc, M->F->bytes, (const uint8_t *)"mpc-coin", 8);

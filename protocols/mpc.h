@@ -16,6 +16,23 @@ enum {
     MPC_MSG_OPEN   = 2,   /* degree-t opening */
     MPC_MSG_OPEN2T = 3,   /* masked degree-2t opening */
     MPC_MSG_MUL    = 4,   /* GRR degree reduction */
+    MPC_MSG_VERIFY = 5,   /* final round of the multiplication check */
+};
+
+/* Security modes (mpc_set_security). MPC_MALICIOUS, the default: security with
+ * abort against t actively cheating servers; every multiplication is logged
+ * and verified before any opening that depends on it (protocols/verify.h).
+ * MPC_SEMI_HONEST: the same protocols without the log and the checks, for
+ * speed-only experiments; correct and private only if every server follows
+ * the protocol. */
+enum { MPC_SEMI_HONEST = 0, MPC_MALICIOUS = 1 };
+
+/* Flags of mpc_open_ex and mpc_open_prod_ex. */
+enum {
+    /* No verification first: only for values that are linear in client inputs,
+     * public values and fresh PRSS randomness (coins, input checks), whose
+     * opening cannot reveal anything a pending false relation steered. */
+    MPC_OPEN_NV = 1,
 };
 
 /* Default and largest statistical security of masked openings (bits). */
@@ -65,6 +82,13 @@ int mpc_me(const mpc *M);                 /* own index, 1..n */
 const field *mpc_field(const mpc *M);     /* the field (owned by the caller) */
 int mpc_kappa(const mpc *M);              /* statistical security in bits */
 
+/* Security mode, MPC_SEMI_HONEST or MPC_MALICIOUS (mpc_create's default), the
+ * same on every server (the definition file's "security"). Set it before the
+ * first operation; switching to semi-honest leaves pending relations
+ * unverified. Any other mode is a programmer error (assert). */
+void mpc_set_security(mpc *M, int mode);
+int mpc_security(const mpc *M);
+
 /* One communication round on a fresh step: for every peer j (1..n, != me) with
  * send[j-1] != NULL, send the slen[j-1] elements send[j-1] (shares: secret);
  * then for every peer with recv[j-1] != NULL, receive exactly rlen[j-1] elements
@@ -96,24 +120,41 @@ int mpc_recv_raw(mpc *M, int peer, uint8_t type, uint64_t step, uint8_t **payloa
 
 /* Open m degree-t sharings x (own shares): all n shares are exchanged and must
  * lie on degree-t polynomials, else ERR_CHEAT (nothing is written to out). One
- * round, (n-1)*m elements sent. out (public) may alias x. */
+ * round, (n-1)*m elements sent. out (public) may alias x. In malicious mode,
+ * when relations are pending, mpc_verify runs first (its rounds added; its
+ * ERR_CHEAT returned with nothing opened). */
 int mpc_open(mpc *M, fe *out, const fe *x, size_t m) MPC_WUR;
+/* mpc_open with flags: MPC_OPEN_NV skips the verification (see the flag). */
+int mpc_open_ex(mpc *M, fe *out, const fe *x, size_t m, int flags) MPC_WUR;
 /* Like mpc_open but never fails on inconsistency: bad[j] = 1 when the n shares of
  * element j do not fit degree t (out[j] is then the value through parties
- * 1..t+1). For input checks. */
+ * 1..t+1). For input checks: never verifies first (as MPC_OPEN_NV). */
 int mpc_open_check(mpc *M, fe *out, uint8_t *bad, const fe *x, size_t m) MPC_WUR;
 /* Open m local degree-2t values z (e.g. products of two degree-t shares) after
  * adding a fresh PRZS sharing of zero, so only the values are revealed. Needs all
- * 2t+1 first shares; with n > 2t+1 all n are checked (ERR_CHEAT). One round. */
+ * 2t+1 first shares; with n > 2t+1 all n are checked (ERR_CHEAT). One round.
+ * Semi-honest mode only: at n = 2t+1 nothing checks the opened value, so in
+ * malicious mode it is refused (ERR_STATE); use mpc_open_prod / mpc_open_dot,
+ * which log what they open. */
 int mpc_open_2t(mpc *M, fe *out, const fe *z, size_t m) MPC_WUR;
-/* Open x*y for degree-t x, y (one round, no resharing): mpc_open_2t of the local
- * products. out may alias x or y. */
+/* Open x*y for degree-t x, y (one round, no resharing): the masked degree-2t
+ * opening of the local products. out may alias x or y. In malicious mode the
+ * relation x*y = out (out public) is logged, so a wrong share (even a rushed
+ * one) makes the next verification fail; x and y must be verified values, so
+ * pending relations are verified first unless flags has MPC_OPEN_NV (x and y
+ * client inputs or fresh PRSS values, as in the random-bit generator). */
 int mpc_open_prod(mpc *M, fe *out, const fe *x, const fe *y, size_t m) MPC_WUR;
+int mpc_open_prod_ex(mpc *M, fe *out, const fe *x, const fe *y, size_t m, int flags) MPC_WUR;
+/* Open the inner product sum_i a_i b_i of degree-t sharings (len entries) into
+ * *out, one round, n-1 elements; logged in malicious mode like mpc_open_prod
+ * (one relation for the whole sum). flags as mpc_open_prod_ex. */
+int mpc_open_dot(mpc *M, fe *out, const fe *a, const fe *b, size_t len, int flags) MPC_WUR;
 
 /* m degree-t shares of independent uniform secrets (PRSS, no communication). */
 void mpc_rand(mpc *M, fe *out, size_t m);
 /* A public random 32-byte seed all servers agree on: opens one PRSS random value
- * (checked) and hashes it. One round. seed is public once drawn. */
+ * (checked; never verifies first) and hashes it. One round. seed is public once
+ * drawn. */
 int mpc_coin(mpc *M, uint8_t seed[32]) MPC_WUR;
 
 /* Scratch arena of the context: every protocol takes its working vectors here

@@ -21,6 +21,7 @@
 #include "common/secmem.h"
 #include "common/xalloc.h"
 #include "protocols/mpc_impl.h"
+#include "protocols/verify.h"
 
 #define MUL_DOMAIN 0x47525200u   /* "GRR\0" | sender index */
 
@@ -119,10 +120,35 @@ static void s_stream(mpc *M, prg *g, int i, int j, uint64_t step)
     prg_init(g, M->pairkey + (size_t)(other - 1) * 32, MUL_DOMAIN | (uint32_t)i, step);
 }
 
+#ifdef MPC_TEST_ADVERSARY
+/* Test-only (mpc_adv_engine_set): reshare d + delta instead of d for the chosen
+ * element of the chosen call. What is sent and the own output are linear in d,
+ * so patching both keeps the resharing consistent (a pure additive attack). */
+static void s_adv_add(mpc *M, const grr *G, uint8_t *wire, fe *out, size_t m)
+{
+    const field *F = M->F;
+    mpc_adv *A = &M->adv;
+    if (A->fired || A->seen++ != A->site) return;
+    A->fired = 1;
+    size_t w = F->bytes;
+    for (size_t e = 0; e < m; e++) {
+        if (A->elem != SIZE_MAX && A->elem != e) continue;
+        for (int s = 0; s < G->ns; s++) {
+            uint8_t *p = wire + ((size_t)s * m + e) * w;
+            fe v;
+            if (mpc_get(F, p, &v) == 0) mpc_put(F, p, fe_add(F, v, fe_mul(F, G->c0[s], A->delta)));
+        }
+        out[e] = fe_add(F, out[e], fe_mul(F, G->o0, A->delta));
+    }
+}
+#endif
+
 /* Core: d = x*y when y != NULL, else d = x (already degree 2t). Works in chunks
  * and encodes/decodes on the fly: no per-call vectors besides the wire buffer.
- * out may alias x or y (element e is read before out[e] is written). */
-static int s_grr(mpc *M, fe *out, const fe *x, const fe *y, size_t m)
+ * out may alias x or y (element e is read before out[e] is written). With lx
+ * (malicious mode, y != NULL) x and y are also copied into the log's lx, ly in
+ * the same pass. */
+static int s_grr_log(mpc *M, fe *out, const fe *x, const fe *y, size_t m, fe *lx, fe *ly)
 {
     const field *F = M->F;
     grr *G = s_tables(M);
@@ -132,6 +158,10 @@ static int s_grr(mpc *M, fe *out, const fe *x, const fe *y, size_t m)
     fe r[SHAMIR_MAX_N][MUL_CHUNK];
     uint64_t step = mpc_step(M);
 
+    if (lx && !G->sender) {   /* not a resharer: x and y are not read below */
+        memcpy(lx, x, m * sizeof(fe));
+        memcpy(ly, y, m * sizeof(fe));
+    }
     if (G->sender) {
         uint8_t *wire = mpc_wire(M, (size_t)G->ns * m * w);
         for (int k = 0; k < G->nd; k++) s_stream(M, &g[k], M->me, G->D[k], step);
@@ -142,6 +172,10 @@ static int s_grr(mpc *M, fe *out, const fe *x, const fe *y, size_t m)
                 /* the n = 3, t = 1 fast path */
                 fe c0 = G->c0[0], c1 = G->cd[0][0], o0 = G->o0, o1 = G->od[0];
                 uint8_t *p = wire + base * w;
+                if (lx) {
+                    memcpy(lx + base, x + base, c * sizeof(fe));   /* still in cache */
+                    memcpy(ly + base, y + base, c * sizeof(fe));
+                }
                 for (size_t e = 0; e < c; e++) {
                     fe de = y ? fe_mul(F, x[base + e], y[base + e]) : x[base + e];
                     fe re = r[0][e];
@@ -149,6 +183,10 @@ static int s_grr(mpc *M, fe *out, const fe *x, const fe *y, size_t m)
                     out[base + e] = mpc_fadd(F, fe_mul(F, o0, de), fe_mul(F, o1, re));
                 }
                 continue;
+            }
+            if (lx) {
+                memcpy(lx + base, x + base, c * sizeof(fe));
+                memcpy(ly + base, y + base, c * sizeof(fe));
             }
             for (size_t e = 0; e < c; e++) {
                 fe de = y ? fe_mul(F, x[base + e], y[base + e]) : x[base + e];
@@ -162,6 +200,9 @@ static int s_grr(mpc *M, fe *out, const fe *x, const fe *y, size_t m)
                 out[base + e] = a;
             }
         }
+#ifdef MPC_TEST_ADVERSARY
+        if (M->adv.cls == MPC_ADV_MUL_ADD) s_adv_add(M, G, wire, out, m);
+#endif
         for (int s = 0; s < G->ns && rc == 0; s++)
             rc = mpc_send_raw(M, G->S[s], MPC_MSG_MUL, step, wire + (size_t)s * m * w, m * w, m);
         sodium_memzero(wire, (size_t)G->ns * m * w);
@@ -206,14 +247,93 @@ out:
     return rc;
 }
 
+static int s_grr(mpc *M, fe *out, const fe *x, const fe *y, size_t m)
+{
+    return s_grr_log(M, out, x, y, m, NULL, NULL);
+}
+
+/* The malicious-mode multiplication: x and y are copied into the log as the
+ * GRR reads them (chunk by chunk, before out, which may alias them, is
+ * written), the output completes the relation. Batches above the log's
+ * capacity go in parts. */
+static int s_mul_logged(mpc *M, fe *out, const fe *x, const fe *y, size_t m)
+{
+    int rc = 0;
+    for (size_t off = 0; off < m && rc == 0; off += VERIFY_CAP) {
+        size_t c = m - off < VERIFY_CAP ? m - off : VERIFY_CAP;
+        fe *lx, *ly, *lz;
+        if ((rc = verify_log_mul(M, c, &lx, &ly, &lz)) != 0) break;
+        if ((rc = s_grr_log(M, out + off, x + off, y + off, c, lx, ly)) == 0)
+            memcpy(lz, out + off, c * sizeof(fe));
+    }
+    return rc;
+}
+
 int mpc_mul(mpc *M, fe *out, const fe *x, const fe *y, size_t m)
 {
+    if (M->security == MPC_MALICIOUS) return s_mul_logged(M, out, x, y, m);
     return s_grr(M, out, x, y, m);
 }
 
 int mpc_reduce(mpc *M, fe *out, const fe *d, size_t m)
 {
+    if (M->security == MPC_MALICIOUS)
+        return mpc_fail(M, ERR_STATE, "mpc_reduce: an unlogged degree reduction is refused in "
+                                      "malicious mode (use mpc_mul, mpc_mul_bcast or mpc_dot)");
     return s_grr(M, out, d, NULL, m);
+}
+
+int mul_reduce_unlogged(mpc *M, fe *out, const fe *d, size_t m)
+{
+    return s_grr(M, out, d, NULL, m);
+}
+
+int mpc_mul_bcast(mpc *M, fe *out, const fe *c, const fe *v, size_t m, int k)
+{
+    const field *F = M->F;
+    size_t len = m * (size_t)k, mark = mpc_mark(M);
+    fe *x = mpc_alloc(M, len);
+    int rc;
+    if (M->security == MPC_MALICIOUS) {
+        for (size_t i = 0; i < m; i++)
+            for (int j = 0; j < k; j++) x[i * (size_t)k + (size_t)j] = c[i];
+        rc = s_mul_logged(M, out, x, v, len);
+    } else {
+        for (size_t i = 0; i < m; i++)
+            for (int j = 0; j < k; j++) {
+                size_t e = i * (size_t)k + (size_t)j;
+                x[e] = fe_mul(F, c[i], v[e]);
+            }
+        rc = s_grr(M, out, x, NULL, len);
+    }
+    mpc_release(M, mark);
+    return rc;
+}
+
+int mpc_dot(mpc *M, fe *out, const fe *a, const fe *b, size_t len, size_t m)
+{
+    const field *F = M->F;
+    size_t mark = mpc_mark(M);
+    fe *d = mpc_alloc(M, m), **lz = (fe **)mpc_alloc(M, m);   /* fe cells hold pointers */
+    int rc = 0;
+    for (size_t j = 0; j < m && rc == 0; j++) {
+        const fe *aj = a + j * len, *bj = b + j * len;
+        fe acc = 0;
+        for (size_t i = 0; i < len; i++) acc = mpc_fadd(F, acc, fe_mul(F, aj[i], bj[i]));
+        d[j] = acc;
+        lz[j] = NULL;
+        if (M->security == MPC_MALICIOUS) {
+            fe *la, *lb;
+            if ((rc = verify_log_dot(M, len, &la, &lb, &lz[j])) != 0) break;
+            memcpy(la, aj, len * sizeof(fe));
+            memcpy(lb, bj, len * sizeof(fe));
+        }
+    }
+    if (rc == 0) rc = s_grr(M, out, d, NULL, m);
+    for (size_t j = 0; rc == 0 && j < m; j++)
+        if (lz[j]) *lz[j] = out[j];
+    mpc_release(M, mark);
+    return rc;
 }
 
 int mpc_select(mpc *M, fe *out, const fe *c, const fe *a, const fe *b, size_t m)
@@ -226,13 +346,19 @@ int mpc_select_vec(mpc *M, fe *out, const fe *c, const fe *a, const fe *b, size_
     const field *F = M->F;
     size_t len = m * (size_t)k, mark = mpc_mark(M);
     fe *d = mpc_alloc(M, len), *bb = mpc_alloc(M, len);
+    int rc;
     memcpy(bb, b, len * sizeof(fe));
-    for (size_t i = 0; i < m; i++)
-        for (int j = 0; j < k; j++) {
-            size_t e = i * (size_t)k + (size_t)j;
-            d[e] = fe_mul(F, c[i], mpc_fsub(F, a[e], b[e]));
-        }
-    int rc = mpc_reduce(M, d, d, len);
+    if (M->security == MPC_MALICIOUS) {
+        for (size_t e = 0; e < len; e++) d[e] = mpc_fsub(F, a[e], b[e]);
+        rc = mpc_mul_bcast(M, d, c, d, m, k);   /* c * (a - b), logged */
+    } else {
+        for (size_t i = 0; i < m; i++)
+            for (int j = 0; j < k; j++) {
+                size_t e = i * (size_t)k + (size_t)j;
+                d[e] = fe_mul(F, c[i], mpc_fsub(F, a[e], b[e]));
+            }
+        rc = s_grr(M, d, d, NULL, len);
+    }
     if (rc == 0) field_vec_add(F, out, d, bb, len);
     mpc_release(M, mark);
     return rc;

@@ -13,10 +13,26 @@
  * Errors: the round's (mpc_errmsg names the peer). */
 int mpc_mul(mpc *M, fe *out, const fe *x, const fe *y, size_t m) MPC_WUR;
 
+/* In malicious mode every call below logs its relations (protocols/verify.h):
+ * the shares of the inputs and of the output, 48 bytes per multiplication,
+ * checked by the next mpc_verify. */
+
 /* Degree reduction alone: d holds m local degree-2t values (e.g. a sum of local
  * products, giving an inner product for the price of one multiplication); out
- * receives degree-t shares of the same values. out may alias d. */
+ * receives degree-t shares of the same values. out may alias d. Semi-honest
+ * mode only: raw degree-2t values carry no relation to log, so malicious mode
+ * refuses it (ERR_STATE); use mpc_mul_bcast or mpc_dot. */
 int mpc_reduce(mpc *M, fe *out, const fe *d, size_t m) MPC_WUR;
+
+/* out[i*k + j] = c[i] * v[i*k + j] for m multipliers c and m*k entries v: one
+ * round, m*k multiplications (the select and the tournament's selects). out may
+ * alias v. */
+int mpc_mul_bcast(mpc *M, fe *out, const fe *c, const fe *v, size_t m, int k) MPC_WUR;
+
+/* m inner products out[j] = sum_i a[j*len + i] * b[j*len + i] of degree-t
+ * sharings, for the price of m multiplications (one round). out must not alias
+ * a or b. */
+int mpc_dot(mpc *M, fe *out, const fe *a, const fe *b, size_t len, size_t m) MPC_WUR;
 
 /* out[i] = c[i] ? a[i] : b[i], computed as c*(a-b)+b; c must share a bit (secret).
  * One round, m multiplications. out may alias a or b. */

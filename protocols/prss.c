@@ -91,6 +91,13 @@ void prss_free(prss **pp)
     *pp = NULL;
 }
 
+void prss_params(const prss *P, int *n, int *t, int *me)
+{
+    if (n) *n = P->n;
+    if (t) *t = P->t;
+    if (me) *me = P->me;
+}
+
 int prss_groups(const prss *P, unsigned *masks)
 {
     if (masks) memcpy(masks, P->masks, (size_t)P->ngroups * sizeof *masks);

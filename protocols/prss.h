@@ -15,12 +15,16 @@
 
 typedef struct prss prss;
 
-/* Context for party me (1-based) of n, threshold t. Keys are set afterwards.
- * NULL on bad arguments. */
+/* Context for party me (1-based) of n, threshold t. Keys are set afterwards: in a
+ * session by keysetup_run (protocols/keysetup.h: every k_T derived from all its
+ * holders' contributions, confirmed), in tests by prss_deal_local. NULL on bad
+ * arguments. */
 prss *prss_new(const field *F, int n, int t, int me);
 /* Wipes all keys. */
 void prss_free(prss **pp);
 
+/* n, t and me (1-based) of the context; any pointer may be NULL. */
+void prss_params(const prss *P, int *n, int *t, int *me);
 /* The groups T (bitmasks, bit j-1 = party j) in a fixed order; returns their
  * number C(n, t). masks may be NULL to just count. */
 int prss_groups(const prss *P, unsigned *masks);

@@ -14,6 +14,12 @@
 /* Receive timeout of the parties' transports (ms); tests of silence lower it. */
 extern int harness_timeout_ms;
 
+/* Security mode set on every party's context before the body runs
+ * (MPC_SEMI_HONEST or MPC_MALICIOUS); -1, the default, keeps mpc_create's
+ * (malicious). In malicious mode the harness runs mpc_verify after a body
+ * that returned 0, so every test also checks that honest runs verify. */
+extern int harness_security;
+
 /* Body run by every party on its own context (mpc_create'd, destroyed after the
  * body returns); arg is that party's argument. Returns 0 or an ERR_* code. */
 typedef int (*harness_fn)(mpc *M, void *arg);
@@ -37,7 +43,9 @@ void harness_share(const field *F, int n, int t, int d, const fe *secrets, size_
 int harness_open(const field *F, int n, int t, fe *out, fe *const *shares, size_t m);
 /* Uniform integers below 2^bits (bits <= 64), from libsodium. */
 uint64_t harness_rand_bits(int bits);
-/* M's rounds and field elements sent so far (mpc_stats). */
+/* M's rounds and field elements sent so far (mpc_stats), without those of
+ * the multiplication checks (mpc_verify_stats): the protocol's own costs, the
+ * same in both modes. */
 uint64_t harness_rounds(const mpc *M);
 uint64_t harness_elems(const mpc *M);
 

@@ -299,3 +299,16 @@ Test(prss, new_and_deal_reject_bad_arguments)
     for (int i = 0; i < 3; i++) cr_assert_eq(prss_ready(ps[i]), 1);
     s_free_all(ps, 3);
 }
+
+Test(prss, params_report_n_t_and_me)
+{
+    field F;
+    cr_assert_eq(field_init_default(&F, 32, 40), 0);
+    prss *P = prss_new(&F, 5, 2, 4);
+    cr_assert_not_null(P);
+    int n = 0, t = 0, me = 0;
+    prss_params(P, &n, &t, &me);
+    cr_assert(n == 5 && t == 2 && me == 4);
+    prss_params(P, NULL, NULL, NULL);   /* every pointer optional */
+    prss_free(&P);
+}

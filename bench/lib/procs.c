@@ -124,7 +124,7 @@ static double s_cpu(void)
 int procs_start(mpc *M, procs_meter *mt)
 {
     fe z = 0;
-    int rc = mpc_open(M, &z, &z, 1);
+    int rc = mpc_open_ex(M, &z, &z, 1, MPC_OPEN_NV);   /* a public constant */
     mpc_stats(M, &mt->r0, NULL, &mt->b0);
     mt->t0 = procs_now();
     mt->c0 = s_cpu();

@@ -13,8 +13,10 @@
 #include "common/net.h"
 #include "common/secmem.h"
 #include "protocols/shamir.h"
+#include "protocols/verify.h"
 
 int harness_timeout_ms = HARNESS_TIMEOUT_MS;
+int harness_security = -1;
 
 typedef struct party {
     const field *F;
@@ -51,7 +53,9 @@ static void *s_party(void *p_)
         p->rc = ERR_PROTO;
         fprintf(stderr, "harness S%d: %s\n", p->me, err);
     } else {
+        if (harness_security >= 0) mpc_set_security(M, harness_security);
         p->rc = p->fn(M, p->arg);
+        if (p->rc == 0) p->rc = mpc_verify(M);
         if (p->rc) fprintf(stderr, "harness S%d: %s (%s)\n", p->me, err_str(p->rc), mpc_errmsg(M));
         if (p->rc == 0 && p->transport == HARNESS_ZMQ) p->rc = net_bye(nw);
         mpc_destroy(&M);
@@ -163,14 +167,16 @@ uint64_t harness_rand_bits(int bits)
 
 uint64_t harness_rounds(const mpc *M)
 {
-    uint64_t r;
+    uint64_t r, vr;
     mpc_stats(M, &r, NULL, NULL);
-    return r;
+    mpc_verify_stats(M, NULL, &vr, NULL);
+    return r - vr;
 }
 
 uint64_t harness_elems(const mpc *M)
 {
-    uint64_t e;
+    uint64_t e, ve;
     mpc_stats(M, NULL, &e, NULL);
-    return e;
+    mpc_verify_stats(M, NULL, NULL, &ve);
+    return e - ve;
 }
