@@ -16,8 +16,6 @@
 #include "common/field.h"
 #include "common/limits.h"
 
-#define DEFN_SID_LEN      MPC_SID_LEN       /* old name, being removed */
-#define DEFN_MAX_SERVERS  MPC_MAX_SERVERS   /* old name, being removed */
 #define DEFN_KEY_LEN      32            /* CURVE and Ed25519 public keys */
 #define DEFN_MAX_ID       64            /* id and roll names: bytes */
 #define DEFN_MAX_ENDPOINT 255

@@ -20,8 +20,6 @@
 #define NET_MAGIC      0x4d504331u   /* "MPC1" */
 #define NET_VERSION    1
 #define NET_HDR_LEN    52
-#define NET_SID_LEN     MPC_SID_LEN       /* old name, being removed */
-#define NET_MAX_PARTIES MPC_MAX_SERVERS   /* old name, being removed */
 #define NET_MAX_PAYLOAD (512u << 20)  /* refused before allocation */
 
 /* Types >= NET_TYPE_RESERVED belong to the transport (hello and closing

@@ -24,7 +24,6 @@
 #include "common/field.h"
 #include "common/limits.h"
 
-#define STORE_SID_LEN    MPC_SID_LEN   /* old name, being removed */
 #define STORE_SUBID_LEN  16
 #define STORE_MAX_M      (1u << 20)    /* elements per record */
 #define STORE_MAX_RAW    (1u << 24)    /* raw submission bytes per record */

@@ -1,4 +1,4 @@
-/* check: batched checks of client inputs (DESIGN.md section 7), revealing only
+/* check: batched checks of client inputs (docs/design.md section 7), revealing only
  * which inputs are invalid. Inputs are ninputs vectors of m shared entries,
  * layout x[i*m + e]. bad (ninputs flags, public, identical on all servers) is
  * in/out: inputs already flagged are skipped and stay flagged; an input found

@@ -1,6 +1,6 @@
 /* compare: comparison and equality of shared values.
  *
- * Fast path (DESIGN.md section 6, option 3): values given as shared bit vectors,
+ * Fast path (docs/design.md section 6, option 3): values given as shared bit vectors,
  * compared by a log-depth (greater, equal) prefix tree; no random bits needed.
  * General path: values as field elements, compared through the sign bit obtained
  * from a statistically masked opening (Catrina and de Hoogh, SCN 2010) with the

@@ -1,4 +1,4 @@
-/* dp: differential privacy inside MPC (DESIGN.md section 11). Noise is drawn
+/* dp: differential privacy inside MPC (docs/design.md section 11). Noise is drawn
  * jointly from shared random bits, so no coalition of t servers knows it; only
  * public parameters (coin thresholds) are computed in floating point, then
  * rounded to integers; no floating point touches a secret. See docs/dp.md.

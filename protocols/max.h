@@ -1,5 +1,5 @@
 /* max: maximum, argmax and top two of N shared bit-decomposed values by a
- * tournament tree (DESIGN.md section 6): ceil(log2 N) layers, each one batched
+ * tournament tree (docs/design.md section 6): ceil(log2 N) layers, each one batched
  * comparison of all pairs then one batched select of the winners' bits and
  * index. Ties go to the lowest index (the right-hand element must be strictly
  * greater to win). */

@@ -50,7 +50,7 @@ int mpc_init(mpc *M, const field *F, int n, int t, net *nw)
     int rc = 0;
 
     memset(M, 0, sizeof *M);
-    if (!F || !nw || n < 1 || n > NET_MAX_PARTIES || n > SHAMIR_MAX_N || t < 0 ||
+    if (!F || !nw || n < 1 || n > MPC_MAX_SERVERS || n > MPC_MAX_SERVERS || t < 0 ||
         2 * t >= n || net_n(nw) != n || net_me(nw) < 1 || net_me(nw) > n) {
         s_err(M, "mpc_init: bad arguments");
         return ERR_ARG;
@@ -394,9 +394,9 @@ int mpc_round(mpc *M, uint8_t type, const fe *const *send, const size_t *slen,
 /* Exchange x with every peer: rows[i-1] = party i's m shares (rows[me-1] = x). */
 static int s_exchange_all(mpc *M, uint8_t type, fe *all, const fe **rows, const fe *x, size_t m)
 {
-    const fe *send[NET_MAX_PARTIES];
-    size_t len[NET_MAX_PARTIES];
-    fe *recv[NET_MAX_PARTIES];
+    const fe *send[MPC_MAX_SERVERS];
+    size_t len[MPC_MAX_SERVERS];
+    fe *recv[MPC_MAX_SERVERS];
     for (int j = 1; j <= M->n; j++) {
         send[j - 1] = x;
         len[j - 1] = m;
@@ -434,7 +434,7 @@ static int s_open(mpc *M, fe *out, uint8_t *bad, const fe *x, size_t m, int flag
         return rc;
     size_t mark = mpc_mark(M);
     fe *all = mpc_alloc(M, (size_t)n * m);
-    const fe *rows[NET_MAX_PARTIES];
+    const fe *rows[MPC_MAX_SERVERS];
     if (!(flags & MPC_OPEN_NV)) M->opened++;   /* a value, not a coin or input check */
 #ifdef MPC_TEST_ADVERSARY
     if (S_ADV_HIT(M, MPC_ADV_OPEN_SHARE)) {
@@ -491,8 +491,8 @@ static int s_exchange_rush(mpc *M, fe *all, const fe **rows, fe *mine, size_t m)
     const field *F = M->F;
     int n = M->n, t = M->t, me = M->me, rc;
     uint64_t step = mpc_step(M);
-    fe *recv[NET_MAX_PARTIES];
-    size_t len[NET_MAX_PARTIES];
+    fe *recv[MPC_MAX_SERVERS];
+    size_t len[MPC_MAX_SERVERS];
     for (int j = 1; j <= n; j++) {
         recv[j - 1] = j == me ? NULL : all + (size_t)(j - 1) * m;
         len[j - 1] = m;
@@ -536,7 +536,7 @@ static int s_open_2t(mpc *M, fe *out, const fe *z, size_t m)
     if (M->dead) return s_dead(M);
     size_t mark = mpc_mark(M);
     fe *mine = mpc_alloc(M, m), *all = mpc_alloc(M, (size_t)n * m);
-    const fe *rows[NET_MAX_PARTIES];
+    const fe *rows[MPC_MAX_SERVERS];
     prss_zero(M->ps, mine, m);
     field_vec_add(F, mine, mine, z, m);
     M->opened++;

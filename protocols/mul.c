@@ -27,19 +27,19 @@
 
 typedef struct grr {
     int nr;                             /* resharers: parties 1..nr, nr = 2t+1 */
-    fe lam[SHAMIR_MAX_N];               /* lam[i-1]: Lagrange at 0, points 1..nr */
+    fe lam[MPC_MAX_SERVERS];               /* lam[i-1]: Lagrange at 0, points 1..nr */
     int sender;                         /* 1 if me <= nr */
     int nd, ns;                         /* |D_me| = t, |S_me| */
-    int D[SHAMIR_MAX_N], S[SHAMIR_MAX_N];
+    int D[MPC_MAX_SERVERS], S[MPC_MAX_SERVERS];
     /* The streams and messages carry values pre-multiplied by the sender's
      * lam: u_k = lam_me * q_me(D[k]), so receivers only add. Then
      * lam_me * q_me(S[s]) = c0[s] * d + sum_k cd[s][k] * u_k and
      * lam_me * q_me(me) = o0 * d + sum_k od[k] * u_k. */
-    fe c0[SHAMIR_MAX_N], cd[SHAMIR_MAX_N][SHAMIR_MAX_N];
-    fe o0, od[SHAMIR_MAX_N];
+    fe c0[MPC_MAX_SERVERS], cd[MPC_MAX_SERVERS][MPC_MAX_SERVERS];
+    fe o0, od[MPC_MAX_SERVERS];
     /* incoming resharers i != me: derived (me in D_i) or received */
     int nder, nrecv;
-    int der[SHAMIR_MAX_N], rcv[SHAMIR_MAX_N];
+    int der[MPC_MAX_SERVERS], rcv[MPC_MAX_SERVERS];
 } grr;
 
 /* D_i = {i+1, ..., i+t} cyclically over 1..n. */
@@ -71,7 +71,7 @@ static grr *s_tables(mpc *M)
     grr *G = xmalloc(sizeof *G);
     memset(G, 0, sizeof *G);
     G->nr = 2 * t + 1;
-    int pts[SHAMIR_MAX_N + 1];
+    int pts[MPC_MAX_SERVERS + 1];
     for (int i = 0; i < G->nr; i++) pts[i] = i + 1;
     s_lagrange_at(F, G->lam, pts, G->nr, 0);
 
@@ -85,7 +85,7 @@ static grr *s_tables(mpc *M)
         /* interpolation points {0} u D */
         pts[0] = 0;
         for (int k = 0; k < G->nd; k++) pts[k + 1] = G->D[k];
-        fe L[SHAMIR_MAX_N + 1], lm = G->lam[me - 1];
+        fe L[MPC_MAX_SERVERS + 1], lm = G->lam[me - 1];
         for (int s = 0; s < G->ns; s++) {
             s_lagrange_at(F, L, pts, G->nd + 1, G->S[s]);
             G->c0[s] = fe_mul(F, lm, L[0]);
@@ -154,8 +154,8 @@ static int s_grr_log(mpc *M, fe *out, const fe *x, const fe *y, size_t m, fe *lx
     grr *G = s_tables(M);
     size_t w = F->bytes;
     int rc = 0;
-    prg g[SHAMIR_MAX_N];
-    fe r[SHAMIR_MAX_N][MUL_CHUNK];
+    prg g[MPC_MAX_SERVERS];
+    fe r[MPC_MAX_SERVERS][MUL_CHUNK];
     uint64_t step = mpc_step(M);
 
     if (lx && !G->sender) {   /* not a resharer: x and y are not read below */
@@ -242,7 +242,7 @@ static int s_grr_log(mpc *M, fe *out, const fe *x, const fe *y, size_t m, fe *lx
         free(pl);
     }
 out:
-    for (int k = 0; k < SHAMIR_MAX_N; k++) prg_wipe(&g[k]);
+    for (int k = 0; k < MPC_MAX_SERVERS; k++) prg_wipe(&g[k]);
     sodium_memzero(r, sizeof r);
     return rc;
 }

@@ -12,7 +12,7 @@
 /* Nonce domains: "PRSR" for random sharings, "PRSZ" for zero sharings. */
 #define PRSS_DOMAIN_RAND 0x50525352u
 #define PRSS_DOMAIN_ZERO 0x5052535au
-/* C(9, 4): the most groups for n <= SHAMIR_MAX_N. */
+/* C(9, 4): the most groups for n <= MPC_MAX_SERVERS. */
 #define PRSS_MAX_GROUPS 126
 /* PRF outputs buffered per batch (8 KiB of stack). */
 #define PRSS_BUF 512
@@ -24,7 +24,7 @@ struct prss {
     unsigned masks[PRSS_MAX_GROUPS];          /* the groups T, increasing bitmask */
     uint8_t haskey[PRSS_MAX_GROUPS];
     fe f_me[PRSS_MAX_GROUPS];                 /* f_T(me); 0 when me is in T */
-    fe z_me[PRSS_MAX_GROUPS][SHAMIR_MAX_N];   /* me^l * f_T(me), l = 1..t at [l-1] */
+    fe z_me[PRSS_MAX_GROUPS][MPC_MAX_SERVERS];   /* me^l * f_T(me), l = 1..t at [l-1] */
     uint8_t *keys;                            /* ngroups * 32, sodium_malloc, secret */
     uint64_t counter;
 };
@@ -50,7 +50,7 @@ static int s_index(const prss *P, unsigned T)
 
 prss *prss_new(const field *F, int n, int t, int me)
 {
-    if (!F || n < 1 || n > SHAMIR_MAX_N || t < 0 || t >= n || me < 1 || me > n)
+    if (!F || n < 1 || n > MPC_MAX_SERVERS || t < 0 || t >= n || me < 1 || me > n)
         return NULL;
     if (F->p <= (fe)n) return NULL;   /* points 1..n must be distinct and non-zero */
     prss *P = calloc(1, sizeof *P);
@@ -178,7 +178,7 @@ void prss_zero(prss *P, fe *out, size_t m)
 
 int prss_deal_local(prss **parties, int n)
 {
-    if (!parties || n < 1 || n > SHAMIR_MAX_N) return ERR_ARG;
+    if (!parties || n < 1 || n > MPC_MAX_SERVERS) return ERR_ARG;
     for (int i = 0; i < n; i++) {
         const prss *P = parties[i];
         if (!P || P->n != n || P->me != i + 1 || P->t != parties[0]->t ||

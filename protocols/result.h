@@ -21,13 +21,11 @@
 #include "common/err.h"
 #include "common/limits.h"
 
-#define RESULT_SID_LEN      MPC_SID_LEN       /* old name, being removed */
 #define RESULT_HASH_LEN     32
 #define RESULT_SUBID_LEN    16
 #define RESULT_SIG_LEN      64      /* crypto_sign_BYTES */
 #define RESULT_PK_LEN       32      /* crypto_sign_PUBLICKEYBYTES */
 #define RESULT_SK_LEN       64      /* crypto_sign_SECRETKEYBYTES */
-#define RESULT_MAX_SERVERS  MPC_MAX_SERVERS   /* old name, being removed */
 #define RESULT_MAX_OUTPUT   (1u << 16)
 #define RESULT_RECEIPT_LEN  (4 + 1 + 1 + MPC_SID_LEN + 4 + 8 + 16 + 32 + 64)
 #define RESULT_STMT_FIXED   (4 + 1 + 1 + MPC_SID_LEN + 8 + 8 + 32 + 4 + 64)

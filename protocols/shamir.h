@@ -7,7 +7,6 @@
 #include "common/field.h"
 #include "common/limits.h"
 
-#define SHAMIR_MAX_N MPC_MAX_SERVERS   /* old name, being removed */
 
 typedef struct shamir shamir;
 

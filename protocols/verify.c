@@ -636,15 +636,15 @@ static int s_final(mpc *M, vstate *V, fe u, fe v, fe Z)
     uint8_t h[32];
     crypto_generichash_state st = V->pub;
     crypto_generichash_final(&st, h, sizeof h);
-    fe mine[7] = { u, v, Z }, all[NET_MAX_PARTIES][7], val[3];
+    fe mine[7] = { u, v, Z }, all[MPC_MAX_SERVERS][7], val[3];
     for (int w = 0; w < 4; w++) {
         uint64_t x;
         memcpy(&x, h + 8 * w, 8);
         mine[3 + w] = x;   /* < 2^64 < p */
     }
-    const fe *send[NET_MAX_PARTIES], *rows[NET_MAX_PARTIES];
-    fe *recv[NET_MAX_PARTIES];
-    size_t len[NET_MAX_PARTIES];
+    const fe *send[MPC_MAX_SERVERS], *rows[MPC_MAX_SERVERS];
+    fe *recv[MPC_MAX_SERVERS];
+    size_t len[MPC_MAX_SERVERS];
     /* one round [u v Z hash], or [u v] then [Z hash] */
     for (int r = 0; r < 1 + two && rc == 0; r++) {
         size_t off = two && r ? 2 : 0, cnt = two ? (r ? 5 : 2) : 7;

@@ -328,7 +328,7 @@ Test(mpc, create_rejects_bad_threshold_size_and_kappa)
 {
     field F;
     cr_assert_eq(field_init_default(&F, 32, 40), 0);
-    uint8_t sid[NET_SID_LEN] = { 0 };
+    uint8_t sid[MPC_SID_LEN] = { 0 };
     net_hub *hub = net_hub_new(3);
     net *nw = net_mem_new(hub, 1, sid, 100);
     cr_assert_not_null(nw);
@@ -404,7 +404,7 @@ Test(mpc, create_takes_kappa)
 {
     field F;
     cr_assert_eq(field_init_default(&F, 32, 40), 0);
-    uint8_t sid[NET_SID_LEN];
+    uint8_t sid[MPC_SID_LEN];
     randombytes_buf(sid, sizeof sid);
     net_hub *hub = net_hub_new(1);
     net *nw = net_mem_new(hub, 1, sid, 100);

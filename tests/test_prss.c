@@ -63,7 +63,7 @@ ParameterizedTest(struct nt *P, prss, rand_shares_fit_degree_t_and_open_to_one_v
     enum { M = 1500 };   /* spans several internal batches */
     field F;
     cr_assert_eq(field_init_default(&F, 32, 40), 0);
-    prss *ps[SHAMIR_MAX_N];
+    prss *ps[MPC_MAX_SERVERS];
     s_make(ps, &F, P->n, P->t);
     shamir *S = shamir_new(&F, P->n, P->t);
     cr_assert_not_null(S);
@@ -71,7 +71,7 @@ ParameterizedTest(struct nt *P, prss, rand_shares_fit_degree_t_and_open_to_one_v
     fe *w = malloc(M * sizeof *w);
     cr_assert(sh && v && w);
     s_gen(ps, P->n, sh, M, 0);
-    const fe *ptr[SHAMIR_MAX_N];
+    const fe *ptr[MPC_MAX_SERVERS];
     for (int i = 0; i < P->n; i++) ptr[i] = sh + (size_t)i * M;
     cr_assert_eq(shamir_check(S, ptr, P->t, M, NULL), 0);
     cr_assert_eq(shamir_reconstruct(S, v, ptr, (1u << (P->t + 1)) - 1, P->t, M), 0);
@@ -95,14 +95,14 @@ static void s_zero(const struct nt *P)
     enum { M = 600 };   /* spans several internal batches for every t >= 1 */
     field F;
     cr_assert_eq(field_init_str(&F, "2^127-1"), 0);
-    prss *ps[SHAMIR_MAX_N];
+    prss *ps[MPC_MAX_SERVERS];
     s_make(ps, &F, P->n, P->t);
     shamir *S = shamir_new(&F, P->n, P->t);
     cr_assert_not_null(S);
     fe *sh = malloc((size_t)P->n * M * sizeof *sh), *v = malloc(M * sizeof *v);
     cr_assert(sh && v);
     s_gen(ps, P->n, sh, M, 1);
-    const fe *ptr[SHAMIR_MAX_N];
+    const fe *ptr[MPC_MAX_SERVERS];
     for (int i = 0; i < P->n; i++) ptr[i] = sh + (size_t)i * M;
     int d = 2 * P->t;
     cr_assert_eq(shamir_check(S, ptr, d, M, NULL), 0, "n %d t %d", P->n, P->t);
@@ -223,7 +223,7 @@ Test(prss, groups_are_t_subsets_in_one_order)
         { 0 }, { 1 }, { 1, 2 }, { 1, 3, 3 }, { 1, 4, 6, 4 }, { 1, 5, 10, 10, 5 },
         { 1, 6, 15, 20, 15 }, { 1, 7, 21, 35, 35 }, { 1, 8, 28, 56, 70 }, { 1, 9, 36, 84, 126 },
     };
-    for (int n = 1; n <= SHAMIR_MAX_N; n++) {
+    for (int n = 1; n <= MPC_MAX_SERVERS; n++) {
         for (int t = 0; 2 * t < n || t == 0; t++) {
             prss *a = prss_new(&F, n, t, 1), *b = prss_new(&F, n, t, n);
             cr_assert(a && b);

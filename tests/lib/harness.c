@@ -67,7 +67,7 @@ static void *s_party(void *p_)
 /* n distinct free loopback ports (held open together while probing). */
 static int s_ports(int n, int *ports)
 {
-    int fds[NET_MAX_PARTIES];
+    int fds[MPC_MAX_SERVERS];
     int rc = 0;
     for (int i = 0; i < n; i++) fds[i] = -1;
     for (int i = 0; i < n && rc == 0; i++) {
@@ -91,17 +91,17 @@ static int s_ports(int n, int *ports)
 int harness_run(const field *F, int n, int t, int transport, harness_fn fn,
                 void **args, int *rcs)
 {
-    party ps[NET_MAX_PARTIES];
-    pthread_t th[NET_MAX_PARTIES];
-    uint8_t sid[NET_SID_LEN];
-    char epbuf[NET_MAX_PARTIES][64];
-    const char *eps[NET_MAX_PARTIES];
-    uint8_t pk[NET_MAX_PARTIES][32], sk[NET_MAX_PARTIES][32];
-    int ports[NET_MAX_PARTIES];
+    party ps[MPC_MAX_SERVERS];
+    pthread_t th[MPC_MAX_SERVERS];
+    uint8_t sid[MPC_SID_LEN];
+    char epbuf[MPC_MAX_SERVERS][64];
+    const char *eps[MPC_MAX_SERVERS];
+    uint8_t pk[MPC_MAX_SERVERS][32], sk[MPC_MAX_SERVERS][32];
+    int ports[MPC_MAX_SERVERS];
     net_hub *hub = NULL;
     int rc = 0;
 
-    if (n < 1 || n > NET_MAX_PARTIES) return ERR_ARG;
+    if (n < 1 || n > MPC_MAX_SERVERS) return ERR_ARG;
     randombytes_buf(sid, sizeof sid);
     if (transport == HARNESS_HUB) {
         hub = net_hub_new(n);
@@ -150,7 +150,7 @@ int harness_open(const field *F, int n, int t, fe *out, fe *const *shares, size_
 {
     shamir *S = shamir_new(F, n, t);
     if (!S) abort();
-    const fe *rows[NET_MAX_PARTIES];
+    const fe *rows[MPC_MAX_SERVERS];
     for (int i = 0; i < n; i++) rows[i] = shares[i];
     int rc = n > t + 1 ? shamir_check(S, rows, t, m, NULL) : 0;
     if (rc == 0) rc = shamir_reconstruct(S, out, rows, (1u << (t + 1)) - 1, t, m);
