@@ -1,4 +1,4 @@
-/* mpc: context set-up (PRSS and pairwise key dealing), the round primitive, the
+/* mpc: context set-up (Shamir tables, key setup), the round primitive, the
  * degree-t and masked degree-2t openings, and the joint coin. */
 #include "protocols/mpc_impl.h"
 

@@ -43,11 +43,11 @@ typedef struct mpc mpc;
 
 /* ---- constructor / destructor (the application layer's view) ---- */
 
-/* A new context on an open transport: derive the Shamir tables and deal the PRSS
- * keys (the lowest-indexed member outside each group T draws k_T and sends it to
- * the other members over the encrypted channels) together with one pairwise key
- * per pair of servers (drawn by the lower index), in ONE message per peer (one
- * round). Needs 0 <= t, 2t < n, n == net_n(nw); kappa is the statistical
+/* A new context on an open transport: derive the Shamir tables and set up the
+ * PRSS group keys and the pairwise keys from contributions of all their holders
+ * with key confirmation (protocols/keysetup.h: three rounds, one message per
+ * peer each; a cheating holder aborts the set-up, named where the evidence
+ * allows). Security mode: MPC_MALICIOUS until mpc_set_security. Needs 0 <= t, 2t < n, n == net_n(nw); kappa is the statistical
  * security of masked openings in bits (kappa <= 0: MPC_KAPPA; at most
  * MPC_KAPPA_MAX). The transport stays owned by the caller and must outlive the
  * context. Returns an owned context (free with mpc_destroy), or NULL with the
