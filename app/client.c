@@ -193,9 +193,7 @@ int app_client_main(const app_ops *ops, int argc, char **argv)
 static void s_print_result(const app_ops *ops, const json_t *res, const char *msg, int as_json)
 {
     if (as_json) {
-        char *txt = app_json_text(res);
-        printf("%s\n", txt ? txt : "{}");
-        free(txt);
+        app_print_json(res, stdout);
         return;
     }
     ops->print_human(res, stdout);

@@ -63,3 +63,10 @@ void app_print_security(const json_t *result, FILE *out)
     else if (s)
         fprintf(out, "security: %s (correct or aborted even if up to t servers cheat)\n", s);
 }
+
+void app_print_json(const json_t *o, FILE *out)
+{
+    char *txt = app_json_text(o);
+    fprintf(out, "%s\n", txt ? txt : "{}");
+    free(txt);
+}

@@ -36,5 +36,7 @@ void app_print_security(const json_t *result, FILE *out);
  * reals with 15 significant digits (DBL_DIG: a decimal of up to 15 digits
  * prints back exactly, so round a real to the digits it means first). malloc'd, NULL on failure. */
 char *app_json_text(const json_t *o);
+/* That text and a newline on out ("{}" if it cannot be made). */
+void app_print_json(const json_t *o, FILE *out);
 
 #endif

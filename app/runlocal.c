@@ -476,9 +476,7 @@ static int s_collect(s_run *R)
     json_object_set_new(res, "bytes_per_server", json_integer(bytes));
     json_object_set_new(res, "seconds", json_real(floor(secs * 1e6) / 1e6));
     if (R->json) {
-        char *txt = app_json_text(res);
-        printf("%s\n", txt ? txt : "{}");
-        free(txt);
+        app_print_json(res, stdout);
     } else {
         R->ops->print_human(res, stdout);
         app_print_security(res, stdout);

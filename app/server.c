@@ -282,9 +282,7 @@ static int s_write(s_server *S)
     int rc = txt ? fs_write_atomic(path, txt, strlen(txt), 0644) : ERR_NOMEM;
     free(txt);
     if (rc != 0) return 1;
-    char *out = app_json_text(S->output);
-    printf("%s\n", out ? out : "{}");
-    free(out);
+    app_print_json(S->output, stdout);
     fflush(stdout);
     log_msg(LOG_INFO, "signed result written (%llu rounds)", (unsigned long long)rounds);
     return 0;
