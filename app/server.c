@@ -175,10 +175,23 @@ static int s_agree(s_server *S)
     agree_keys K = { .sid = defn_sid(d), .sign_sk = keys_sign_sk(S->c.k),
                      .sign_pk = (const uint8_t(*)[32])pks };
     uint8_t set_hash[32];
+    uint32_t *disputed = xcalloc(R ? R : 1, sizeof *disputed);
     S->t0 = s_now();
-    int rc = agree_inputs(S->M, &K, R, mine, nmine, S->acc, &S->nacc, &S->disagree, set_hash,
-                          s_keep_waiting, S);
+    int rc = agree_inputs(S->M, &K, R, mine, nmine, S->acc, &S->nacc, &S->disagree, disputed,
+                          set_hash, s_keep_waiting, S);
     free(mine);
+    if (rc == 0 && S->disagree && defn_security(d) == DEFN_MALICIOUS) {
+        /* held by some servers but not all: a submission that missed a server
+         * cannot be told from one a cheating server withholds, and dropping it
+         * could drop an honest voter, so nothing is computed */
+        fprintf(stderr, "error: aborted, no output: the input of %s (and %zu more) is held by "
+                        "some servers but not all (missed while a server was down, or withheld by "
+                        "a cheating server: the two cannot be told apart)\n",
+                defn_roll_at(d, disputed[0])->name, S->disagree - 1);
+        free(disputed);
+        return 1;
+    }
+    free(disputed);
     if (rc != 0) return s_abort(S, "input agreement");
     app_failpoint("after-agree");
     return 0;

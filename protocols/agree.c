@@ -185,7 +185,8 @@ static int s_round_echo(s_agree *A)
 }
 
 /* Fold every list into the accepted set: held by all with the same entry. */
-static void s_intersect(s_agree *A, agree_entry *out, size_t *nout, size_t *disagree)
+static void s_intersect(s_agree *A, agree_entry *out, size_t *nout, size_t *disagree,
+                        uint32_t *disputed)
 {
     size_t R = A->R;
     agree_entry *byroll = xcalloc(R ? R : 1, sizeof *byroll);
@@ -217,7 +218,10 @@ static void s_intersect(s_agree *A, agree_entry *out, size_t *nout, size_t *disa
     size_t na = 0, nd = 0;
     for (size_t i = 0; i < R; i++) {
         if (have[i] & S_HELD_BY_ALL) out[na++] = byroll[i];
-        else if (have[i] & S_HELD_BY_ANY) nd++;
+        else if (have[i] & S_HELD_BY_ANY) {
+            if (disputed) disputed[nd] = (uint32_t)i;
+            nd++;
+        }
     }
     *nout = na;
     *disagree = nd;
@@ -291,7 +295,7 @@ static int s_round_confirm(s_agree *A, const uint8_t h[32])
 
 int agree_inputs(mpc *M, const agree_keys *K, size_t roll_size, const agree_entry *mine,
                  size_t nmine, agree_entry *out, size_t *nout, size_t *disagree,
-                 uint8_t set_hash[32], agree_wait_fn wait, void *arg)
+                 uint32_t *disputed, uint8_t set_hash[32], agree_wait_fn wait, void *arg)
 {
     if (nmine > roll_size) return mpc_fail(M, ERR_ARG, "agree: more entries than roll members");
     s_agree A = { .M = M, .K = K, .R = roll_size, .n = mpc_n(M), .me = mpc_me(M), .wait = wait,
@@ -302,7 +306,7 @@ int agree_inputs(mpc *M, const agree_keys *K, size_t roll_size, const agree_entr
     if (rc == 0) rc = s_lists_valid(&A, 0);
     if (rc == 0) rc = s_round_echo(&A);
     if (rc == 0) {
-        s_intersect(&A, out, nout, disagree);
+        s_intersect(&A, out, nout, disagree, disputed);
         s_set_hash(&A, set_hash, out, *nout);
         rc = s_round_confirm(&A, set_hash);
     }

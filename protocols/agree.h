@@ -52,13 +52,16 @@ typedef int (*agree_wait_fn)(void *arg, int peer);
  * indices < roll_size (any order). On success out (caller-allocated, nmine
  * entries at most) holds the accepted entries in increasing roll order, *nout
  * their number, *disagree the number of roll indices some server holds but not
- * all identically, and set_hash (32 bytes) the hash of the accepted set every
+ * all identically (their roll indices, increasing, into disputed unless NULL:
+ * roll_size entries of room), and set_hash (32
+ * bytes) the hash of the accepted set every
  * server confirmed. Errors: the transport's (timeout naming the silent
  * server), ERR_PROTO (malformed message) or ERR_CRYPTO (bad signature) naming
  * the sender, ERR_CHEAT (an equivocation or a different accepted set) naming
  * the server, ERR_ARG for a bad own list; nothing is computed after an error. */
 int agree_inputs(mpc *M, const agree_keys *K, size_t roll_size, const agree_entry *mine,
                  size_t nmine, agree_entry *out, size_t *nout, size_t *disagree,
-                 uint8_t set_hash[32], agree_wait_fn wait, void *arg) MPC_WUR;
+                 uint32_t *disputed, uint8_t set_hash[32], agree_wait_fn wait,
+                 void *arg) MPC_WUR;
 
 #endif

@@ -162,7 +162,7 @@ static int s_pipeline(mpc *M, job *J)
                      .sign_pk = (const uint8_t(*)[32])s_pk };
     size_t na = 0, nd = 0;
     uint8_t h[32], bad[MAXIN] = { 0 };
-    int rc = agree_inputs(M, &K, S->count, mine, S->count, acc, &na, &nd, h, NULL, NULL);
+    int rc = agree_inputs(M, &K, S->count, mine, S->count, acc, &na, &nd, NULL, h, NULL, NULL);
     if (rc == 0 && na != S->count) rc = ERR_CHEAT;
     if (rc == 0) rc = check_degree(M, J->rows, S->count, S->m, bad);
     for (size_t i = 0; rc == 0 && i < S->count; i++)

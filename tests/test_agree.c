@@ -99,7 +99,7 @@ static int s_body(mpc *M, void *arg)
     mpc_stats(M, &r0, NULL, NULL);
     agree_keys K = { .sid = s_sid, .sign_sk = s_sk[mpc_me(M) - 1], .sign_pk = (const uint8_t(*)[32])s_pk };
     int rc = agree_inputs(M, &K, R, J->mine, J->nmine, J->out, &J->nout, &J->disagree,
-                          J->set_hash, NULL, NULL);
+                          NULL, J->set_hash, NULL, NULL);
     uint64_t r1;
     mpc_stats(M, &r1, NULL, NULL);
     J->rounds = r1 - r0;

@@ -166,3 +166,47 @@ Test(crash, crash_mid_computation_aborts_the_others_without_output_and_a_rerun_a
     s_check_winner(&s, 90, "ben", 4);
     e2e_session_stop(&s, NULL);
 }
+
+/* A bid that reached two servers while the third was down: with malicious
+ * servers it cannot be told from a bid the third withholds, so the run aborts
+ * naming it instead of silently dropping it; semi-honest servers exclude it. */
+static void s_missed_bid(e2e_session *s, const char *security)
+{
+    e2e_session_deadline_s = 8;   /* the server that missed it closes at the deadline */
+    e2e_session_security = security;
+    e2e_session_start(s, "auction", 3, 1, s_roll, NULL, RULES, 10);
+    e2e_session_deadline_s = 3600;
+    e2e_session_security = NULL;
+    s_bid(s, "ana", "50");
+    s_bid(s, "ben", "70");
+    s_bid(s, "cy", "60");
+    cr_assert_eq(e2e_session_kill(s, 3), 128 + SIGKILL);
+    e2e_out r;
+    e2e_session_submit(s, &r, "dee", "65");
+    cr_expect_neq(r.status, 0, "a server did not receipt it: the voter is told");
+    e2e_out_free(&r);
+    e2e_session_restart(s, 3, NULL);
+}
+
+Test(crash, a_bid_missing_on_one_server_aborts_malicious_servers_naming_it)
+{
+    e2e_session s;
+    s_missed_bid(&s, NULL);
+    for (int i = 1; i <= 3; i++)
+        cr_expect_eq(e2e_session_wait_exit(&s, i, 30000), 1, "server %d aborts", i);
+    cr_expect(s_log_has(&s, 1, "the input of dee"), "the abort names the disputed bid");
+    e2e_session_stop(&s, NULL);
+}
+
+Test(crash, a_bid_missing_on_one_server_is_excluded_by_semi_honest_servers)
+{
+    e2e_session s;
+    s_missed_bid(&s, "semi-honest");
+    e2e_session_wait_results(&s, 30000);
+    json_t *o = s_result(&s);
+    cr_expect_eq(e2e_jint(o, "winning_bid"), 70);
+    cr_expect_eq(e2e_jint(o, "accepted"), 3);
+    cr_expect_eq(e2e_jint(o, "excluded"), 1);
+    json_decref(o);
+    e2e_session_stop(&s, NULL);
+}
