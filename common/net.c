@@ -202,6 +202,13 @@ static int s_accept(net *nw, int from, net_frame *f)
                      from, h.type, h.step);
     } else if (h.step == UINT64_MAX) {
         net_core_err(nw, "server %d sent the out-of-range step 2^64-1: dropped", from);
+    } else if (h.type == NET_TYPE_HELLO && (h.step < nw->next[from][h.type] ||
+                                             s_find(nw, from, h.type, h.step) >= 0)) {
+        /* a peer that retried opening the mesh while this server was down or
+         * restarting: its earlier attempt's hello arrives too; it carries
+         * nothing, so it is dropped quietly instead of failing the next receive */
+        s_release(nw, f);
+        return 0;
     } else if (h.step < nw->next[from][h.type]) {
         net_core_err(nw, "server %d replayed step %" PRIu64 " (type %u), already consumed: dropped",
                      from, h.step, h.type);

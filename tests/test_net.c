@@ -307,3 +307,17 @@ Test(net, bye_barrier_waits_for_all_and_names_the_absent)
     cr_assert_str_eq(b[0].msg, "no bye from server 3 within 300 ms");
     s_duo_free(&d);
 }
+
+/* A peer that retried opening the mesh sends its hello again; the repeat
+ * carries nothing and must not fail the receive that follows. */
+Test(net, hub_drops_a_repeated_hello_quietly)
+{
+    duo d = s_duo(300);
+    uint8_t f[NET_HDR_LEN + 8];
+    size_t fl = netfx_frame(f, d.sid, 1, NET_TYPE_HELLO, 0, "");
+    cr_assert_eq(net_send_raw(d.a, 2, f, fl), 0);
+    cr_assert_eq(net_send_raw(d.a, 2, f, fl), 0);
+    netfx_put(d.a, 2, 4, 1, "after");
+    netfx_expect(d.b, 1, 4, 1, "after");
+    s_duo_free(&d);
+}
