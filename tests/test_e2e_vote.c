@@ -544,3 +544,20 @@ Test(e2e_vote, real_path_recast_replaces_and_off_roll_voter_is_refused)
     e2e_session_stop(&s, status);
     for (int i = 0; i < 3; i++) cr_assert_eq(status[i], 0, "server %d exited %d", i + 1, status[i]);
 }
+
+/* Option names from the definition reach the signed statement as JSON strings,
+ * never pasted text: a quote or a backslash in a name stays inside its string. */
+Test(e2e_vote, option_names_with_quotes_make_valid_signed_json)
+{
+    e2e_out r;
+    json_t *j = e2e_run_local(&r, "vote", "a\"b\na\"b\nc\\\\d\n", NULL, "--rule", "plurality",
+                              "--options", "a\"b,c\\\\d", "--reveal", "tallies", NULL);
+    cr_assert_not_null(j, "run-local failed or printed invalid JSON: %s / %s", r.out, r.err);
+    cr_assert_str_eq(e2e_jstr(j, "outcome"), "a\"b");
+    json_t *tal = json_object_get(j, "tallies");
+    cr_assert_eq(json_integer_value(json_object_get(tal, "a\"b")), 2);
+    cr_assert_eq(json_integer_value(json_object_get(tal, "c\\\\d")), 1);
+    cr_assert_eq(json_object_size(tal), 2, "no injected key");
+    json_decref(j);
+    e2e_out_free(&r);
+}
