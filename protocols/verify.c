@@ -1,12 +1,10 @@
 /* verify: the log of multiplication relations and the batched compressed check.
  *
- * Claim. The log holds relations x_i y_i = z_i (z shared, or public: a public
- * value is its own degree-0 sharing) and inner products <a_j, b_j> = z_j. A coin
- * opened after they are all fixed gives 64-bit coefficients theta; with
- * u = theta x (per relation; one theta per inner product) and v = y the single
- * claim is <u, v> = Z, Z = sum theta z, a degree-t sharing every server holds
- * a share of. A false relation survives the combination with probability
- * <= 2^-64.
+ * Claim. The log holds relations x_i y_i = z_i (z shared, or public: a public value is its
+ * own degree-0 sharing) and inner products <a_j, b_j> = z_j. A coin opened after they are all
+ * fixed gives 64-bit coefficients theta; with u = theta x (per relation; one theta per inner
+ * product) and v = y the single claim is <u, v> = Z, Z = sum theta z, a degree-t sharing every
+ * server holds a share of. A false relation survives the combination with prob. <= 2^-64.
  *
  * One level (fan-in k; BBCGI19 section 4.2, GSZ20, BGIN19). Cut u and v into k
  * slices of L = ceil(N/k) coordinates (zero padded): f_l and g_l are the
@@ -34,10 +32,9 @@
  * and its product with an honest share inside h would otherwise show in the
  * value of Z'; the degree check of u', v' catches that before Z' is opened.
  *
- * Points and polynomials: slices are the points 1..k; the servers keep the
- * backward differences of f_l at k in place of the slices (Newton's backward
- * form), so the extension to k+1..2k-1 is additions only and the fold at beta
- * is k-1 products per coordinate. */
+ * Points and polynomials: slices are the points 1..k; the servers keep the backward
+ * differences of f_l at k in place of the slices (Newton's backward form), so the extension
+ * to k+1..2k-1 is additions only and the fold at beta is k-1 products per coordinate. */
 #include "protocols/verify.h"
 
 #include <assert.h>
@@ -134,8 +131,8 @@ static int s_small(mpc *M)
                     VERIFY_MIN_BITS, M->F->bits);
 }
 
-/* Room for m log entries in a segment of kind dot (a new one for every inner
- * product; elementwise relations extend the last elementwise segment). */
+/* Room for m log entries in a segment of kind dot (a new one for every inner product; elementwise
+ * relations extend the last elementwise segment). */
 static int s_reserve(mpc *M, size_t m, int dot, size_t *pos)
 {
     if (M->F->bits < VERIFY_MIN_BITS) return s_small(M);
@@ -200,12 +197,11 @@ static inline uint64_t s_coef(coefs *c)
     return c->buf[c->pos++];
 }
 
-/* The fan-in 4 level without reductions in the extension: f(5), f(6), f(7)
- * of the cubic through f(1..4) have small integer coefficients
- * (4 -6 4 -1; 10 -20 15 -4; 20 -45 36 -10 on f4 f3 f2 f1), so with a Mersenne
- * p below 2^120 each is one sum of shifted values and one reduction; sums of
- * products are accumulated in 256 bits and reduced once (s_mac, s_fold256).
- * This is the bulk of the check's work: every relation goes through it. */
+/* The fan-in 4 level without reductions in the extension: f(5), f(6), f(7) of the cubic through
+ * f(1..4) have small integer coefficients (4 -6 4 -1; 10 -20 15 -4; 20 -45 36 -10 on f4 f3 f2 f1),
+ * so with a Mersenne p below 2^120 each is one sum of shifted values and one reduction; sums of
+ * products are accumulated in 256 bits and reduced once (s_mac, s_fold256). This is the bulk of
+ * the check's work: every relation goes through it. */
 static int s_fast4(const field *F)
 {
     return F->mers && F->bits <= 120;
@@ -217,8 +213,8 @@ static inline fe s_red(const field *F, fe r)   /* r < 2^127, Mersenne p */
     return r >= F->p ? r - F->p : r;
 }
 
-/* Unreduced when p <= 2^100 (s_lazy): each value is its residue plus a multiple
- * of p below 2^96, and s_mac / s_fold256 accept factors that large. */
+/* Unreduced when p <= 2^100 (s_lazy): each value is its residue plus a multiple of p below 2^96,
+ * and s_mac / s_fold256 accept factors that large. */
 static inline int s_lazy(const field *F)
 {
     return F->mers <= 100;
@@ -257,8 +253,8 @@ static inline void s_mac(u256 *A, fe a, fe b)
     A->hi += hi + (A->lo < lo);
 }
 
-/* A mod p for a Mersenne p = 2^m - 1, m <= 120, A a sum of at most 1024
- * products (A < 2^(2m+10)). */
+/* A mod p for a Mersenne p = 2^m - 1, m <= 120, A a sum of at most 1024 products
+ * (A < 2^(2m+10)). */
 static inline fe s_fold256(const field *F, u256 A)
 {
     int m = F->mers;
@@ -285,29 +281,61 @@ static inline fe s_mul64(const field *F, fe x, uint64_t th)
     return s_fold256(F, A);
 }
 
-/* Elementwise relations [i0, n) of one segment, fast fields: x *= theta in
- * place, returns sum theta z. */
-static fe s_combine_fast(const field *F, fe *x, const fe *z, size_t i0, size_t n, coefs *cf)
+/* x th (x < p) partly reduced when lazy: one fold, x th mod 2^m + (x th >> m) < 2^m + 2^64 < 2p (m
+ * >= 80); fully reduced otherwise. */
+static inline fe s_mul64p(const field *F, fe x, uint64_t th, int lazy)
+{
+    if (!lazy) return s_mul64(F, x, th);
+    fe p0 = (fe)(uint64_t)x * th, p1 = (fe)(uint64_t)(x >> 64) * th;   /* x th = p0 + p1 2^64 */
+    fe lo = p0 + (p1 << 64), hi = (p1 >> 64) + (lo < p0);
+    int m = F->mers;
+    return (lo & F->mask) + ((hi << (128 - m)) | (lo >> m));
+}
+
+/* Elementwise relations [i0, n) of one segment, fast fields: x *= theta in place, returns sum
+ * theta z. The coefficients are taken a buffer at a time (the stream is consumed exactly as by
+ * s_coef): no branch per relation. */
+static inline __attribute__((always_inline)) fe s_combine_run(const field *F, fe *x, const fe *z,
+                                                              size_t i0, size_t n, coefs *cf)
 {
     fe Z = 0;
-    for (size_t base = i0; base < n; base += S_BATCH) {
-        size_t end = n - base < S_BATCH ? n : base + S_BATCH;
+    for (size_t i = i0; i < n;) {
+        if (cf->pos == 512) {
+            prg_bytes(&cf->g, (uint8_t *)cf->buf, sizeof cf->buf);
+            cf->pos = 0;
+        }
+        size_t cnt = 512 - cf->pos;   /* <= S_BATCH products per accumulator */
+        if (cnt > n - i) cnt = n - i;
+        const uint64_t *th = cf->buf + cf->pos;
+        fe *xi = x + i;
+        const fe *zi = z + i;
         u256 A = { 0, 0 };
-        for (size_t i = base; i < end; i++) {
-            uint64_t th = s_coef(cf);
-            x[i] = s_mul64(F, x[i], th);
-            s_mac64(&A, z[i], th);
+        for (size_t j = 0; j < cnt; j++) {
+            xi[j] = s_mul64(F, xi[j], th[j]);
+            s_mac64(&A, zi[j], th[j]);
         }
         Z = mpc_fadd(F, Z, s_fold256(F, A));
+        cf->pos += cnt;
+        i += cnt;
     }
     return Z;
 }
 
-/* u = theta x in place (X), returns the local share of Z = sum theta z. The
- * first relation's coefficient is 1 (scaling all of them by one non-zero
- * factor changes nothing), which spares the products of a leading long inner
- * product (the batched validity check of a vote). Coefficients are 64-bit: a
- * false relation survives with probability <= 2^-64 (p > 2^64). */
+static fe s_combine_fast(const field *F0, fe *x, const fe *z, size_t i0, size_t n, coefs *cf)
+{
+    field Fl = *F0;   /* a local copy: the stores into the log cannot alias it */
+    if (Fl.mers == 89) {
+        Fl.mers = 89;
+        Fl.p = Fl.mask = ((fe)1 << 89) - 1;
+        return s_combine_run(&Fl, x, z, i0, n, cf);
+    }
+    return s_combine_run(&Fl, x, z, i0, n, cf);
+}
+
+/* u = theta x in place (X), returns the local share of Z = sum theta z. The first relation's
+ * coefficient is 1 (scaling all of them by one non-zero factor changes nothing), which spares the
+ * products of a leading long inner product (the batched validity check of a vote). Coefficients
+ * are 64-bit: a false relation survives with probability <= 2^-64 (p > 2^64). */
 static fe s_combine(const field *F, vstate *V, const uint8_t seed[32])
 {
     coefs cf;
@@ -343,10 +371,9 @@ static fe s_combine(const field *F, vstate *V, const uint8_t seed[32])
     return Z;
 }
 
-/* Local degree-2t shares of h at 1..k-1 (H2[0..k-2]) and k+1..2k-1
- * (H2[k-1..2k-3]); u and v are replaced by the backward differences of their
- * slice polynomials at k: position c*L + l holds nabla^(k-1-c) f_l(k).
- * tmp: 4k elements. */
+/* Local degree-2t shares of h at 1..k-1 (H2[0..k-2]) and k+1..2k-1 (H2[k-1..2k-3]); u and v are
+ * replaced by the backward differences of their slice polynomials at k: position c*L + l holds
+ * nabla^(k-1-c) f_l(k). tmp: 4k elements. */
 static void s_level(const field *F, fe *u, fe *v, size_t k, size_t L, fe *H2, fe *tmp)
 {
     fe *f = tmp, *g = tmp + k, *e = tmp + 2 * k, *h = tmp + 3 * k;
@@ -377,7 +404,8 @@ static void s_level(const field *F, fe *u, fe *v, size_t k, size_t L, fe *H2, fe
 }
 
 
-static void s_level4(const field *F, const fe *u, const fe *v, size_t L, fe *H2)
+static inline __attribute__((always_inline)) void s_level4_run(const field *F, const fe *u,
+                                                               const fe *v, size_t L, fe *H2)
 {
     fe h[6] = { 0 };
     const fe *u1 = u, *u2 = u + L, *u3 = u + 2 * L, *u4 = u + 3 * L;
@@ -401,58 +429,130 @@ static void s_level4(const field *F, const fe *u, const fe *v, size_t L, fe *H2)
     memcpy(H2, h, sizeof h);
 }
 
-/* The first level when the log is one run of elementwise relations (mul,
- * comparison, tournament): the theta combination fused in, so every relation
- * is read once before the fold. Slice c takes its coefficients from its own
- * stream (any fixed assignment of independent coefficients will do). u becomes
- * theta x in place (for the fold); returns the local share of sum theta z. */
-static fe s_level4c(const field *F, fe *u, const fe *v, const fe *z, size_t L,
-                    const uint8_t seed[32], fe *H2)
+static void s_level4(const field *F0, const fe *u, const fe *v, size_t L, fe *H2)
 {
-    coefs cf[4];
-    for (int c = 0; c < 4; c++) {
-        prg_init(&cf[c].g, seed, VERIFY_DOMAIN | 2, (uint64_t)c);
-        cf[c].pos = 512;
+    field Fl = *F0;
+    if (Fl.mers == 89) {
+        Fl.mers = 89;
+        Fl.p = Fl.mask = ((fe)1 << 89) - 1;
+        s_level4_run(&Fl, u, v, L, H2);
+    } else {
+        s_level4_run(&Fl, u, v, L, H2);
     }
+}
+
+/* The first level when the log is one run of elementwise relations (mul, comparison, tournament):
+ * the theta combination fused in, so every relation is read once before the fold. Slice c takes
+ * its coefficients from its own stream (any fixed assignment of independent coefficients will do).
+ * u becomes theta x in place (for the fold); returns the local share of sum theta z. */
+static inline __attribute__((always_inline)) fe s_level4c_run(const field *F, fe *u, const fe *v, const fe *z, size_t L,
+                               coefs *cf, fe *H2, int lazy)
+{
     fe h[6] = { 0 }, Zs = 0;
     const fe *v1 = v, *v2 = v + L, *v3 = v + 2 * L, *v4 = v + 3 * L;
-    for (size_t base = 0; base < L; base += S_BATCH) {
-        size_t end = L - base < S_BATCH ? L : base + S_BATCH;
+    fe *u1 = u, *u2 = u + L, *u3 = u + 2 * L, *u4 = u + 3 * L;
+    const fe *z1 = z, *z2 = z + L, *z3 = z + 2 * L, *z4 = z + 3 * L;
+    /* 64 p > every negative part of s_ext4 for a < p; 128 p for the lazy a < 2p */
+    fe p64 = F->p << (lazy ? 7 : 6);
+    /* blocks of 512 relations per slice: one refill of each coefficient buffer (the streams are
+     * consumed exactly as by s_coef), then no branch inside */
+    for (size_t base = 0; base < L; base += 512) {
+        size_t cnt = L - base < 512 ? L - base : 512;
+        for (int c = 0; c < 4; c++) prg_bytes(&cf[c].g, (uint8_t *)cf[c].buf, sizeof cf[c].buf);
+        const uint64_t *t1 = cf[0].buf, *t2 = cf[1].buf, *t3 = cf[2].buf, *t4 = cf[3].buf;
         u256 A[6] = { { 0, 0 } }, AZ = { 0, 0 };
-        for (size_t l = base; l < end; l++) {
-            fe a[4], a5, a6, a7, b5, b6, b7;
-            for (int c = 0; c < 4; c++) {
-                size_t i = (size_t)c * L + l;
-                uint64_t th = s_coef(&cf[c]);
-                u[i] = a[c] = s_mul64(F, u[i], th);
-                s_mac64(&AZ, z[i], th);
+        for (size_t j = 0; j < cnt; j++) {
+            size_t l = base + j;
+            fe a1 = s_mul64p(F, u1[l], t1[j], lazy), a2 = s_mul64p(F, u2[l], t2[j], lazy);
+            fe a3 = s_mul64p(F, u3[l], t3[j], lazy), a4 = s_mul64p(F, u4[l], t4[j], lazy);
+            u1[l] = a1;
+            u2[l] = a2;
+            u3[l] = a3;
+            u4[l] = a4;
+            s_mac64(&AZ, z1[l], t1[j]);
+            s_mac64(&AZ, z2[l], t2[j]);
+            s_mac64(&AZ, z3[l], t3[j]);
+            s_mac64(&AZ, z4[l], t4[j]);
+            fe b1 = v1[l], b2 = v2[l], b3 = v3[l], b4 = v4[l];
+            fe a5 = (a4 << 2) + (a2 << 2) + p64 - ((a3 << 2) + (a3 << 1) + a1);
+            fe a6 = 10 * a4 + 15 * a2 + p64 - (20 * a3 + (a1 << 2));
+            fe a7 = 20 * a4 + 36 * a2 + p64 - (45 * a3 + 10 * a1);
+            fe b5 = (b4 << 2) + (b2 << 2) + p64 - ((b3 << 2) + (b3 << 1) + b1);
+            fe b6 = 10 * b4 + 15 * b2 + p64 - (20 * b3 + (b1 << 2));
+            fe b7 = 20 * b4 + 36 * b2 + p64 - (45 * b3 + 10 * b1);
+            if (!lazy) {   /* constant per instantiation */
+                a5 = s_red(F, a5), a6 = s_red(F, a6), a7 = s_red(F, a7);
+                b5 = s_red(F, b5), b6 = s_red(F, b6), b7 = s_red(F, b7);
             }
-            s_ext4(F, a[0], a[1], a[2], a[3], &a5, &a6, &a7);
-            s_ext4(F, v1[l], v2[l], v3[l], v4[l], &b5, &b6, &b7);
-            s_mac(&A[0], a[0], v1[l]);
-            s_mac(&A[1], a[1], v2[l]);
-            s_mac(&A[2], a[2], v3[l]);
+            s_mac(&A[0], a1, b1);
+            s_mac(&A[1], a2, b2);
+            s_mac(&A[2], a3, b3);
             s_mac(&A[3], a5, b5);
             s_mac(&A[4], a6, b6);
             s_mac(&A[5], a7, b7);
         }
         for (int c = 0; c < 6; c++) h[c] = mpc_fadd(F, h[c], s_fold256(F, A[c]));
-        /* 4 * S_BATCH products of 64-bit coefficients: far below the bound */
+        /* 4 * 512 products of 64-bit coefficients: far below the bound */
         Zs = mpc_fadd(F, Zs, s_fold256(F, AZ));
-    }
-    for (int c = 0; c < 4; c++) {
-        prg_wipe(&cf[c].g);
-        sodium_memzero(cf[c].buf, sizeof cf[c].buf);
     }
     memcpy(H2, h, sizeof h);
     return Zs;
 }
 
-/* Fold of the fan-in 4 level. Lazy fields: Newton's forward form at 1,
- * f(beta) = f1 + C(s,1) D1 + C(s,2) D2 + C(s,3) D3 with s = beta - 1 and the
- * differences D offset by multiples of p (which vanish mod p): three products
- * per coordinate instead of four. Otherwise the Lagrange weights of 1..4. */
-static void s_fold4(const field *F, fe *u, fe *v, size_t L, fe beta)
+static fe s_level4c(const field *F0, fe *u, const fe *v, const fe *z, size_t L,
+                    const uint8_t seed[32], fe *H2)
+{
+    /* a local copy of the field: the stores into the log cannot alias it, so its constants stay in
+     * registers */
+    const field Fl = *F0, *F = &Fl;
+    coefs cf[4];
+    for (int c = 0; c < 4; c++) {
+        prg_init(&cf[c].g, seed, VERIFY_DOMAIN | 2, (uint64_t)c);
+        cf[c].pos = 512;
+    }
+    fe Zs;
+    if (F->mers == 89) {   /* the default prime for k = 32: shifts by constants */
+        field F89 = Fl;
+        F89.mers = 89;
+        F89.p = F89.mask = ((fe)1 << 89) - 1;
+        Zs = s_level4c_run(&F89, u, v, z, L, cf, H2, 1);
+    } else if (s_lazy(F)) {
+        Zs = s_level4c_run(F, u, v, z, L, cf, H2, 1);
+    } else {
+        Zs = s_level4c_run(F, u, v, z, L, cf, H2, 0);
+    }
+    for (int c = 0; c < 4; c++) {
+        prg_wipe(&cf[c].g);
+        sodium_memzero(cf[c].buf, sizeof cf[c].buf);
+    }
+    return Zs;
+}
+
+/* One vector of the lazy fold (s_fold4): x[l] = f_l(beta) in Newton's forward form at 1. */
+static inline __attribute__((always_inline)) void s_fold4_lazy(const field *F, fe *x, size_t L,
+                                                               const fe *w)
+{
+    /* offsets for inputs below 2p (s_level4c leaves theta x partly reduced) */
+    fe p1 = F->p << 1, p2 = F->p << 2, p4 = F->p << 3, w1 = w[1], w2 = w[2], w3 = w[3];
+    const fe *x2 = x + L, *x3 = x + 2 * L, *x4 = x + 3 * L;
+    for (size_t l = 0; l < L; l++) {
+        fe a1 = x[l], a2 = x2[l], a3 = x3[l], a4 = x4[l];
+        fe d1 = a2 + p1 - a1, d2 = a3 + a1 + p2 - (a2 << 1);
+        fe d3 = a4 + 3 * a2 + p4 - (3 * a3 + a1);
+        u256 A = { a1, 0 };
+        s_mac(&A, w1, d1);
+        s_mac(&A, w2, d2);
+        s_mac(&A, w3, d3);
+        x[l] = s_fold256(F, A);
+    }
+}
+
+/* Fold of the fan-in 4 level. Lazy fields: Newton's forward form at 1, f(beta) = f1 + C(s,1) D1 +
+ * C(s,2) D2 + C(s,3) D3 with s = beta - 1 and the differences D offset by multiples of p (which
+ * vanish mod p): three products per coordinate instead of four. Otherwise the Lagrange weights of
+ * 1..4. */
+static inline __attribute__((always_inline)) void s_fold4_run(const field *F, fe *u, fe *v,
+                                                              size_t L, fe beta)
 {
     fe w[4];
     if (s_lazy(F)) {
@@ -460,19 +560,8 @@ static void s_fold4(const field *F, fe *u, fe *v, size_t L, fe beta)
         w[1] = s;
         w[2] = fe_mul(F, fe_mul(F, w[1], fe_sub(F, s, 1)), inv2);
         w[3] = fe_mul(F, fe_mul(F, w[2], fe_sub(F, s, 2)), inv3);
-        fe p1 = F->p, p2 = F->p << 1, p4 = F->p << 2;
-        for (size_t l = 0; l < L; l++)
-            for (int t = 0; t < 2; t++) {
-                fe *x = t ? v : u;
-                fe a1 = x[l], a2 = x[L + l], a3 = x[2 * L + l], a4 = x[3 * L + l];
-                fe d1 = a2 + p1 - a1, d2 = a3 + a1 + p2 - (a2 << 1);
-                fe d3 = a4 + 3 * a2 + p4 - (3 * a3 + a1);
-                u256 A = { a1, 0 };
-                s_mac(&A, w[1], d1);
-                s_mac(&A, w[2], d2);
-                s_mac(&A, w[3], d3);
-                x[l] = s_fold256(F, A);
-            }
+        s_fold4_lazy(F, u, L, w);
+        s_fold4_lazy(F, v, L, w);
         return;
     }
     for (int c = 1; c <= 4; c++) {
@@ -495,9 +584,20 @@ static void s_fold4(const field *F, fe *u, fe *v, size_t L, fe beta)
     }
 }
 
-/* u[l] = f_l(beta), v[l] = g_l(beta) from the backward differences left by
- * s_level: f(k + s) = sum_j binom(s + j - 1, j) nabla^j f(k), s = beta - k.
- * tmp: 2k elements. */
+static void s_fold4(const field *F0, fe *u, fe *v, size_t L, fe beta)
+{
+    field Fl = *F0;   /* a local copy: the stores cannot alias it */
+    if (Fl.mers == 89) {
+        Fl.mers = 89;
+        Fl.p = Fl.mask = ((fe)1 << 89) - 1;
+        s_fold4_run(&Fl, u, v, L, beta);
+    } else {
+        s_fold4_run(&Fl, u, v, L, beta);
+    }
+}
+
+/* u[l] = f_l(beta), v[l] = g_l(beta) from the backward differences left by s_level: f(k + s) =
+ * sum_j binom(s + j - 1, j) nabla^j f(k), s = beta - k. tmp: 2k elements. */
 static int s_fold(const field *F, fe *u, fe *v, size_t k, size_t L, fe beta, fe *tmp)
 {
     fe *b = tmp, *inv = tmp + k;
@@ -520,8 +620,7 @@ static int s_fold(const field *F, fe *u, fe *v, size_t k, size_t L, fe beta, fe 
     return 0;
 }
 
-/* Z' = h(beta) from h at the points 1..P (P = 2k-1), by the Lagrange basis.
- * tmp: 2P elements. */
+/* Z' = h(beta) from h at the points 1..P (P = 2k-1), by the Lagrange basis. tmp: 2P elements. */
 static int s_eval(const field *F, fe *out, const fe *h, size_t P, fe beta, fe *tmp)
 {
     fe *d = tmp, *w = tmp + P, all = 1, fact = 1;
@@ -561,25 +660,24 @@ static int s_beta(mpc *M, size_t P, fe *beta)
     return 0;
 }
 
-/* Fan-in per level: 4 for the first two (the bulk of the work, additions-only
- * extension), then 16 and 64, so that at most 5 levels remain up to
- * VERIFY_CAP relations (s_is_last). */
+/* Fan-in per level: 4 for the first two (the bulk of the work, additions-only extension), then 16
+ * and 64, so that at most 5 levels remain up to VERIFY_CAP relations (s_is_last). */
 static size_t s_fanin(int level)
 {
     static const size_t k[] = { 4, 4, 16 };
     return level < 3 ? k[level] : 64;
 }
 
-/* The last level takes all len coordinates plus the mask: O((len+1)^2) local
- * work, so only when that is small or small against the n relations. */
+/* The last level takes all len coordinates plus the mask: O((len+1)^2) local work, so only when
+ * that is small or small against the n relations. */
 static int s_is_last(size_t len, size_t n)
 {
     size_t k = len + 1;
     return k <= VERIFY_KLAST || (k <= 4 * VERIFY_KLAST && 6 * k * k <= n);
 }
 
-/* The levels: on return u[0], v[0], *Z hold the final claim's shares. With
- * seed (fused), the theta combination is done inside the first level. */
+/* The levels: on return u[0], v[0], *Z hold the final claim's shares. With seed (fused), the theta
+ * combination is done inside the first level. */
 static int s_levels(mpc *M, vstate *V, fe *Z, const uint8_t *seed)
 {
     const field *F = M->F;
