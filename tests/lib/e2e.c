@@ -185,6 +185,18 @@ void e2e_exec(e2e_out *r, const char *const *argv, int timeout_ms)
     r->status = s_status(ws);
 }
 
+/* Append the NULL-terminated arguments of ap to argv[0..n) and run it. */
+static void s_exec_va(e2e_out *r, const char **argv, size_t n, va_list ap)
+{
+    const char *a;
+    while ((a = va_arg(ap, const char *)) != NULL) {
+        cr_assert_lt(n, (size_t)S_MAX_ARGV - 1);
+        argv[n++] = a;
+    }
+    argv[n] = NULL;
+    e2e_exec(r, argv, e2e_timeout_ms);
+}
+
 void e2e_app(e2e_out *r, const char *app, ...)
 {
     char bin[E2E_PATH];
@@ -193,14 +205,8 @@ void e2e_app(e2e_out *r, const char *app, ...)
     argv[n++] = e2e_bin(bin, sizeof bin, app);
     va_list ap;
     va_start(ap, app);
-    const char *a;
-    while ((a = va_arg(ap, const char *)) != NULL) {
-        cr_assert_lt(n, (size_t)S_MAX_ARGV - 1);
-        argv[n++] = a;
-    }
+    s_exec_va(r, argv, n, ap);
     va_end(ap);
-    argv[n] = NULL;
-    e2e_exec(r, argv, e2e_timeout_ms);
 }
 
 void e2e_out_free(e2e_out *r)
@@ -297,14 +303,8 @@ json_t *e2e_run_local(e2e_out *r, const char *app, const char *inputs, const cha
     argv[n++] = dir;
     va_list ap;
     va_start(ap, dir);
-    const char *a;
-    while ((a = va_arg(ap, const char *)) != NULL) {
-        cr_assert_lt(n, (size_t)S_MAX_ARGV - 1);
-        argv[n++] = a;
-    }
+    s_exec_va(r, argv, n, ap);
     va_end(ap);
-    argv[n] = NULL;
-    e2e_exec(r, argv, e2e_timeout_ms);
     if (r->status != 0) return NULL;
     return e2e_json(r->out);
 }
