@@ -1,12 +1,12 @@
 # Top-level build: `make`, `make test`, `make asan`, `make bench`, `make demo`, `make deps`.
 CC      ?= cc
-PKGS    := gmp libsodium libzmq criterion jansson
+PKGS    := gmp libsodium libzmq criterion jansson sqlite3
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wvla -Werror
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE $(WARN) -MMD -MP -I. \
-           $(shell pkg-config --cflags libsodium libzmq jansson 2>/dev/null)
-LDLIBS  := -lgmp $(shell pkg-config --libs libsodium libzmq jansson 2>/dev/null) -lpthread -lm
+           $(shell pkg-config --cflags libsodium libzmq jansson sqlite3 2>/dev/null)
+LDLIBS  := -lgmp $(shell pkg-config --libs libsodium libzmq jansson sqlite3 2>/dev/null) -lpthread -lm
 CR_LIBS := $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriterion)
 
 ifdef SANITIZE
@@ -106,7 +106,7 @@ demo: all
 	@MPC_BUILD=$(abspath $(BUILD)) sh examples/demo.sh
 
 deps:
-	@pkgs="build-essential pkg-config libgmp-dev libsodium-dev libzmq3-dev libcriterion-dev libjansson-dev"; \
+	@pkgs="build-essential pkg-config libgmp-dev libsodium-dev libzmq3-dev libcriterion-dev libjansson-dev libsqlite3-dev"; \
 	if [ "$$(id -u)" = 0 ]; then \
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y $$pkgs; \
 	else \
@@ -123,7 +123,7 @@ FUZZ_TARGETS ?=
 FUZZ_DIR     := build/fuzz
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -O1 -g $(WARN) -MMD -MP -I. \
-                $(shell pkg-config --cflags libsodium libzmq jansson 2>/dev/null) $(FUZZ_SAN)
+                $(shell pkg-config --cflags libsodium libzmq jansson sqlite3 2>/dev/null) $(FUZZ_SAN)
 FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_DIR)/obj/%.o)
 FUZZ_UTIL    := $(FUZZ_DIR)/obj/tests/fuzz/util.o
 FUZZ_BIN     := $(patsubst tests/fuzz/%.c,$(FUZZ_DIR)/%,$(wildcard tests/fuzz/fuzz_*.c))

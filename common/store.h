@@ -1,86 +1,84 @@
-/* store: the append-only, crash-safe file of client inputs a server accepted, one
- * record per submission; the latest record per roll index (highest sequence) is
- * the one that counts.
+/* store: the durable database of the sealed envelopes a server accepted, in
+ * SQLite (WAL journal, synchronous=FULL; docs/envelope.md says why SQLite).
+ * Every accepted envelope is kept (history); the latest per roll index (highest
+ * sequence) is the one that counts and is also held in memory. The store holds
+ * envelopes exactly as the client signed them: the shares in them are sealed to
+ * the servers' keys, so the file holds no share in clear.
  *
- * File layout (integers big-endian):
- *   file header, 64 bytes: "MPCSTOR1" | version u32 = 1 | element width u32 |
- *     session id (32) | BLAKE2b-128(key = session id) of the previous 48 bytes.
- *   records, each: header magic "MPRR" u32 | version u16 = 1 | reserved u16 = 0 |
- *     body length u32 | 8 bytes of BLAKE2b-128(key = sid) of those 12 bytes;
- *     body: roll index u32 | sequence u64 | submission id (16) | m u32 |
- *     m elements (field_encode) | raw length u32 | raw bytes;
- *     then BLAKE2b-256(key = sid) of header and body.
- * store_append writes a record with one pwrite() and fdatasync()s it before it
- * returns, so a receipt sent afterwards always refers to durable data. On open,
- * an incomplete last record (a crash during the write) is dropped and the file
- * truncated to the last good record; a damaged record followed by others is
- * corruption and refuses the open. The records hold shares: secret. */
+ * Writes are batched: store_begin, any number of store_put, store_commit; a
+ * receipt may be sent only after store_commit returned 0 (the batch is then on
+ * disk: one fsync per batch, group commit). A crash before the commit loses the
+ * whole batch and nothing else; SQLite recovers a torn write at open.
+ *
+ * Schema (version 1; docs/store.md says why):
+ *   PRAGMA application_id = 0x4d504345 ("MPCE"): marks the file as a store;
+ *   meta(id = 1, version = 1, sid BLOB(32), roll_size): one row;
+ *   envelopes(roll, seq, hash BLOB(32), env BLOB, PRIMARY KEY (roll, seq)):
+ *     every accepted envelope; seq is stored as seq XOR 2^63 (SQLite integers
+ *     are signed; this keeps the unsigned order, so max(seq) is the latest).
+ * Files: path (the database), path-wal and path-shm (SQLite's, same mode as
+ * path), path.lock (the flock(2) that keeps a second store off the file). */
 #ifndef MPC_STORE_H
 #define MPC_STORE_H
 
 #include <stddef.h>
 #include <stdint.h>
 #include "common/err.h"
-#include "common/field.h"
 #include "common/limits.h"
 
-#define STORE_SUBID_LEN  16
-#define STORE_MAX_M      (1u << 20)    /* elements per record */
-#define STORE_MAX_RAW    (1u << 24)    /* raw submission bytes per record */
-#define STORE_FILE_HDR   64
-#define STORE_REC_HDR    20
-#define STORE_REC_CK     32
+#define STORE_HASH_LEN 32
+#define STORE_MAX_ENV  (1u << 24)    /* bytes per envelope */
 
 typedef struct store store;
 
-/* One accepted submission. In store_append every pointer is the caller's; the
- * records the store returns own their buffers (valid until the next append for
- * the same roll index or store_free). */
-typedef struct store_rec {
-    uint32_t roll;                    /* roll index, 0-based */
+/* One envelope. In store_put every pointer is the caller's; the records the
+ * store returns own their bytes (valid until the next store_put for the same
+ * roll index, or store_free). */
+typedef struct store_env {
+    uint32_t roll;                    /* roll index, 0-based, < roll_size */
     uint64_t seq;                     /* client sequence, increasing per roll index */
-    uint8_t sub_id[STORE_SUBID_LEN];  /* chosen by the client, same on all servers */
-    uint32_t m;                       /* number of shares */
-    const fe *shares;                 /* m elements (secret) */
-    const uint8_t *raw;               /* signed submission as received, may be NULL */
-    size_t raw_len;
-} store_rec;
+    uint8_t hash[STORE_HASH_LEN];     /* envelope hash (computed by the caller) */
+    const uint8_t *env;               /* the envelope bytes, 1..STORE_MAX_ENV */
+    size_t env_len;
+} store_env;
 
-/* Create path (mode 0600, the file and its directory fsync'd) or reload it:
- * every record's checksum is verified, a torn last record is logged and cut off.
- * roll_size bounds the roll index; F fixes the element width and must outlive the
- * store. The file is locked (flock) while open. *out is owned by the caller.
- * Errors (message in err): ERR_REFUSED if the file belongs to another session or
- * field, ERR_CRYPTO on a bad checksum before the last record, ERR_PARSE on a
- * malformed record or a non-store file, ERR_STATE if another store holds the
- * lock, ERR_IO. */
+/* Create path (mode 0600; the directory fsync'd after creation) or reopen it:
+ * the schema, the session id and the roll size are checked, the latest
+ * envelope per roll index is loaded. The file is locked (no second store on it,
+ * also not from another process). *out is owned by the caller.
+ * Errors (message in err): ERR_REFUSED if the file belongs to another session
+ * or roll size, ERR_PARSE if it is not a store (another SQLite file or not
+ * SQLite), ERR_STATE if another store holds it, ERR_IO. */
 int store_open(store **out, const char *path, const uint8_t sid[MPC_SID_LEN],
-               const field *F, uint32_t roll_size, char *err, size_t errlen) MPC_WUR;
-/* Close, wiping every share held in memory. NULL is fine. */
+               uint32_t roll_size, char *err, size_t errlen) MPC_WUR;
+/* Close (rolls back an open batch). NULL is fine. */
 void store_free(store **pp);
 
-/* Append rec durably, then make it the latest for its roll index. Returns
- * ERR_RANGE (roll index, m, raw length or an element out of range), ERR_REFUSED
- * (seq not above the latest record's of that roll index), ERR_IO (nothing
- * appended), ERR_STATE (an earlier fsync failed: the store must be reopened).
- * store_errmsg() says why. rec->shares is secret. */
-int store_append(store *s, const store_rec *rec) MPC_WUR;
+/* Start a batch (one SQLite transaction). ERR_STATE if one is open or the
+ * store is broken, ERR_IO. */
+int store_begin(store *s) MPC_WUR;
+/* Add e to the open batch. Returns 0 (added; becomes the latest of its roll
+ * index), STORE_SAME (exactly this roll, seq and hash is already the latest:
+ * nothing added, a retry that deserves its receipt again), ERR_REFUSED (seq
+ * not above the latest of that roll index, or the same seq with another hash),
+ * ERR_RANGE (roll index or length out of range), ERR_STATE (no batch open),
+ * ERR_IO. store_errmsg() says why. A refused put (STORE_SAME, ERR_REFUSED,
+ * ERR_RANGE) leaves the batch usable; after ERR_IO the whole batch has been
+ * dropped as by store_rollback (SQLite may have rolled it back already). */
+#define STORE_SAME 1
+int store_put(store *s, const store_env *e) MPC_WUR;
+/* Commit the batch durably. ERR_IO if it fails: the batch is lost (as if never
+ * put, also in memory) and the store is broken (ERR_STATE afterwards). */
+int store_commit(store *s) MPC_WUR;
+/* Drop the open batch (memory and disk), e.g. after a failure mid-batch. */
+void store_rollback(store *s);
 
-/* Group commit: append like store_append but without the fdatasync; the record
- * is durable only after store_sync returns 0, so send no receipt before. */
-int store_append_nosync(store *s, const store_rec *rec) MPC_WUR;
-/* fdatasync everything appended since the last sync. ERR_IO (and the store is
- * unusable, ERR_STATE afterwards) if it fails. */
-int store_sync(store *s) MPC_WUR;
-
-/* The latest record for roll index roll, or NULL if none. */
-const store_rec *store_latest(const store *s, uint32_t roll);
-/* Number of roll indices with a record. */
+/* The latest envelope of roll index roll, or NULL if none. */
+const store_env *store_latest(const store *s, uint32_t roll);
+/* Number of roll indices with an envelope. */
 size_t store_count(const store *s);
-/* Number of records in the file (replacements included). */
+/* Number of envelopes in the database (replaced ones included). */
 size_t store_records(const store *s);
-/* Bytes cut off the end at open (0 unless a torn record was found). */
-uint64_t store_truncated(const store *s);
 /* Last error message; never NULL. */
 const char *store_errmsg(const store *s);
 
