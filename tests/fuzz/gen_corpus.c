@@ -370,60 +370,42 @@ static void s_keys(void)
 static void s_store(void)
 {
     s_target("store");
-    const field *F = fuzz_field(FUZZ_F89);
-    char path[600], err[256];
-    snprintf(path, sizeof path, "%s/gen.store", fuzz_tmpdir());
+    char path[600], side[640], err[512];
+    snprintf(path, sizeof path, "%s/gen.db", fuzz_tmpdir());
     unlink(path);
     store *s = NULL;
-    if (store_open(&s, path, fuzz_sid, F, FUZZ_ROLL, err, sizeof err)) {
+    if (store_open(&s, path, fuzz_sid, FUZZ_ROLL, err, sizeof err)) {
         fprintf(stderr, "gen_corpus: %s\n", err);
         exit(1);
     }
-    size_t hlen;
-    uint8_t *hdr = s_slurp(path, &hlen);
-    /* Same 3 records as fuzz_store's own prefix, then a 4th. */
-    fe shares[3] = { 1, 2, 3 };
-    static const uint8_t raw[5] = { 'M', 'P', 'S', 'U', 1 };
-    store_rec recs[4] = {
-        { .roll = 0, .seq = 1, .m = 3, .shares = shares, .raw = raw, .raw_len = sizeof raw },
-        { .roll = 1, .seq = 1, .m = 2, .shares = shares },
-        { .roll = 0, .seq = 2, .m = 1, .shares = shares, .raw = raw, .raw_len = 1 },
-        { .roll = 7, .seq = 3, .m = 2, .shares = shares, .raw = raw, .raw_len = 4 },
+    /* Same 3 envelopes as fuzz_store's own valid file, then a 4th. */
+    static const uint8_t env[5] = { 'M', 'P', 'S', 'E', 1 };
+    store_env e[4] = {
+        { .roll = 0, .seq = 1, .env = env, .env_len = sizeof env },
+        { .roll = 1, .seq = 1, .env = env, .env_len = 2 },
+        { .roll = 0, .seq = 2, .env = env, .env_len = 1 },
+        { .roll = 7, .seq = 3, .env = env, .env_len = 4 },
     };
-    size_t mark[5];
-    mark[0] = hlen;
+    if (store_begin(s)) exit(1);
     for (int i = 0; i < 4; i++) {
-        memset(recs[i].sub_id, 'a' + i, STORE_SUBID_LEN);
-        if (store_append(s, &recs[i])) exit(1);
-        size_t l;
-        free(s_slurp(path, &l));
-        mark[i + 1] = l;
+        memset(e[i].hash, 'a' + i, STORE_HASH_LEN);
+        if (store_put(s, &e[i])) exit(1);
     }
+    if (store_commit(s)) exit(1);
     store_free(&s);
     size_t len;
     uint8_t *file = s_slurp(path, &len);
     unlink(path);
-    static const uint8_t m0 = 0, m1 = 1, m2 = 2;
-    s_seed("file-3-records", &m0, 1, file, mark[3]);
-    s_seed("file-header-only", &m0, 1, hdr, hlen);
-    s_seed("file-header-prefix", &m0, 1, hdr, 20);
-    s_seed("tail-empty", &m1, 1, NULL, 0);
-    s_seed("tail-record", &m1, 1, file + mark[3], mark[4] - mark[3]);
-    s_seed("tail-torn", &m1, 1, file + mark[3], 30);
-    uint8_t zeros[100] = { 0 };
-    s_seed("tail-zeros", &m1, 1, zeros, sizeof zeros);
-    /* Bodies of the 4 records, each behind a u16 length. */
-    uint8_t bodies[1024];
-    size_t bn = 0;
-    for (int i = 0; i < 4; i++) {
-        size_t bl = mark[i + 1] - mark[i] - STORE_REC_HDR - STORE_REC_CK;
-        s_put16(bodies + bn, bl);
-        memcpy(bodies + bn + 2, file + mark[i] + STORE_REC_HDR, bl);
-        bn += 2 + bl;
-    }
-    s_seed("bodies", &m2, 1, bodies, bn);
+    snprintf(side, sizeof side, "%s.lock", path);
+    unlink(side);
+    static const uint8_t m0 = 0, m1 = 1;
+    s_seed("file-4-envelopes", &m0, 1, file, len);
+    s_seed("file-header-page", &m0, 1, file, len < 4096 ? len : 4096);
+    s_seed("file-header-prefix", &m0, 1, file, 20);
+    static const uint8_t edits[6] = { 0x00, 0x45, 0xff, 0x10, 0x20, 0x00 };
+    s_seed("edit-header-and-page-2", &m1, 1, edits, sizeof edits);
+    s_seed("edit-none", &m1, 1, NULL, 0);
     free(file);
-    free(hdr);
 }
 
 int main(int argc, char **argv)
