@@ -1,6 +1,7 @@
-/* client: the voter's and bidder's side: share an input, send share i to server
- * i, verify every signed receipt; and fetch the servers' signed statements for
- * `result`. */
+/* client: the voter's and bidder's side: share an input, seal share i to
+ * server i in one signed envelope, send it to every server and verify every
+ * signed receipt, retrying the servers that did not answer; and the public
+ * requests (result statements, accepted set). */
 #ifndef MPC_APP_CLIENT_H
 #define MPC_APP_CLIENT_H
 
@@ -8,24 +9,46 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "app/ctx.h"
+#include "protocols/envelope.h"
 
 /* A fresh sequence number: re-submissions must carry a higher one
  * (microseconds since the epoch). */
 uint64_t app_client_seq(void);
 
-/* Share plain (m elements, secret) at degree t and submit it with sequence seq
- * as roll key k; 0 only when all n receipts are valid and for these shares.
- * Every failure is printed to report, one line per server. */
+/* What one submission achieved. */
+typedef struct app_cast {
+    uint8_t tracker[ENV_HASH_LEN];   /* envelope hash */
+    uint64_t seq;
+    unsigned receipts;               /* bit i-1: a valid receipt from server i */
+    int nreceipts;
+    int refused;                     /* a server refused it for good (reason printed) */
+} app_cast;
+
+/* Seal plain (m elements, secret) shared at degree t into an envelope with
+ * sequence seq, signed by k's roll key, and send it to every server; servers
+ * that do not answer are retried with backoff for up to retry_s seconds (not
+ * past the deadline). Every failure is printed to report, one line per
+ * server. Returns 0 when all n receipts are valid, 1 when at least t+1 are
+ * (the ballot counts: the others receive it at the close), else an ERR_*. */
 int app_client_submit(const defn *d, const keys *k, const fe *plain, uint32_t m, uint64_t seq,
-                      FILE *report) MPC_WUR;
+                      int retry_s, app_cast *out, FILE *report) MPC_WUR;
 /* Encode text with the application's encoder, then submit. */
 int app_client_submit_text(const app_ctx *c, const keys *k, const char *text, int raw,
-                           uint64_t seq, FILE *report) MPC_WUR;
+                           uint64_t seq, int retry_s, app_cast *out, FILE *report) MPC_WUR;
+/* Seal an envelope (malloc'd into *env, *len bytes) of plain for roll index
+ * roll. ERR_ARG if the definition's shape does not fit. */
+int app_client_seal(const defn *d, const keys *k, uint32_t roll, const fe *plain, uint32_t m,
+                    uint64_t seq, uint8_t **env, size_t *len) MPC_WUR;
+/* 0 if a response of server i (1..n) is a valid receipt for this envelope;
+ * else prints why to report. */
+int app_client_check_receipt(const defn *d, int i, const uint8_t *resp, size_t rlen,
+                             const uint8_t *env, size_t env_len, FILE *report) MPC_WUR;
 
-/* Ask every server for its signed statement as roll key k. blobs[i]/lens[i]
- * for the servers that gave one (malloc'd), warnings on stderr; returns how
- * many were stored (at most n). */
-size_t app_client_fetch(const defn *d, const keys *k, uint8_t **blobs, size_t *lens);
+/* Ask every server for a public blob (INTAKE_RESULT: its signed statement,
+ * INTAKE_RECORD: its accepted set). blobs[i]/lens[i] for the servers that gave
+ * one (malloc'd; from[i] its index unless NULL), warnings on stderr; returns
+ * how many (at most n). */
+size_t app_client_fetch(const defn *d, int kind, uint8_t **blobs, size_t *lens, int *from);
 
 /* The subcommands `bid`/`cast` and `result`. Exit status. */
 int app_client_main(const app_ops *ops, int argc, char **argv);

@@ -7,6 +7,25 @@
 #include <string.h>
 #include <unistd.h>
 
+static int s_ctx_rest(app_ctx *c, const char *defn_path, const char *key_path)
+{
+    char err[512];
+    if (defn_kind(c->d) != c->ops->kind) {
+        fprintf(stderr, "error: %s: kind is not \"%s\"\n", defn_path, c->ops->name);
+        return 1;
+    }
+    if (c->ops->rules_load(&c->rules, c->d, err, sizeof err) != 0) {
+        fprintf(stderr, "error: %s: rules: %s\n", defn_path, err);
+        return 1;
+    }
+    c->m = c->ops->input_len(c->rules);
+    if (key_path && keys_load(&c->k, key_path, err, sizeof err) != 0) {
+        fprintf(stderr, "error: %s\n", err);
+        return 1;
+    }
+    return 0;
+}
+
 int app_ctx_load(app_ctx *c, const app_ops *ops, const char *defn_path, const char *key_path)
 {
     char err[512];
@@ -16,20 +35,20 @@ int app_ctx_load(app_ctx *c, const app_ops *ops, const char *defn_path, const ch
         fprintf(stderr, "error: %s: %s\n", defn_path, err);
         return 1;
     }
-    if (defn_kind(c->d) != ops->kind) {
-        fprintf(stderr, "error: %s: kind is not \"%s\"\n", defn_path, ops->name);
+    return s_ctx_rest(c, defn_path, key_path);
+}
+
+int app_ctx_parse(app_ctx *c, const app_ops *ops, const uint8_t *bytes, size_t len,
+                  const char *label)
+{
+    char err[512];
+    memset(c, 0, sizeof *c);
+    c->ops = ops;
+    if (defn_parse(&c->d, bytes, len, err, sizeof err) != 0) {
+        fprintf(stderr, "error: %s: %s\n", label, err);
         return 1;
     }
-    if (ops->rules_load(&c->rules, c->d, err, sizeof err) != 0) {
-        fprintf(stderr, "error: %s: rules: %s\n", defn_path, err);
-        return 1;
-    }
-    c->m = ops->input_len(c->rules);
-    if (key_path && keys_load(&c->k, key_path, err, sizeof err) != 0) {
-        fprintf(stderr, "error: %s\n", err);
-        return 1;
-    }
-    return 0;
+    return s_ctx_rest(c, label, NULL);
 }
 
 void app_ctx_free(app_ctx *c)

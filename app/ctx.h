@@ -21,6 +21,10 @@ typedef struct app_ctx {
 /* Load defn_path (and key_path unless NULL) for ops; prints the error and
  * returns 1 on failure (the context is then safe to free). */
 int app_ctx_load(app_ctx *c, const app_ops *ops, const char *defn_path, const char *key_path);
+/* The same from the definition's bytes (a record carries them); label names
+ * them in messages. No key. */
+int app_ctx_parse(app_ctx *c, const app_ops *ops, const uint8_t *bytes, size_t len,
+                  const char *label);
 void app_ctx_free(app_ctx *c);
 
 /* Fault injection for the crash tests (docs/reliability.md): when the

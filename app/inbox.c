@@ -10,28 +10,28 @@
 #include "common/log.h"
 #include "common/rpc.h"
 #include "common/xalloc.h"
+#include "protocols/envelope.h"
 #include "protocols/intake.h"
 #include "protocols/result.h"
 
-/* A roll key may send S_RATE_BURST requests at once, then S_RATE_PER_S per
- * second: a flood from one key is refused cheaply (before any signature check
- * or disk write) and the others stay served. */
+/* A roll key may send S_RATE_BURST envelopes at once, then S_RATE_PER_S per
+ * second. Charged after the signature check, so a flood of forged envelopes
+ * naming a voter cannot use up that voter's allowance. */
 #define S_RATE_BURST 8.0
 #define S_RATE_PER_S 2.0
-#define S_BATCH 64
-
-/* Refusal codes on the wire (intake response status). */
-enum { S_MALFORMED = 1, S_WRONG_SESSION = 2, S_BAD_SIG = 3, S_CLOSED = 4, S_NOT_READY = 5,
-       S_REPLAY = 6, S_STORAGE = 7, S_RATE = 8 };
+#define S_BATCH 256
+#define S_WHY 160
 
 /* One client request and the reply owed to it. */
 typedef struct s_pending {
     rpc_req req;
-    int status;              /* 0: body is a receipt or statement; else a reason */
-    uint8_t body[RESULT_MAX_OUTPUT + 512];
+    uint64_t tag;
+    int status;              /* INTAKE_ST_* */
+    int stored;              /* put in this batch: its receipt waits for the commit */
+    const uint8_t *blob;     /* a published blob to send instead of body */
+    size_t blob_len;
+    uint8_t body[RESULT_RECEIPT_LEN > S_WHY ? RESULT_RECEIPT_LEN : S_WHY];
     size_t len;
-    int stored;              /* a record was appended: needs the sync */
-    int silent;              /* no reply (no roll identity) */
 } s_pending;
 
 struct app_inbox {
@@ -39,13 +39,16 @@ struct app_inbox {
     int me;
     store *st;
     rpc_server *rpc;
-    const uint8_t *stmt;
-    size_t stmt_len;
-    double *tokens;          /* per roll index: request tokens left */
+    const uint8_t *stmt, *set;
+    size_t stmt_len, set_len;
+    double *tokens;          /* per roll index: envelopes left */
     double *refill;          /* per roll index: time of the last refill */
-    fe *shares;              /* one request's decoded shares (secret) */
+    fe *shares;              /* one envelope's opened shares (secret) */
+    uint8_t *scratch;        /* their bytes (secret) */
+    uint8_t *out;            /* one framed reply */
+    size_t out_cap;
     s_pending *pend;         /* S_BATCH */
-    int broken;
+    int in_batch, broken, intake_open;
 };
 
 static double s_now(void)
@@ -58,7 +61,7 @@ static double s_now(void)
 int app_inbox_open(app_inbox **out, const app_ctx *c, int me, store *st)
 {
     const defn *d = c->d;
-    size_t R = defn_roll_size(d);
+    size_t R = defn_roll_size(d), w = defn_field(d)->bytes, m = c->m ? c->m : 1;
     app_inbox *ib = xcalloc(1, sizeof *ib);
     *out = ib;
     ib->c = c;
@@ -66,19 +69,19 @@ int app_inbox_open(app_inbox **out, const app_ctx *c, int me, store *st)
     ib->st = st;
     ib->tokens = xmalloc(sizeof(double) * (R ? R : 1));
     ib->refill = xmalloc(sizeof(double) * (R ? R : 1));
-    ib->shares = xmalloc(sizeof(fe) * (c->m ? c->m : 1));
+    ib->shares = xmalloc(sizeof(fe) * m);
+    ib->scratch = xmalloc(m * w);
     ib->pend = xmalloc(sizeof(s_pending) * S_BATCH);
-    uint8_t (*pks)[32] = xmalloc(32 * (R ? R : 1));
+    ib->out_cap = INTAKE_HDR + RESULT_RECEIPT_LEN + S_WHY;
+    ib->out = xmalloc(ib->out_cap);
     for (size_t i = 0; i < R; i++) {
         ib->tokens[i] = S_RATE_BURST;
         ib->refill[i] = s_now();
-        memcpy(pks[i], defn_roll_at(d, i)->curve_pk, 32);
     }
     char err[512];
-    int64_t max = (int64_t)INTAKE_FIXED + (int64_t)c->m * (int64_t)defn_field(d)->bytes;
-    int rc = rpc_server_open(&ib->rpc, defn_server_at(d, me)->client, keys_curve_sk(c->k),
-                             (const uint8_t(*)[32])pks, R, max, err, sizeof err);
-    free(pks);
+    int64_t max = (int64_t)INTAKE_HDR + (int64_t)envelope_len(defn_n(d), c->m, w);
+    int rc = rpc_server_open(&ib->rpc, defn_server_at(d, me)->client, keys_curve_sk(c->k), max,
+                             err, sizeof err);
     if (rc != 0) fprintf(stderr, "error: %s\n", err);
     return rc;
 }
@@ -87,20 +90,28 @@ void app_inbox_free(app_inbox **pp)
 {
     app_inbox *ib = *pp;
     if (!ib) return;
+    if (ib->in_batch) store_rollback(ib->st);
     rpc_server_free(&ib->rpc);
     free(ib->tokens);
     free(ib->refill);
-    if (ib->shares) sodium_memzero(ib->shares, sizeof(fe) * (ib->c->m ? ib->c->m : 1));
+    size_t m = ib->c->m ? ib->c->m : 1;
+    sodium_memzero(ib->shares, sizeof(fe) * m);
+    sodium_memzero(ib->scratch, m * defn_field(ib->c->d)->bytes);
     free(ib->shares);
+    free(ib->scratch);
     free(ib->pend);
+    free(ib->out);
     free(ib);
     *pp = NULL;
 }
 
-void app_inbox_set_statement(app_inbox *ib, const uint8_t *stmt, size_t len)
+void app_inbox_publish(app_inbox *ib, const uint8_t *stmt, size_t stmt_len, const uint8_t *set,
+                       size_t set_len)
 {
     ib->stmt = stmt;
-    ib->stmt_len = len;
+    ib->stmt_len = stmt_len;
+    ib->set = set;
+    ib->set_len = set_len;
 }
 
 int app_inbox_broken(const app_inbox *ib)
@@ -108,7 +119,7 @@ int app_inbox_broken(const app_inbox *ib)
     return ib->broken;
 }
 
-static int s_rate_ok(app_inbox *ib, long roll)
+static int s_rate_ok(app_inbox *ib, uint32_t roll)
 {
     double now = s_now(), *tok = &ib->tokens[roll];
     *tok += (now - ib->refill[roll]) * S_RATE_PER_S;
@@ -119,112 +130,152 @@ static int s_rate_ok(app_inbox *ib, long roll)
     return 1;
 }
 
-static void s_fail(s_pending *p, int status, long roll, const char *msg)
+static int s_why(char *why, size_t whylen, int status, const char *msg)
 {
-    log_msg(LOG_WARN, "refused request from roll %ld: %s", roll, msg);
+    snprintf(why, whylen, "%s", msg);
+    return status;
+}
+
+int app_envelope_check(const app_ctx *c, int me, const uint8_t *env, size_t len, fe *shares,
+                       uint8_t *scratch, char *why, size_t whylen)
+{
+    const defn *d = c->d;
+    envelope e;
+    if (envelope_parse(&e, env, len) != 0)
+        return s_why(why, whylen, INTAKE_ST_MALFORMED, "malformed envelope (truncated, oversized "
+                                                       "or not an envelope of this version)");
+    if (sodium_memcmp(e.sid, defn_sid(d), 32) != 0)
+        return s_why(why, whylen, INTAKE_ST_WRONG_SESSION,
+                     "wrong session id (an envelope for another auction or election)");
+    if (e.n != defn_n(d) || (size_t)e.width != defn_field(d)->bytes || e.m != c->m) {
+        snprintf(why, whylen, "envelope shape does not match the definition (n %d, width %d, "
+                              "m %u; expected %d, %zu, %u)", e.n, e.width, e.m, defn_n(d),
+                 defn_field(d)->bytes, c->m);
+        return INTAKE_ST_MALFORMED;
+    }
+    if (e.roll >= defn_roll_size(d))
+        return s_why(why, whylen, INTAKE_ST_NOT_ON_ROLL, "roll index not on the roll");
+    if (envelope_verify(&e, defn_roll_at(d, e.roll)->sign_pk) != 0)
+        return s_why(why, whylen, INTAKE_ST_BAD_SIG,
+                     "bad signature (not signed by the roll member's key)");
+    int rc = envelope_open(&e, defn_field(d), me, keys_curve_pk(c->k), keys_curve_sk(c->k), shares,
+                           scratch);
+    if (rc != 0) {
+        snprintf(why, whylen, "server %d cannot open its share (%s)", me,
+                 rc == ERR_RANGE ? "a share is out of the field" : "not sealed to its key");
+        return INTAKE_ST_UNOPENABLE;
+    }
+    return 0;
+}
+
+static void s_refuse(app_inbox *ib, s_pending *p, int status, const char *why)
+{
+    (void)ib;
+    log_msg(LOG_WARN, "refused a request: %s", why);
     p->status = status;
-    p->len = strlen(msg);
-    memcpy(p->body, msg, p->len);
+    p->len = strlen(why) < sizeof p->body ? strlen(why) : sizeof p->body;
+    memcpy(p->body, why, p->len);
 }
 
-/* Store a checked submission and write the signed receipt into p. */
-static void s_store(app_inbox *ib, const intake_req *r, long roll, s_pending *p)
+/* A submission: checks, then into the open batch; the receipt is signed now
+ * and sent after the commit. */
+static void s_submit(app_inbox *ib, s_pending *p, const uint8_t *env, size_t len)
 {
-    const field *F = defn_field(ib->c->d);
-    if (field_decode(F, ib->shares, r->m, r->shares, (size_t)r->m * F->bytes) != 0)
-        return s_fail(p, S_MALFORMED, roll, "share out of range");
-    store_rec rec = { .roll = (uint32_t)roll, .seq = r->seq, .m = r->m, .shares = ib->shares };
-    memcpy(rec.sub_id, r->sub_id, 16);
-    int rc = store_append_nosync(ib->st, &rec);
-    if (rc != 0)
-        return s_fail(p, rc == ERR_REFUSED ? S_REPLAY : S_STORAGE, roll,
-                      rc == ERR_REFUSED
-                          ? "replayed or stale submission (sequence not above the stored one)"
-                          : store_errmsg(ib->st));
-    result_receipt rc_ = { .server = ib->me, .roll = (uint32_t)roll, .seq = r->seq };
-    memcpy(rc_.sid, r->sid, 32);
-    memcpy(rc_.sub_id, r->sub_id, 16);
-    result_share_hash(rc_.share_hash, r->shares, (size_t)r->m * F->bytes);
-    result_receipt_sign(&rc_, keys_sign_sk(ib->c->k));
-    result_receipt_encode(p->body, &rc_);
-    p->status = 0;
+    char why[S_WHY];
+    if (!ib->intake_open || (int64_t)time(NULL) >= defn_deadline(ib->c->d))
+        return s_refuse(ib, p, INTAKE_ST_CLOSED,
+                        "intake closed (deadline passed or every roll member has submitted)");
+    int st = app_envelope_check(ib->c, ib->me, env, len, ib->shares, ib->scratch, why, sizeof why);
+    if (st != 0) return s_refuse(ib, p, st, why);
+    envelope e;
+    if (envelope_parse(&e, env, len) != 0 || !s_rate_ok(ib, e.roll))
+        return s_refuse(ib, p, INTAKE_ST_RATE, "too many envelopes from this key; slow down");
+    store_env se = { .roll = e.roll, .seq = e.seq, .env = env, .env_len = len };
+    envelope_hash(se.hash, env, len);
+    if (!ib->in_batch) {
+        if (store_begin(ib->st) != 0)
+            return s_refuse(ib, p, INTAKE_ST_STORAGE, "server storage failure; submit again");
+        ib->in_batch = 1;
+    }
+    int rc = store_put(ib->st, &se);
+    if (rc < 0)
+        return s_refuse(ib, p, rc == ERR_REFUSED ? INTAKE_ST_REPLAY : INTAKE_ST_STORAGE,
+                        rc == ERR_REFUSED ? store_errmsg(ib->st) : "server storage failure");
+    result_receipt r = { .server = ib->me, .roll = e.roll, .seq = e.seq };
+    memcpy(r.sid, e.sid, 32);
+    memcpy(r.env_hash, se.hash, 32);
+    result_receipt_sign(&r, keys_sign_sk(ib->c->k));
+    result_receipt_encode(p->body, &r);
     p->len = RESULT_RECEIPT_LEN;
+    p->status = 0;
     p->stored = 1;
-    log_msg(LOG_INFO, "stored input of roll %ld (seq %llu); %zu of %zu in", roll,
-            (unsigned long long)r->seq, store_count(ib->st), defn_roll_size(ib->c->d));
 }
 
-/* Validate one request; fills p. Never fails the server. */
-static void s_process(app_inbox *ib, s_pending *p, int intake_open)
+static void s_status(app_inbox *ib, s_pending *p)
 {
-    const defn *d = ib->c->d;
-    long roll = p->req.peer;
-    if (roll < 0 || (size_t)roll >= defn_roll_size(d)) {
-        log_msg(LOG_WARN, "dropped a client message without a roll identity");
-        p->silent = 1;
-        return;
-    }
-    if (!s_rate_ok(ib, roll))
-        return s_fail(p, S_RATE, roll, "too many requests from this key; slow down");
-    intake_req r;
-    if (!p->req.data || intake_req_decode(&r, defn_field(d), p->req.data, p->req.len) != 0)
-        return s_fail(p, S_MALFORMED, roll, "malformed request");
-    if (sodium_memcmp(r.sid, defn_sid(d), 32) != 0)
-        return s_fail(p, S_WRONG_SESSION, roll,
-                      "wrong session id (a submission for another auction or election)");
-    if (r.server != ib->me)
-        return s_fail(p, S_WRONG_SESSION, roll, "request addressed to another server");
-    if (intake_req_verify(&r, p->req.data, defn_roll_at(d, (size_t)roll)->sign_pk) != 0)
-        return s_fail(p, S_BAD_SIG, roll, "bad signature");
-    if (r.kind == INTAKE_FETCH) {
-        if (!ib->stmt) return s_fail(p, S_NOT_READY, roll, "result not ready");
-        p->status = 0;
-        p->len = ib->stmt_len;
-        memcpy(p->body, ib->stmt, ib->stmt_len);
-        return;
-    }
-    if (!intake_open || (int64_t)time(NULL) >= defn_deadline(d))
-        return s_fail(p, S_CLOSED, roll,
-                      "intake closed (deadline passed or every roll member has submitted)");
-    if (r.m != ib->c->m) {
-        char why[96];
-        snprintf(why, sizeof why, "expected %u elements, got %u", ib->c->m, r.m);
-        return s_fail(p, S_MALFORMED, roll, why);
-    }
-    s_store(ib, &r, roll, p);
+    int n = snprintf((char *)p->body, sizeof p->body,
+                     "{\"server\":%d,\"intake\":\"%s\",\"accepted\":%zu,\"result\":%s}", ib->me,
+                     ib->intake_open ? "open" : "closed", store_count(ib->st),
+                     ib->stmt ? "true" : "false");
+    p->len = n > 0 && (size_t)n < sizeof p->body ? (size_t)n : 0;
+    p->status = 0;
 }
 
-static void s_reply_all(app_inbox *ib, int np)
+static void s_process(app_inbox *ib, s_pending *p)
 {
-    for (int i = 0; i < np; i++) {
-        s_pending *p = &ib->pend[i];
-        uint8_t *out;
-        size_t olen;
-        if (p->silent || intake_resp_encode(&out, &olen, p->status, p->body, p->len) != 0) continue;
-        (void)rpc_server_reply(ib->rpc, &p->req, out, olen);
-        free(out);
+    intake_msg m;
+    if (!p->req.data || intake_req_decode(&m, p->req.data, p->req.len) != 0)
+        return s_refuse(ib, p, INTAKE_ST_MALFORMED, "malformed request");
+    p->tag = m.tag;
+    if (m.kind == INTAKE_SUBMIT) return s_submit(ib, p, m.body, m.body_len);
+    if (m.body_len) return s_refuse(ib, p, INTAKE_ST_MALFORMED, "unexpected request body");
+    if (m.kind == INTAKE_STATUS) return s_status(ib, p);
+    if (!ib->stmt) return s_refuse(ib, p, INTAKE_ST_NOT_READY, "result not ready");
+    p->status = 0;
+    p->blob = m.kind == INTAKE_RESULT ? ib->stmt : ib->set;
+    p->blob_len = m.kind == INTAKE_RESULT ? ib->stmt_len : ib->set_len;
+}
+
+static void s_reply(app_inbox *ib, const s_pending *p)
+{
+    const uint8_t *body = p->blob ? p->blob : p->body;
+    size_t len = p->blob ? p->blob_len : p->len;
+    if (INTAKE_HDR + len > ib->out_cap) {   /* grows to the published blobs once */
+        ib->out_cap = INTAKE_HDR + len;
+        ib->out = xrealloc(ib->out, ib->out_cap);
     }
+    if (intake_resp_encode(ib->out, p->status, p->tag, body, len) == 0)
+        (void)rpc_server_reply(ib->rpc, &p->req, ib->out, INTAKE_HDR + len);
 }
 
 void app_inbox_serve(app_inbox *ib, int wait_ms, int intake_open)
 {
     if (!rpc_server_wait(ib->rpc, wait_ms)) return;
+    ib->intake_open = intake_open && !ib->broken;
     int np = 0, stored = 0;
     while (np < S_BATCH) {
         s_pending *p = &ib->pend[np];
         memset(p, 0, offsetof(s_pending, body));
         if (!rpc_server_recv(ib->rpc, &p->req)) break;
-        s_process(ib, p, intake_open);
+        s_process(ib, p);
         stored += p->stored;
         np++;
     }
-    if (stored && store_sync(ib->st) != 0) {
-        log_msg(LOG_ERROR, "storage failure, stopping: %s", store_errmsg(ib->st));
-        ib->broken = 1;
-        for (int i = 0; i < np; i++)
-            if (ib->pend[i].stored)
-                s_fail(&ib->pend[i], S_STORAGE, -1, "server storage failure; submit again");
+    if (ib->in_batch) {
+        ib->in_batch = 0;
+        if (store_commit(ib->st) != 0) {
+            log_msg(LOG_ERROR, "storage failure, stopping: %s", store_errmsg(ib->st));
+            ib->broken = 1;
+            for (int i = 0; i < np; i++)
+                if (ib->pend[i].stored)
+                    s_refuse(ib, &ib->pend[i], INTAKE_ST_STORAGE,
+                             "server storage failure; submit again");
+        }
     }
-    if (stored) app_failpoint("before-receipt");   /* durable, not yet acknowledged */
-    s_reply_all(ib, np);
+    if (stored) {
+        app_failpoint("before-receipt");   /* durable, not yet acknowledged */
+        log_msg(LOG_INFO, "stored %d envelope(s); %zu of %zu roll members in", stored,
+                store_count(ib->st), defn_roll_size(ib->c->d));
+    }
+    for (int i = 0; i < np; i++) s_reply(ib, &ib->pend[i]);
 }

@@ -7,6 +7,7 @@
 
 #include "app/cli.h"
 #include "app/client.h"
+#include "app/record.h"
 #include "app/runlocal.h"
 #include "app/server.h"
 #include "common/keys.h"
@@ -45,8 +46,11 @@ static void s_usage(const app_ops *ops)
             "usage: %s COMMAND [options]\n"
             "  keygen    --out PREFIX                 write PREFIX.key (0600) and PREFIX.pub\n"
             "  server    --defn FILE --keys KEY --data DIR [--serve SECONDS]\n"
-            "  %-9s --defn FILE --keys KEY INPUT     (or --raw V: unchecked, for tests)\n"
-            "  result    --defn FILE (--keys KEY | STATEMENT...) [--json]\n"
+            "  %-9s --defn FILE --keys KEY [--retry S] [--tracker FILE] [--json] INPUT\n"
+            "  result    --defn FILE [STATEMENT...] [--json]\n"
+            "  record    --defn FILE --out FILE [STATEMENT...]\n"
+            "  verify    RECORD [--json]\n"
+            "  check     --defn FILE --keys KEY [--tracker FILE]\n"
             "  run-local %s FILE [--servers N] [--bits K] [--json] ...\n",
             ops->name, ops->verb, ops->inputs_flag);
 }
@@ -65,7 +69,7 @@ static int s_runlocal(const app_ops *ops, int argc, char **argv)
 
 int app_submit(const defn *d, const keys *k, const fe *plain, uint32_t m, FILE *report)
 {
-    return app_client_submit(d, k, plain, m, app_client_seq(), report);
+    return app_client_submit(d, k, plain, m, app_client_seq(), 0, NULL, report) == 0 ? 0 : 1;
 }
 
 void app_client_done(void)
@@ -90,6 +94,9 @@ int app_main(const app_ops *ops, int argc, char **argv)
     if (strcmp(cmd, "server") == 0) return app_server_main(ops, sub_argc, sub_argv);
     if (strcmp(cmd, ops->verb) == 0) return app_client_main(ops, sub_argc, sub_argv);
     if (strcmp(cmd, "result") == 0) return app_result_main(ops, sub_argc, sub_argv);
+    if (strcmp(cmd, "record") == 0) return app_record_main(ops, sub_argc, sub_argv);
+    if (strcmp(cmd, "verify") == 0) return app_verify_record_main(ops, sub_argc, sub_argv);
+    if (strcmp(cmd, "check") == 0) return app_check_main(ops, sub_argc, sub_argv);
     if (strcmp(cmd, "run-local") == 0) return s_runlocal(ops, sub_argc, sub_argv);
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
         s_usage(ops);

@@ -15,16 +15,16 @@
 #include <unistd.h>
 #include <sodium.h>
 
+#include "app/bulk.h"
 #include "app/cli.h"
 #include "app/client.h"
 #include "app/verify.h"
 #include "common/fsutil.h"
 #include "common/ports.h"
 #include "common/rpc.h"
+#include "common/secmem.h"
 #include "common/xalloc.h"
 #include "protocols/result.h"
-
-#define S_CLIENT_THREADS 8
 
 typedef struct s_line {
     char name[DEFN_MAX_ID + 1];
@@ -316,7 +316,7 @@ static void s_child(const s_run *R, int i, const char *self)
         if (lf >= 0) dup2(lf, 2);
     }
     execl(self, R->ops->name, "server", "--defn", R->defn_path, "--keys", kpath, "--data", data,
-          (char *)NULL);
+          "--serve", "0", (char *)NULL);
     _exit(127);
 }
 
@@ -337,82 +337,113 @@ static int s_start(s_run *R, const char *self)
 
 /* ---- submit ---- */
 
-typedef struct s_job {
-    const s_run *R;
-    const size_t *order;
-    size_t count;
-    size_t next;             /* next position in order (under mu) */
-    int failed;
-    pthread_mutex_t mu;
-} s_job;
+/* Envelopes are sealed by S_SEAL_THREADS threads (sealing is the clients' CPU
+ * cost), then carried by one pipelined connection per server (app/bulk.h). */
+#define S_SEAL_THREADS 2
+#define S_WINDOW 512
 
-static void *s_client_thread(void *arg)
+typedef struct s_seal {
+    const s_run *R;
+    const size_t *lines;     /* line indices of this round */
+    size_t count;
+    uint8_t **envs;
+    size_t *lens;
+    int part, parts;
+} s_seal;
+
+static void *s_seal_thread(void *arg)
 {
-    s_job *J = arg;
-    const s_run *R = J->R;
-    for (;;) {
-        pthread_mutex_lock(&J->mu);
-        size_t pos = J->next++;
-        pthread_mutex_unlock(&J->mu);
-        if (pos >= J->count) break;
-        const s_line *L = &R->lines[J->order[pos]];
-        char rep[1024] = "";
-        FILE *mf = fmemopen(rep, sizeof rep - 1, "w");
-        int rc = app_client_submit_text(&R->c, R->ck[L->roll], L->text, L->raw, app_client_seq(),
-                                        mf ? mf : stderr);
-        if (mf) fclose(mf);
-        if (rc != 0) {
-            pthread_mutex_lock(&J->mu);
-            J->failed++;
-            fprintf(stderr, "%s:%d (%s): %s", R->inputs, L->lineno, L->name,
-                    rep[0] ? rep : "submission failed\n");
-            pthread_mutex_unlock(&J->mu);
-        }
+    s_seal *S = arg;
+    const s_run *R = S->R;
+    size_t sz = sizeof(fe) * (R->c.m ? R->c.m : 1);
+    fe *plain = xmalloc(sz);
+    char err[256];
+    for (size_t q = (size_t)S->part; q < S->count; q += (size_t)S->parts) {
+        const s_line *L = &R->lines[S->lines[q]];
+        S->envs[q] = NULL;
+        if (R->ops->input_encode(R->c.rules, R->c.d, L->text, L->raw, plain, err, sizeof err) != 0 ||
+            app_client_seal(R->c.d, R->ck[L->roll], (uint32_t)L->roll, plain, R->c.m,
+                            app_client_seq(), &S->envs[q], &S->lens[q]) != 0)
+            S->envs[q] = NULL;
     }
-    rpc_thread_done();
+    secmem_free(plain, sz);
     return NULL;
 }
 
-static int s_clients(s_job *J, int threads)
+/* Seal and submit one round; returns the number not receipted by all. */
+static int s_round(const s_run *R, const size_t *lines, size_t count)
 {
-    pthread_t th[S_CLIENT_THREADS];
-    int nt = 0;
-    J->next = 0;
-    J->failed = 0;
-    pthread_mutex_init(&J->mu, NULL);
-    if (threads > S_CLIENT_THREADS) threads = S_CLIENT_THREADS;
-    if ((size_t)threads > J->count) threads = (int)J->count;
-    for (int i = 0; i < threads; i++)
-        if (pthread_create(&th[nt], NULL, s_client_thread, J) == 0) nt++;
-    if (nt == 0 && J->count) s_client_thread(J);
-    for (int i = 0; i < nt; i++) pthread_join(th[i], NULL);
-    pthread_mutex_destroy(&J->mu);
-    return J->failed;
+    uint8_t **envs = xcalloc(count ? count : 1, sizeof *envs);
+    size_t *lens = xcalloc(count ? count : 1, sizeof *lens), nok = 0;
+    unsigned *rc = xcalloc(count ? count : 1, sizeof *rc);
+    s_seal S[S_SEAL_THREADS];
+    pthread_t th[S_SEAL_THREADS];
+    int started[S_SEAL_THREADS] = { 0 };
+    for (int p = 0; p < S_SEAL_THREADS; p++) {
+        S[p] = (s_seal){ .R = R, .lines = lines, .count = count, .envs = envs, .lens = lens,
+                         .part = p, .parts = S_SEAL_THREADS };
+        started[p] = p > 0 && pthread_create(&th[p], NULL, s_seal_thread, &S[p]) == 0;
+    }
+    s_seal_thread(&S[0]);
+    for (int p = 1; p < S_SEAL_THREADS; p++) {
+        if (started[p]) pthread_join(th[p], NULL);
+        else s_seal_thread(&S[p]);
+    }
+    uint8_t **ok = xcalloc(count ? count : 1, sizeof *ok);
+    size_t *okl = xcalloc(count ? count : 1, sizeof *okl), *map = xcalloc(count ? count : 1, sizeof *map);
+    for (size_t q = 0; q < count; q++)
+        if (envs[q]) {
+            map[nok] = q;
+            okl[nok] = lens[q];
+            ok[nok++] = envs[q];
+        }
+    (void)app_bulk_submit(R->c.d, ok, okl, nok, rc, S_WINDOW, defn_timeout_ms(R->c.d), stderr);
+    int failed = (int)(count - nok);
+    unsigned all = (1u << defn_n(R->c.d)) - 1;
+    for (size_t q = 0; q < nok; q++)
+        if (rc[q] != all) {
+            const s_line *L = &R->lines[lines[map[q]]];
+            fprintf(stderr, "%s:%d (%s): not receipted by every server\n", R->inputs, L->lineno,
+                    L->name);
+            failed++;
+        }
+    for (size_t q = 0; q < count; q++) free(envs[q]);
+    free(envs);
+    free(lens);
+    free(rc);
+    free(ok);
+    free(okl);
+    free(map);
+    return failed;
 }
 
-/* A name's earlier lines go first, in file order and one at a time, so each
- * replacement lands before the servers close (they close once every roll
- * member has submitted); then the last line of every name, concurrently.
- * Returns the number of failed submissions. */
+/* A name's earlier lines go first, by occurrence (its first line in round 0,
+ * its second in round 1...), so each replacement lands before the servers
+ * close (they close once every roll member has submitted); then the last line
+ * of every name. Returns the number of failed submissions. */
 static int s_submit(s_run *R)
 {
-    size_t *order = xmalloc(sizeof(size_t) * (R->nl ? R->nl : 1));
-    uint8_t *last = xcalloc(R->nl ? R->nl : 1, 1);
+    size_t nl = R->nl ? R->nl : 1, *occ = xcalloc(nl, sizeof *occ), *seen = xcalloc(R->nroll + 1, sizeof *seen);
+    size_t *order = xmalloc(sizeof(size_t) * nl), maxocc = 0;
+    uint8_t *last = xcalloc(nl, 1);
     for (size_t i = 0; i < R->nl; i++) {
+        occ[i] = seen[R->lines[i].roll]++;
         size_t j = i + 1;
         while (j < R->nl && R->lines[j].roll != R->lines[i].roll) j++;
         last[i] = j == R->nl;
+        if (!last[i] && occ[i] + 1 > maxocc) maxocc = occ[i] + 1;
     }
-    s_job job = { .R = R, .order = order };
     int failed = 0;
-    for (int pass = 0; pass < 2; pass++) {
-        job.count = 0;
+    for (size_t round = 0; round <= maxocc; round++) {
+        size_t count = 0;
         for (size_t i = 0; i < R->nl; i++)
-            if (last[i] == pass) order[job.count++] = i;
-        failed += s_clients(&job, pass ? S_CLIENT_THREADS : 1);
+            if (round == maxocc ? last[i] : (!last[i] && occ[i] == round)) order[count++] = i;
+        if (count) failed += s_round(R, order, count);
     }
     free(order);
     free(last);
+    free(occ);
+    free(seen);
     return failed;
 }
 

@@ -9,10 +9,12 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 #include <sodium.h>
 
 #include "app/cli.h"
 #include "app/inbox.h"
+#include "app/record.h"
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/net.h"
@@ -20,6 +22,7 @@
 #include "common/xalloc.h"
 #include "protocols/agree.h"
 #include "protocols/check.h"
+#include "protocols/envelope.h"
 #include "protocols/result.h"
 
 typedef struct s_server {
@@ -30,15 +33,23 @@ typedef struct s_server {
     app_inbox *inbox;
     net *nw;
     mpc *M;
-    agree_entry *acc;     /* accepted inputs, by roll */
-    size_t nacc, disagree;
+    agree_entry *acc;     /* accepted envelopes, by roll */
+    uint16_t *holders;    /* nacc: the servers that listed each */
+    uint8_t **got;        /* nacc: envelopes received in reconciliation (else NULL) */
+    size_t *got_len;
+    size_t nacc, ngot;
     fe *rows;             /* nacc x m shares of the accepted inputs (secret) */
-    uint8_t *bad;         /* nacc: excluded by a check */
+    uint8_t *bad;         /* nacc: S_INCONSISTENT, S_INVALID or 0 */
+    size_t ninconsistent, ninvalid;
     json_t *output;
     uint8_t *stmt;        /* encoded signed statement */
     size_t stmt_len;
+    uint8_t *set;         /* the accepted set published with it (app/record.h) */
+    size_t set_len;
     double t0, secs;      /* agreement start; seconds to the signed result */
 } s_server;
+
+enum { S_INCONSISTENT = 1, S_INVALID = 2 };
 
 static volatile sig_atomic_t s_stop;
 
@@ -62,6 +73,23 @@ static int s_abort(s_server *S, const char *stage)
     return 1;
 }
 
+/* A finished session: the statement and accepted set written by an earlier
+ * run are served again (a restart must not compute a second result). */
+static int s_published(s_server *S)
+{
+    char p1[4096], p2[4096];
+    snprintf(p1, sizeof p1, "%s/result.stmt", S->data_dir);
+    snprintf(p2, sizeof p2, "%s/accepted.json", S->data_dir);
+    if (access(p1, F_OK) != 0) return 0;
+    if (fs_read_file(p1, &S->stmt, &S->stmt_len, RESULT_MAX_OUTPUT + 4096) != 0 ||
+        fs_read_file(p2, &S->set, &S->set_len, APP_RECORD_MAX) != 0) {
+        fprintf(stderr, "error: %s exists but the published result cannot be read\n", p1);
+        return -1;
+    }
+    log_msg(LOG_INFO, "this session's result is already signed: serving it");
+    return 1;
+}
+
 /* open: keys are a server of the definition; data directory and store. */
 static int s_open(s_server *S, const char *kp, const char *dp)
 {
@@ -79,14 +107,13 @@ static int s_open(s_server *S, const char *kp, const char *dp)
         return 1;
     }
     char path[4096], err[512];
-    snprintf(path, sizeof path, "%s/inputs.store", S->data_dir);
-    if (store_open(&S->st, path, defn_sid(d), defn_field(d), (uint32_t)defn_roll_size(d), err,
-                   sizeof err) != 0) {
+    snprintf(path, sizeof path, "%s/inputs.db", S->data_dir);
+    if (store_open(&S->st, path, defn_sid(d), (uint32_t)defn_roll_size(d), err, sizeof err) != 0) {
         fprintf(stderr, "error: %s\n", err);
         return 1;
     }
     if (store_count(S->st))
-        log_msg(LOG_INFO, "reloaded %zu stored input(s) from %s", store_count(S->st), path);
+        log_msg(LOG_INFO, "reloaded %zu stored envelope(s) from %s", store_count(S->st), path);
     return app_inbox_open(&S->inbox, &S->c, S->me, S->st) != 0;
 }
 
@@ -157,75 +184,132 @@ static int s_keep_waiting(void *arg, int peer)
     return 1;
 }
 
-/* agree: the inputs every server holds identically. */
+/* The bytes of accepted envelope i: stored here, or received from a peer. */
+static const uint8_t *s_env(const s_server *S, size_t i, size_t *len)
+{
+    if (S->got[i]) {
+        *len = S->got_len[i];
+        return S->got[i];
+    }
+    const store_env *e = store_latest(S->st, S->acc[i].roll);
+    if (!e || e->seq != S->acc[i].seq || memcmp(e->hash, S->acc[i].hash, 32) != 0) return NULL;
+    *len = e->env_len;
+    return e->env;
+}
+
+static const uint8_t *s_io_get(void *arg, const agree_entry *e, size_t *len)
+{
+    s_server *S = arg;
+    return s_env(S, (size_t)(e - S->acc), len);
+}
+
+/* A peer's copy of an envelope this server lacks: it must be exactly the
+ * listed one (hash) and signed by the voter (the lists are only hashes). */
+static int s_io_put(void *arg, int from, const agree_entry *e, const uint8_t *env, size_t len)
+{
+    s_server *S = arg;
+    const defn *d = S->c.d;
+    uint8_t h[32];
+    envelope v;
+    envelope_hash(h, env, len);
+    size_t i = (size_t)(e - S->acc);
+    if (memcmp(h, e->hash, 32) != 0) return ERR_CRYPTO;
+    if (S->got[i]) return 0;   /* another holder's copy, checked already: the same bytes */
+    if (envelope_parse(&v, env, len) != 0 || v.roll != e->roll ||
+        v.seq != e->seq || sodium_memcmp(v.sid, defn_sid(d), 32) != 0 ||
+        envelope_verify(&v, defn_roll_at(d, e->roll)->sign_pk) != 0)
+        return ERR_CRYPTO;
+    S->got[i] = xmalloc(len);
+    memcpy(S->got[i], env, len);
+    S->got_len[i] = len;
+    S->ngot++;
+    log_msg(LOG_DEBUG, "received the envelope of roll %u from server %d", e->roll, from);
+    return 0;
+}
+
+/* agree: the accepted set (every envelope any server holds, the latest per
+ * voter), then reconciliation: each server receives what it missed. */
 static int s_agree(s_server *S)
 {
-    size_t R = defn_roll_size(S->c.d), nmine = 0;
+    const defn *d = S->c.d;
+    size_t R = defn_roll_size(d), nmine = 0;
     agree_entry *mine = xcalloc(R ? R : 1, sizeof *mine);
     S->acc = xcalloc(R ? R : 1, sizeof *S->acc);
+    S->holders = xcalloc(R ? R : 1, sizeof *S->holders);
     for (size_t i = 0; i < R; i++) {
-        const store_rec *rec = store_latest(S->st, (uint32_t)i);
-        if (!rec) continue;
-        mine[nmine] = (agree_entry){ .roll = (uint32_t)i, .seq = rec->seq };
-        memcpy(mine[nmine++].sub_id, rec->sub_id, 16);
+        const store_env *e = store_latest(S->st, (uint32_t)i);
+        if (!e) continue;
+        mine[nmine] = (agree_entry){ .roll = (uint32_t)i, .seq = e->seq };
+        memcpy(mine[nmine++].hash, e->hash, 32);
     }
-    const defn *d = S->c.d;
     uint8_t pks[MPC_MAX_SERVERS][32];
     for (int i = 0; i < defn_n(d); i++) memcpy(pks[i], defn_server_at(d, i + 1)->sign_pk, 32);
     agree_keys K = { .sid = defn_sid(d), .sign_sk = keys_sign_sk(S->c.k),
                      .sign_pk = (const uint8_t(*)[32])pks };
     uint8_t set_hash[32];
-    uint32_t *disputed = xcalloc(R ? R : 1, sizeof *disputed);
     S->t0 = s_now();
-    int rc = agree_inputs(S->M, &K, R, mine, nmine, S->acc, &S->nacc, &S->disagree, disputed,
-                          set_hash, s_keep_waiting, S);
+    int rc = agree_inputs(S->M, &K, R, mine, nmine, S->acc, S->holders, &S->nacc, set_hash,
+                          s_keep_waiting, S);
     free(mine);
-    if (rc == 0 && S->disagree && defn_security(d) == DEFN_MALICIOUS) {
-        /* held by some servers but not all: a submission that missed a server
-         * cannot be told from one a cheating server withholds, and dropping it
-         * could drop an honest voter, so nothing is computed */
-        fprintf(stderr, "error: aborted, no output: the input of %s (and %zu more) is held by "
-                        "some servers but not all (missed while a server was down, or withheld by "
-                        "a cheating server: the two cannot be told apart)\n",
-                defn_roll_at(d, disputed[0])->name, S->disagree - 1);
-        free(disputed);
-        return 1;
-    }
-    free(disputed);
     if (rc != 0) return s_abort(S, "input agreement");
+    S->got = xcalloc(S->nacc ? S->nacc : 1, sizeof *S->got);
+    S->got_len = xcalloc(S->nacc ? S->nacc : 1, sizeof *S->got_len);
+    agree_io io = { .get = s_io_get, .put = s_io_put, .arg = S };
+    if (agree_deliver(S->M, S->acc, S->holders, S->nacc, &io) != 0)
+        return s_abort(S, "reconciliation");
+    if (S->ngot)
+        log_msg(LOG_INFO, "reconciled: received %zu envelope(s) that reached the other servers "
+                          "but not this one", S->ngot);
     app_failpoint("after-agree");
     return 0;
 }
 
-/* checks: the accepted rows, and the degree check of every client sharing. */
+/* checks: open this server's share of every accepted envelope, and the
+ * degree check of every sharing. */
 static int s_checks(s_server *S)
 {
-    size_t na = S->nacc;
+    size_t na = S->nacc, unopen = 0;
     uint32_t m = S->c.m;
-    S->rows = xmalloc(sizeof(fe) * (na ? na : 1) * (m ? m : 1));
+    const field *F = defn_field(S->c.d);
+    S->rows = xcalloc((na ? na : 1) * (m ? m : 1), sizeof(fe));
     S->bad = xcalloc(na ? na : 1, 1);
-    for (size_t i = 0; i < na; i++)
-        memcpy(S->rows + i * m, store_latest(S->st, S->acc[i].roll)->shares, sizeof(fe) * m);
+    uint8_t *scratch = xmalloc((size_t)(m ? m : 1) * F->bytes);
+    for (size_t i = 0; i < na; i++) {
+        size_t len;
+        const uint8_t *env = s_env(S, i, &len);
+        envelope e;
+        if (!env || envelope_parse(&e, env, len) != 0 ||
+            envelope_open(&e, F, S->me, keys_curve_pk(S->c.k), keys_curve_sk(S->c.k),
+                          S->rows + i * m, scratch) != 0) {
+            /* a zero share: the degree check then finds the sharing broken */
+            memset(S->rows + i * m, 0, sizeof(fe) * m);
+            unopen++;
+        }
+    }
+    free(scratch);
+    if (unopen)
+        log_msg(LOG_WARN, "%zu accepted envelope(s) hold no share this server can open", unopen);
     if (check_degree(S->M, S->rows, na, m, S->bad) != 0) return s_abort(S, "degree check");
-    size_t nbad = 0, first = 0;
+    size_t first = 0;
     for (size_t i = na; i-- > 0;)
         if (S->bad[i]) {
-            nbad++;
+            S->bad[i] = S_INCONSISTENT;
+            S->ninconsistent++;
             first = i;
         }
-    if (nbad && defn_security(S->c.d) == DEFN_MALICIOUS) {
+    if (S->ninconsistent && defn_security(S->c.d) == DEFN_MALICIOUS) {
         /* A failed check cannot tell a client's inconsistent shares from a server
          * that spoiled its share of the check, so excluding the input could
          * drop an honest voter on a cheating server's word: abort instead. */
         fprintf(stderr, "error: aborted, no output: the input of %s (and %zu more) is not a "
                         "consistent sharing, or a server spoiled the check; the servers cannot "
                         "tell which, so nothing is computed\n",
-                defn_roll_at(S->c.d, S->acc[first].roll)->name, nbad - 1);
+                defn_roll_at(S->c.d, S->acc[first].roll)->name, S->ninconsistent - 1);
         return 1;
     }
-    if (nbad)
-        log_msg(LOG_WARN, "%zu input(s) are not consistent degree-%d sharings: excluded", nbad,
-                defn_t(S->c.d));
+    if (S->ninconsistent)
+        log_msg(LOG_WARN, "%zu input(s) are not consistent degree-%d sharings: excluded",
+                S->ninconsistent, defn_t(S->c.d));
     return 0;
 }
 
@@ -233,23 +317,38 @@ static int s_compute(s_server *S)
 {
     size_t na = S->nacc;
     uint32_t *roll = xmalloc(sizeof(uint32_t) * (na ? na : 1));
-    for (size_t i = 0; i < na; i++) roll[i] = S->acc[i].roll;
+    uint8_t *excl = xmalloc(na ? na : 1);
+    for (size_t i = 0; i < na; i++) {
+        roll[i] = S->acc[i].roll;
+        excl[i] = S->bad[i] != 0;
+    }
     char err[512] = "";
     int rc = S->c.ops->compute(S->c.rules, S->c.d, S->data_dir, S->M, S->rows, na, S->c.m, roll,
-                               S->bad, &S->output, err, sizeof err);
+                               excl, &S->output, err, sizeof err);
     free(roll);
+    for (size_t i = 0; i < na; i++)   /* newly excluded by the application: invalid */
+        if (excl[i] && !S->bad[i]) {
+            S->bad[i] = S_INVALID;
+            S->ninvalid++;
+        }
+    free(excl);
     if (rc == 0 && !json_is_object(S->output)) rc = mpc_fail(S->M, ERR_STATE, "no output object");
-    if (rc == 0)   /* under which adversary the result holds, signed with it */
-        json_object_set_new(S->output, "security",
-                            json_string(defn_security_name(defn_security(S->c.d))));
     if (rc != 0) {
         fprintf(stderr, "error: aborted, no output: %s\n", err[0] ? err : mpc_errmsg(S->M));
         return 1;
     }
+    /* why inputs were left out, and under which adversary the result holds:
+     * signed with it */
+    json_object_set_new(S->output, "invalid", json_integer((json_int_t)S->ninvalid));
+    json_object_set_new(S->output, "inconsistent", json_integer((json_int_t)S->ninconsistent));
+    json_object_set_new(S->output, "undelivered", json_integer(0));
+    json_object_set_new(S->output, "security",
+                        json_string(defn_security_name(defn_security(S->c.d))));
     return 0;
 }
 
-/* sign: the statement over the output and the hash of the counted inputs. */
+/* sign: the statement over the output and the hash of the counted envelopes,
+ * which are published with it. */
 static int s_sign(s_server *S)
 {
     size_t na = S->nacc, nok = 0;
@@ -257,20 +356,22 @@ static int s_sign(s_server *S)
     for (size_t i = 0; i < na; i++) {
         if (S->bad[i]) continue;
         ri[nok] = (result_input){ .roll = S->acc[i].roll, .seq = S->acc[i].seq };
-        memcpy(ri[nok++].sub_id, S->acc[i].sub_id, 16);
+        memcpy(ri[nok++].env_hash, S->acc[i].hash, 32);
     }
     uint8_t ih[32];
     int rc = result_inputs_hash(ih, defn_sid(S->c.d), ri, nok);
+    if (rc == 0) rc = app_record_set_encode(S->c.d, S->me, ri, nok, &S->set, &S->set_len);
     free(ri);
     char *text = app_json_text(S->output);
     result_stmt *st = rc || !text ? NULL
                                   : result_stmt_new(S->me, defn_sid(S->c.d), (const uint8_t *)text,
-                                                    strlen(text), nok, (na - nok) + S->disagree, ih);
+                                                    strlen(text), nok, na - nok, ih);
     free(text);
     if (!st) return s_abort(S, "the output does not fit in a statement");
     result_stmt_sign(st, keys_sign_sk(S->c.k));
     rc = result_stmt_encode(st, &S->stmt, &S->stmt_len);
-    log_msg(LOG_INFO, "signed result (%zu accepted, %zu excluded)", nok, (na - nok) + S->disagree);
+    log_msg(LOG_INFO, "signed result (%zu counted, %zu invalid, %zu inconsistent)", nok,
+            S->ninvalid, S->ninconsistent);
     result_stmt_free(&st);
     S->secs = s_now() - S->t0;
     return rc != 0;
@@ -280,6 +381,12 @@ static int s_sign(s_server *S)
 static int s_write(s_server *S)
 {
     char path[4096];
+    /* the set first: a result.stmt on disk always has its set beside it */
+    snprintf(path, sizeof path, "%s/accepted.json", S->data_dir);
+    if (fs_write_atomic(path, S->set, S->set_len, 0644) != 0) {
+        fprintf(stderr, "error: cannot write %s: %s\n", path, strerror(errno));
+        return 1;
+    }
     snprintf(path, sizeof path, "%s/result.stmt", S->data_dir);
     if (fs_write_atomic(path, S->stmt, S->stmt_len, 0644) != 0) {
         fprintf(stderr, "error: cannot write %s: %s\n", path, strerror(errno));
@@ -301,13 +408,14 @@ static int s_write(s_server *S)
     return 0;
 }
 
-/* serve: answer result fetches for a while. */
+/* serve: answer result, record and status requests for `seconds` (< 0:
+ * until stopped). */
 static void s_serve(s_server *S, long seconds)
 {
-    if (net_bye(S->nw) != 0) log_msg(LOG_WARN, "closing: %s", net_errmsg(S->nw));
-    app_inbox_set_statement(S->inbox, S->stmt, S->stmt_len);
+    if (S->nw && net_bye(S->nw) != 0) log_msg(LOG_WARN, "closing: %s", net_errmsg(S->nw));
+    app_inbox_publish(S->inbox, S->stmt, S->stmt_len, S->set, S->set_len);
     double until = s_now() + (double)seconds;
-    while (!s_stop && s_now() < until) app_inbox_serve(S->inbox, 200, 0);
+    while (!s_stop && (seconds < 0 || s_now() < until)) app_inbox_serve(S->inbox, 200, 0);
 }
 
 static void s_free(s_server *S)
@@ -320,8 +428,13 @@ static void s_free(s_server *S)
     free(S->rows);
     free(S->bad);
     free(S->acc);
+    free(S->holders);
+    for (size_t i = 0; S->got && i < S->nacc; i++) free(S->got[i]);
+    free(S->got);
+    free(S->got_len);
     json_decref(S->output);
     free(S->stmt);
+    free(S->set);
     app_ctx_free(&S->c);
 }
 
@@ -330,7 +443,7 @@ int app_server_main(const app_ops *ops, int argc, char **argv)
     static const char *const vf[] = { "--defn", "--keys", "--data", "--serve", "--log", NULL };
     cli_args a;
     const char *dp, *kp;
-    long serve = 0, level = log_level;
+    long serve = -1, level = log_level;
     s_server S;
     memset(&S, 0, sizeof S);
     if (cli_parse(&a, argc, argv, vf, NULL) || cli_need(&a, "--defn", &dp) ||
@@ -348,9 +461,11 @@ int app_server_main(const app_ops *ops, int argc, char **argv)
     signal(SIGINT, s_on_signal);
     signal(SIGTERM, s_on_signal);
     signal(SIGPIPE, SIG_IGN);
-    int status = app_ctx_load(&S.c, ops, dp, kp) || s_open(&S, kp, dp) || s_intake(&S) ||
-                 s_mesh(&S) || s_agree(&S) || s_checks(&S) || s_compute(&S) || s_sign(&S) ||
-                 s_write(&S);
+    int status = app_ctx_load(&S.c, ops, dp, kp) || s_open(&S, kp, dp), done = 0;
+    if (status == 0 && (done = s_published(&S)) < 0) status = 1;
+    if (status == 0 && !done)
+        status = s_intake(&S) || s_mesh(&S) || s_agree(&S) || s_checks(&S) || s_compute(&S) ||
+                 s_sign(&S) || s_write(&S);
     if (status == 0) s_serve(&S, serve);
     s_free(&S);
     return status;

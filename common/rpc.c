@@ -15,11 +15,9 @@
 /* ZMQ_MAXMSGSIZE also bounds the CURVE handshake commands (INITIATE carries the
  * client's metadata), so the limit is the largest request plus this slack. */
 #define S_HANDSHAKE_SLACK 1024
-#define S_DOMAIN "client"
 
 struct rpc_server {
     void *zctx;
-    zap *z;
     void *sock;
     zmq_msg_t msg;             /* the request handed out by the last recv */
     int have_msg;
@@ -32,37 +30,23 @@ static double s_now(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-int rpc_server_open(rpc_server **out, const char *endpoint, const uint8_t sk[32],
-                    const uint8_t (*client_pk)[32], size_t nclients, int64_t max_msg,
+int rpc_server_open(rpc_server **out, const char *endpoint, const uint8_t sk[32], int64_t max_msg,
                     char *err, size_t errlen)
 {
     rpc_server *s = calloc(1, sizeof *s);
     if (!s) return ERR_NOMEM;
     *out = s;
     s->zctx = zmq_ctx_new();
-    s->z = zap_new();
-    if (!s->zctx || !s->z) {
+    if (!s->zctx) {
         snprintf(err, errlen, "cannot create a ZeroMQ context");
         return ERR_NOMEM;
-    }
-    for (size_t i = 0; i < nclients; i++) {
-        char uid[24];
-        snprintf(uid, sizeof uid, "%zu", i);
-        if (zap_add(s->z, S_DOMAIN, client_pk[i], uid) != 0) {
-            snprintf(err, errlen, "roll entry %zu: duplicate key", i);
-            return ERR_ARG;
-        }
-    }
-    if (zap_start(s->z, s->zctx) != 0) {
-        snprintf(err, errlen, "cannot start the ZAP handler");
-        return ERR_IO;
     }
     s->sock = zmq_socket(s->zctx, ZMQ_ROUTER);
     int linger = 500, hwm = 10000;   /* bounded queues: a flood is dropped, not buffered */
     zmq_setsockopt(s->sock, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(s->sock, ZMQ_RCVHWM, &hwm, sizeof hwm);
     zmq_setsockopt(s->sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
-    if (zap_curve_server(s->sock, sk, S_DOMAIN, max_msg + S_HANDSHAKE_SLACK) != 0 ||
+    if (zap_curve_server(s->sock, sk, NULL, max_msg + S_HANDSHAKE_SLACK) != 0 ||
         zmq_bind(s->sock, endpoint) != 0) {
         snprintf(err, errlen, "cannot bind client endpoint %s: %s", endpoint,
                  zmq_strerror(zmq_errno()));
@@ -77,7 +61,6 @@ void rpc_server_free(rpc_server **pp)
     if (!s) return;
     if (s->have_msg) zmq_msg_close(&s->msg);
     if (s->sock) zmq_close(s->sock);
-    zap_free(&s->z);
     if (s->zctx) zmq_ctx_term(s->zctx);
     free(s);
     *pp = NULL;
@@ -87,16 +70,6 @@ int rpc_server_wait(rpc_server *s, int timeout_ms)
 {
     zmq_pollitem_t it = { .socket = s->sock, .events = ZMQ_POLLIN };
     return zmq_poll(&it, 1, timeout_ms) > 0;
-}
-
-static long s_peer(zmq_msg_t *msg)
-{
-    const char *uid = zmq_msg_gets(msg, "User-Id");
-    if (!uid || !*uid) return -1;
-    char *end;
-    errno = 0;
-    long v = strtol(uid, &end, 10);
-    return errno || *end || v < 0 ? -1 : v;
 }
 
 int rpc_server_recv(rpc_server *s, rpc_req *r)
@@ -129,7 +102,6 @@ int rpc_server_recv(rpc_server *s, rpc_req *r)
         memcpy(r->rid, zmq_msg_data(&rid), rl);
         r->rid_len = rl;
         zmq_msg_close(&rid);
-        r->peer = ok ? s_peer(&s->msg) : -1;
         r->data = ok ? zmq_msg_data(&s->msg) : NULL;
         r->len = ok ? zmq_msg_size(&s->msg) : 0;
         return 1;
@@ -165,7 +137,17 @@ typedef struct s_call {
     int rc;
 } s_call;
 
-static int s_connect(s_call *C, int i, const rpc_peer *p, const uint8_t my_sk[32], unsigned call)
+/* A fresh client key per connection: the client endpoint does not look at it. */
+static int s_curve_client(void *sock, const uint8_t server_pk[32])
+{
+    uint8_t pk[32], sk[32];
+    crypto_box_keypair(pk, sk);
+    int rc = zap_curve_client(sock, server_pk, sk, 1 << 24);
+    sodium_memzero(sk, sizeof sk);
+    return rc;
+}
+
+static int s_connect(s_call *C, int i, const rpc_peer *p, unsigned call)
 {
     C->sock[i] = zmq_socket(s_cctx, ZMQ_DEALER);
     int linger = 1000, ivl = 10, ivl_max = 1000;   /* a server still starting */
@@ -180,7 +162,7 @@ static int s_connect(s_call *C, int i, const rpc_peer *p, const uint8_t my_sk[32
                                             ZMQ_EVENT_DISCONNECTED);
     C->mon[i] = zmq_socket(s_cctx, ZMQ_PAIR);
     zmq_connect(C->mon[i], mep);
-    return zap_curve_client(C->sock[i], p->curve_pk, my_sk, 1 << 24) != 0 ||
+    return s_curve_client(C->sock[i], p->curve_pk) != 0 ||
                    zmq_connect(C->sock[i], p->endpoint) != 0
                ? ERR_IO
                : 0;
@@ -219,7 +201,8 @@ static int s_monitor_event(s_call *C, int i)
         s_fail(C, i, ERR_IO, "closed the connection before answering (crashed or "
                              "restarting?); submit again");
     else
-        s_fail(C, i, ERR_REFUSED, "refused the connection: this key is not on the roll");
+        s_fail(C, i, ERR_REFUSED, "failed the encrypted handshake (is its key in the "
+                                  "definition the one it runs with?)");
     return 0;
 }
 
@@ -262,9 +245,8 @@ static void s_wait_all(s_call *C, double end)
     }
 }
 
-int rpc_call(int n, const rpc_peer *peers, const uint8_t my_sk[32], const uint8_t *const *reqs,
-             const size_t *lens, uint8_t **resp, size_t *resp_len, char (*errs)[RPC_ERR_LEN],
-             int timeout_ms)
+int rpc_call(int n, const rpc_peer *peers, const uint8_t *const *reqs, const size_t *lens,
+             uint8_t **resp, size_t *resp_len, char (*errs)[RPC_ERR_LEN], int timeout_ms)
 {
     if (n < 1 || n > MPC_MAX_SERVERS) return ERR_ARG;
     if (!s_cctx) s_cctx = zmq_ctx_new();
@@ -275,7 +257,11 @@ int rpc_call(int n, const rpc_peer *peers, const uint8_t my_sk[32], const uint8_
         resp[i] = NULL;
         resp_len[i] = 0;
         errs[i][0] = 0;
-        if (s_connect(&C, i, &peers[i], my_sk, call) != 0) {
+        if (!reqs[i]) {
+            C.done[i] = 1;
+            continue;
+        }
+        if (s_connect(&C, i, &peers[i], call) != 0) {
             s_fail(&C, i, ERR_IO, "cannot be reached: the connection cannot be set up");
             continue;
         }
@@ -293,4 +279,79 @@ int rpc_call(int n, const rpc_peer *peers, const uint8_t my_sk[32], const uint8_
         if (C.sock[i]) zmq_close(C.sock[i]);
     }
     return C.rc;
+}
+
+/* ---- kept connections ---- */
+
+struct rpc_conn {
+    void *zctx;
+    int n;
+    void *sock[MPC_MAX_SERVERS];
+    zmq_msg_t msg;
+    int have_msg;
+};
+
+int rpc_conn_open(rpc_conn **out, int n, const rpc_peer *peers)
+{
+    if (n < 1 || n > MPC_MAX_SERVERS) return ERR_ARG;
+    rpc_conn *c = calloc(1, sizeof *c);
+    if (!c) return ERR_NOMEM;
+    *out = c;
+    c->n = n;
+    c->zctx = zmq_ctx_new();
+    if (!c->zctx) return ERR_NOMEM;
+    for (int i = 0; i < n; i++) {
+        c->sock[i] = zmq_socket(c->zctx, ZMQ_DEALER);
+        int linger = 1000, ivl = 10, ivl_max = 1000, hwm = 4096;
+        zmq_setsockopt(c->sock[i], ZMQ_LINGER, &linger, sizeof linger);
+        zmq_setsockopt(c->sock[i], ZMQ_RECONNECT_IVL, &ivl, sizeof ivl);
+        zmq_setsockopt(c->sock[i], ZMQ_RECONNECT_IVL_MAX, &ivl_max, sizeof ivl_max);
+        zmq_setsockopt(c->sock[i], ZMQ_SNDHWM, &hwm, sizeof hwm);
+        zmq_setsockopt(c->sock[i], ZMQ_RCVHWM, &hwm, sizeof hwm);
+        if (s_curve_client(c->sock[i], peers[i].curve_pk) != 0 ||
+            zmq_connect(c->sock[i], peers[i].endpoint) != 0)
+            return ERR_IO;
+    }
+    return 0;
+}
+
+void rpc_conn_free(rpc_conn **pp)
+{
+    rpc_conn *c = *pp;
+    if (!c) return;
+    if (c->have_msg) zmq_msg_close(&c->msg);
+    for (int i = 0; i < c->n; i++)
+        if (c->sock[i]) zmq_close(c->sock[i]);
+    if (c->zctx) zmq_ctx_term(c->zctx);
+    free(c);
+    *pp = NULL;
+}
+
+int rpc_conn_send(rpc_conn *c, int i, const uint8_t *buf, size_t len, int timeout_ms)
+{
+    zmq_setsockopt(c->sock[i], ZMQ_SNDTIMEO, &timeout_ms, sizeof timeout_ms);
+    return zmq_send(c->sock[i], buf, len, 0) < 0 ? ERR_TIMEOUT : 0;
+}
+
+int rpc_conn_recv(rpc_conn *c, int timeout_ms, int *server, const uint8_t **buf, size_t *len)
+{
+    if (c->have_msg) zmq_msg_close(&c->msg);
+    c->have_msg = 0;
+    zmq_pollitem_t it[MPC_MAX_SERVERS];
+    for (int i = 0; i < c->n; i++) it[i] = (zmq_pollitem_t){ .socket = c->sock[i], .events = ZMQ_POLLIN };
+    if (zmq_poll(it, c->n, timeout_ms) <= 0) return 0;
+    for (int i = 0; i < c->n; i++) {
+        if (!(it[i].revents & ZMQ_POLLIN)) continue;
+        zmq_msg_init(&c->msg);
+        if (zmq_msg_recv(&c->msg, c->sock[i], ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&c->msg);
+            continue;
+        }
+        c->have_msg = 1;
+        *server = i;
+        *buf = zmq_msg_data(&c->msg);
+        *len = zmq_msg_size(&c->msg);
+        return 1;
+    }
+    return 0;
 }

@@ -1,10 +1,13 @@
 /* rpc: the client <-> server request/reply channel of the intake endpoint, over
- * CurveZMQ with ZAP. A server binds one ROUTER that admits only the listed
- * client keys and learns each request's sender from the ZAP User-Id (never
- * from the payload); a client sends one request to each of n servers on
- * DEALER sockets and waits for all replies, telling a refused key (handshake
- * failure seen on the socket monitor), a server that drops the connection and
- * a silent one apart. Only this module and common/net*.c include <zmq.h>. */
+ * CurveZMQ. A server binds one ROUTER that admits any client key: requests
+ * carry no identity, a submission is an envelope signed by its voter (so one
+ * connection may carry many voters' envelopes: no handshake per voter), and
+ * the channel still hides envelopes and authenticates the server. A client
+ * either sends one request to each of n servers on fresh DEALER sockets and
+ * waits for all replies (rpc_call), telling a failed handshake (socket
+ * monitor), a server that drops the connection and a silent one apart; or
+ * keeps one connection per server open and pipelines (rpc_conn). Client keys
+ * are ephemeral. Only this module and common/net*.c include <zmq.h>. */
 #ifndef MPC_RPC_H
 #define MPC_RPC_H
 
@@ -25,18 +28,15 @@ typedef struct rpc_server rpc_server;
 typedef struct rpc_req {
     uint8_t rid[RPC_RID_MAX];
     size_t rid_len;
-    long peer;                 /* index into the client key list; -1: unknown */
     const uint8_t *data;
     size_t len;
 } rpc_req;
 
-/* Bind a CURVE ROUTER on endpoint with server secret key sk (secret), admitting
- * exactly the nclients keys client_pk[] (peer = their index). max_msg bounds one
- * request (bytes; the handshake metadata fits in a small slack added here).
- * Queues are bounded: a flood is dropped by ZeroMQ, not buffered. ERR_ARG on a
- * duplicate key, ERR_IO when the endpoint cannot be bound (err says why). */
-int rpc_server_open(rpc_server **out, const char *endpoint, const uint8_t sk[32],
-                    const uint8_t (*client_pk)[32], size_t nclients, int64_t max_msg,
+/* Bind a CURVE ROUTER on endpoint with server secret key sk (secret). max_msg
+ * bounds one request (bytes; the handshake metadata fits in a small slack
+ * added here). Queues are bounded: a flood is dropped by ZeroMQ, not buffered.
+ * ERR_IO when the endpoint cannot be bound (err says why). */
+int rpc_server_open(rpc_server **out, const char *endpoint, const uint8_t sk[32], int64_t max_msg,
                     char *err, size_t errlen) MPC_WUR;
 void rpc_server_free(rpc_server **pp);
 /* Wait up to timeout_ms (0: just test) for a request: 1 when one is waiting. */
@@ -54,17 +54,30 @@ typedef struct rpc_peer {
     const uint8_t *curve_pk;   /* the server's CURVE public key (32 bytes) */
 } rpc_peer;
 
-/* Send reqs[i] (lens[i] bytes) to server i (0..n-1) as the client key whose
- * CURVE secret is my_sk (secret), and wait up to timeout_ms for every reply:
- * resp[i] is malloc'd (caller frees) or NULL with errs[i] naming server i+1 and
- * the cause. Returns 0 when all answered, else the last failure: ERR_REFUSED
- * (key refused), ERR_IO (dropped connection, set-up failure), ERR_TIMEOUT.
- * Thread-safe: one ZeroMQ context per thread, reused across calls until
- * rpc_thread_done. */
-int rpc_call(int n, const rpc_peer *peers, const uint8_t my_sk[32], const uint8_t *const *reqs,
-             const size_t *lens, uint8_t **resp, size_t *resp_len, char (*errs)[RPC_ERR_LEN],
-             int timeout_ms);
+/* Send reqs[i] (lens[i] bytes) to server i (0..n-1) unless reqs[i] is NULL,
+ * and wait up to timeout_ms for every reply: resp[i] is malloc'd (caller
+ * frees) or NULL with errs[i] naming server i+1 and the cause. Returns 0 when
+ * all asked answered, else the last failure: ERR_REFUSED (handshake failed: a
+ * wrong server key in the definition), ERR_IO (dropped connection, set-up
+ * failure), ERR_TIMEOUT. Thread-safe: one ZeroMQ context per thread, reused
+ * across calls until rpc_thread_done. */
+int rpc_call(int n, const rpc_peer *peers, const uint8_t *const *reqs, const size_t *lens,
+             uint8_t **resp, size_t *resp_len, char (*errs)[RPC_ERR_LEN], int timeout_ms);
 /* Release the calling thread's ZeroMQ context (call before a client thread exits). */
 void rpc_thread_done(void);
+
+/* A kept connection to each of n servers (one handshake each), for a client
+ * that carries many requests: sends queue up to the socket's high-water mark
+ * and replies come back in any order (match them by the request's tag). One
+ * thread uses a conn at a time. */
+typedef struct rpc_conn rpc_conn;
+int rpc_conn_open(rpc_conn **out, int n, const rpc_peer *peers) MPC_WUR;
+void rpc_conn_free(rpc_conn **pp);
+/* Queue len bytes to server i (0..n-1), waiting up to timeout_ms for room:
+ * ERR_TIMEOUT if the queue stayed full. */
+int rpc_conn_send(rpc_conn *c, int i, const uint8_t *buf, size_t len, int timeout_ms) MPC_WUR;
+/* Wait up to timeout_ms for a reply from any server: 1 and *server, *buf
+ * (valid until the next recv), *len; 0 if none came. */
+int rpc_conn_recv(rpc_conn *c, int timeout_ms, int *server, const uint8_t **buf, size_t *len);
 
 #endif

@@ -254,11 +254,12 @@ int zap_curve_server(void *sock, const uint8_t sk[32], const char *domain, int64
 {
     int rc = s_curve_ok(sock, maxmsgsize);
     if (rc != 0) return rc;
-    if (!sk || !s_name_ok(domain, ZAP_DOMAIN_MAX)) return ERR_ARG;
+    if (!sk || (domain && !s_name_ok(domain, ZAP_DOMAIN_MAX))) return ERR_ARG;
     int one = 1;
-    if (zmq_setsockopt(sock, ZMQ_ZAP_DOMAIN, domain, strlen(domain)) != 0
-        || zmq_setsockopt(sock, ZMQ_ZAP_ENFORCE_DOMAIN, &one, sizeof one) != 0
-        || zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &maxmsgsize, sizeof maxmsgsize) != 0
+    if (domain && (zmq_setsockopt(sock, ZMQ_ZAP_DOMAIN, domain, strlen(domain)) != 0 ||
+                   zmq_setsockopt(sock, ZMQ_ZAP_ENFORCE_DOMAIN, &one, sizeof one) != 0))
+        return ERR_IO;
+    if (zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &maxmsgsize, sizeof maxmsgsize) != 0
         || zmq_setsockopt(sock, ZMQ_CURVE_SERVER, &one, sizeof one) != 0
         || zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, sk, 32) != 0)
         return ERR_IO;

@@ -44,7 +44,9 @@ void zap_stats(const zap *z, uint64_t *allowed, uint64_t *refused);
 /* Make sock a CURVE server under domain: ZMQ_CURVE_SERVER, ZMQ_CURVE_SECRETKEY
  * (sk, secret, 32 bytes; libzmq keeps its own copy), ZMQ_ZAP_DOMAIN,
  * ZMQ_ZAP_ENFORCE_DOMAIN and ZMQ_MAXMSGSIZE = maxmsgsize (bytes, > 0). Call before
- * bind. ERR_CRYPTO if libzmq lacks CURVE, ERR_ARG on bad arguments, ERR_IO if a
+ * bind. domain NULL: no ZAP, the socket's context must have no handler, and any
+ * client key is admitted (the client endpoint, where each envelope carries its
+ * own signature: the channel is encrypted and the server authenticated). ERR_CRYPTO if libzmq lacks CURVE, ERR_ARG on bad arguments, ERR_IO if a
  * setsockopt fails. */
 int zap_curve_server(void *sock, const uint8_t sk[32], const char *domain,
                      int64_t maxmsgsize) MPC_WUR;

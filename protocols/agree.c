@@ -9,8 +9,6 @@
 #include "common/limits.h"
 #include "common/xalloc.h"
 
-enum { S_HELD_BY_ALL = 1, S_HELD_BY_ANY = 2 };
-
 #define S_SIG 64
 #define S_ECHO_ITEM (1 + 32 + S_SIG)    /* server index, list hash, its signature */
 
@@ -81,7 +79,7 @@ static void s_encode(s_agree *A, const agree_entry *mine, size_t nmine)
         uint8_t *p = buf + 4 + e * AGREE_ENTRY_LEN;
         be_put32(p, mine[e].roll);
         be_put64(p + 4, mine[e].seq);
-        memcpy(p + 12, mine[e].sub_id, 16);
+        memcpy(p + 12, mine[e].hash, 32);
     }
     int me = A->me;
     crypto_generichash(A->hash[me - 1], 32, buf, body, NULL, 0);
@@ -184,50 +182,50 @@ static int s_round_echo(s_agree *A)
     return rc;
 }
 
-/* Fold every list into the accepted set: held by all with the same entry. */
-static void s_intersect(s_agree *A, agree_entry *out, size_t *nout, size_t *disagree,
-                        uint32_t *disputed)
+/* Does entry p (wire form) win over the entry kept for its roll? Higher
+ * sequence first, then the smaller hash, so every server picks the same. */
+static int s_wins(const agree_entry *b, int have, const uint8_t *p)
+{
+    uint64_t seq = be_get64(p + 4);
+    if (!have || seq > b->seq) return 1;
+    return seq == b->seq && memcmp(p + 12, b->hash, 32) < 0;
+}
+
+/* Fold every list into the accepted set: per roll, the winning entry, and
+ * who listed exactly it. */
+static void s_union(s_agree *A, agree_entry *out, uint16_t *holders, size_t *nout)
 {
     size_t R = A->R;
     agree_entry *byroll = xcalloc(R ? R : 1, sizeof *byroll);
-    uint8_t *have = xcalloc(R ? R : 1, 1), *seen = xcalloc(R ? R : 1, 1);
-    const uint8_t *own = A->lists[A->me - 1];
-    for (uint32_t e = 0; e < be_get32(own); e++) {
-        const uint8_t *p = own + 4 + (size_t)e * AGREE_ENTRY_LEN;
-        agree_entry *b = &byroll[be_get32(p)];
-        b->roll = be_get32(p);
-        b->seq = be_get64(p + 4);
-        memcpy(b->sub_id, p + 12, 16);
-        have[b->roll] = S_HELD_BY_ALL | S_HELD_BY_ANY;
-    }
-    for (int j = 1; j <= A->n; j++) {
-        if (j == A->me) continue;
-        const uint8_t *pl = A->lists[j - 1];
-        memset(seen, 0, R ? R : 1);
-        for (uint32_t e = 0; e < be_get32(pl); e++) {
-            const uint8_t *p = pl + 4 + (size_t)e * AGREE_ENTRY_LEN;
-            uint32_t roll = be_get32(p);
-            seen[roll] = 1;
-            have[roll] |= S_HELD_BY_ANY;
-            if (byroll[roll].seq != be_get64(p + 4) || sodium_memcmp(byroll[roll].sub_id, p + 12, 16) != 0)
-                have[roll] &= (uint8_t)~S_HELD_BY_ALL;
+    uint16_t *who = xcalloc(R ? R : 1, sizeof *who);
+    uint8_t *have = xcalloc(R ? R : 1, 1);
+    for (int pass = 0; pass < 2; pass++)   /* 0: pick the winners; 1: their holders */
+        for (int j = 1; j <= A->n; j++) {
+            const uint8_t *pl = A->lists[j - 1];
+            for (uint32_t e = 0; e < be_get32(pl); e++) {
+                const uint8_t *p = pl + 4 + (size_t)e * AGREE_ENTRY_LEN;
+                uint32_t roll = be_get32(p);
+                agree_entry *b = &byroll[roll];
+                if (pass == 0 && s_wins(b, have[roll], p)) {
+                    b->roll = roll;
+                    b->seq = be_get64(p + 4);
+                    memcpy(b->hash, p + 12, 32);
+                    have[roll] = 1;
+                } else if (pass == 1 && b->seq == be_get64(p + 4) && !memcmp(b->hash, p + 12, 32)) {
+                    who[roll] |= (uint16_t)(1u << (j - 1));
+                }
+            }
         }
-        for (size_t i = 0; i < R; i++)
-            if (!seen[i]) have[i] &= (uint8_t)~S_HELD_BY_ALL;
-    }
-    size_t na = 0, nd = 0;
+    size_t na = 0;
     for (size_t i = 0; i < R; i++) {
-        if (have[i] & S_HELD_BY_ALL) out[na++] = byroll[i];
-        else if (have[i] & S_HELD_BY_ANY) {
-            if (disputed) disputed[nd] = (uint32_t)i;
-            nd++;
-        }
+        if (!have[i]) continue;
+        if (holders) holders[na] = who[i];
+        out[na++] = byroll[i];
     }
     *nout = na;
-    *disagree = nd;
     free(byroll);
+    free(who);
     free(have);
-    free(seen);
 }
 
 /* Every list (own and received) holds distinct roll indices below R: checked
@@ -260,12 +258,12 @@ static void s_set_hash(const s_agree *A, uint8_t out[32], const agree_entry *acc
 {
     crypto_generichash_state st;
     uint8_t e[AGREE_ENTRY_LEN];
-    crypto_generichash_init(&st, (const uint8_t *)"mpc-agree-set-1", 15, 32);
+    crypto_generichash_init(&st, (const uint8_t *)"mpc-agree-set-2", 15, 32);
     crypto_generichash_update(&st, A->K->sid, 32);
     for (size_t i = 0; i < na; i++) {
         be_put32(e, acc[i].roll);
         be_put64(e + 4, acc[i].seq);
-        memcpy(e + 12, acc[i].sub_id, 16);
+        memcpy(e + 12, acc[i].hash, 32);
         crypto_generichash_update(&st, e, sizeof e);
     }
     crypto_generichash_final(&st, out, 32);
@@ -294,8 +292,8 @@ static int s_round_confirm(s_agree *A, const uint8_t h[32])
 }
 
 int agree_inputs(mpc *M, const agree_keys *K, size_t roll_size, const agree_entry *mine,
-                 size_t nmine, agree_entry *out, size_t *nout, size_t *disagree,
-                 uint32_t *disputed, uint8_t set_hash[32], agree_wait_fn wait, void *arg)
+                 size_t nmine, agree_entry *out, uint16_t *holders, size_t *nout,
+                 uint8_t set_hash[32], agree_wait_fn wait, void *arg)
 {
     if (nmine > roll_size) return mpc_fail(M, ERR_ARG, "agree: more entries than roll members");
     s_agree A = { .M = M, .K = K, .R = roll_size, .n = mpc_n(M), .me = mpc_me(M), .wait = wait,
@@ -306,11 +304,103 @@ int agree_inputs(mpc *M, const agree_keys *K, size_t roll_size, const agree_entr
     if (rc == 0) rc = s_lists_valid(&A, 0);
     if (rc == 0) rc = s_round_echo(&A);
     if (rc == 0) {
-        s_intersect(&A, out, nout, disagree, disputed);
+        s_union(&A, out, holders, nout);
         s_set_hash(&A, set_hash, out, *nout);
         rc = s_round_confirm(&A, set_hash);
     }
     if (rc != 0) s_abandon(&A);
     for (int j = 0; j < A.n; j++) free(A.lists[j]);
+    return rc;
+}
+
+/* The message to peer j: every accepted envelope this server listed and j
+ * did not, as (index into acc u32, length u32, bytes). */
+static int s_deliver_msg(mpc *M, const agree_entry *acc, const uint16_t *holders, size_t na,
+                         const agree_io *io, int j, uint8_t **out, size_t *out_len)
+{
+    uint16_t me = (uint16_t)(1u << (mpc_me(M) - 1)), them = (uint16_t)(1u << (j - 1));
+    size_t cap = 4, len = 4;
+    for (size_t i = 0; i < na; i++)
+        if ((holders[i] & me) && !(holders[i] & them)) {
+            size_t el;
+            if (!io->get(io->arg, &acc[i], &el))
+                return mpc_fail(M, ERR_STATE, "agree: an envelope this server listed is gone");
+            cap += 8 + el;
+        }
+    uint8_t *buf = xmalloc(cap);
+    uint32_t cnt = 0;
+    for (size_t i = 0; i < na; i++) {
+        if (!(holders[i] & me) || (holders[i] & them)) continue;
+        size_t el;
+        const uint8_t *env = io->get(io->arg, &acc[i], &el);
+        be_put32(buf + len, (uint32_t)i);
+        be_put32(buf + len + 4, (uint32_t)el);
+        memcpy(buf + len + 8, env, el);
+        len += 8 + el;
+        cnt++;
+    }
+    be_put32(buf, cnt);
+    *out = buf;
+    *out_len = len;
+    return 0;
+}
+
+/* Check server j's delivery: exactly the entries it holds and this server
+ * lacks, in increasing index, each accepted by io->put. */
+static int s_take_delivery(mpc *M, const agree_entry *acc, const uint16_t *holders, size_t na,
+                           const agree_io *io, int j, const uint8_t *pl, size_t len)
+{
+    uint16_t me = (uint16_t)(1u << (mpc_me(M) - 1)), them = (uint16_t)(1u << (j - 1));
+    size_t off = 4, next = 0;
+    uint32_t cnt = len >= 4 ? be_get32(pl) : 0;
+    if (len < 4) return mpc_fail(M, ERR_PROTO, "server %d sent a malformed delivery", j);
+    for (uint32_t c = 0; c <= cnt; c++) {
+        size_t idx = na;   /* past the last item: check nothing owed is left */
+        if (c < cnt) {
+            if (len - off < 8) return mpc_fail(M, ERR_PROTO, "server %d sent a malformed delivery", j);
+            idx = be_get32(pl + off);
+            if (idx >= na || idx < next || be_get32(pl + off + 4) > len - off - 8)
+                return mpc_fail(M, ERR_PROTO, "server %d sent a malformed delivery", j);
+        }
+        for (; next < idx; next++)
+            if ((holders[next] & them) && !(holders[next] & me))
+                return mpc_fail(M, ERR_CHEAT, "server %d listed the envelope of roll index %u but "
+                                              "did not deliver it", j, acc[next].roll);
+        if (c == cnt) break;
+        size_t el = be_get32(pl + off + 4);
+        if (!(holders[idx] & them) || (holders[idx] & me))
+            return mpc_fail(M, ERR_PROTO, "server %d delivered an envelope nobody asked for", j);
+        if (io->put(io->arg, j, &acc[idx], pl + off + 8, el) != 0)
+            return mpc_fail(M, ERR_CHEAT, "server %d delivered a forged envelope for roll index %u "
+                                          "(not the one it listed, or not signed by the voter)",
+                            j, acc[idx].roll);
+        off += 8 + el;
+        next = idx + 1;
+    }
+    if (off != len) return mpc_fail(M, ERR_PROTO, "server %d sent a malformed delivery", j);
+    return 0;
+}
+
+int agree_deliver(mpc *M, const agree_entry *acc, const uint16_t *holders, size_t na,
+                  const agree_io *io)
+{
+    int n = mpc_n(M), me = mpc_me(M), rc = 0;
+    uint64_t step = mpc_step(M);
+    for (int j = 1; j <= n && rc == 0; j++) {
+        if (j == me) continue;
+        uint8_t *buf = NULL;
+        size_t len = 0;
+        rc = s_deliver_msg(M, acc, holders, na, io, j, &buf, &len);
+        if (rc == 0) rc = mpc_send_raw(M, j, AGREE_MSG_DELIVER, step, buf, len, 0);
+        free(buf);
+    }
+    for (int j = 1; j <= n && rc == 0; j++) {
+        if (j == me) continue;
+        uint8_t *pl = NULL;
+        size_t len = 0;
+        rc = mpc_recv_raw(M, j, AGREE_MSG_DELIVER, step, &pl, &len);
+        if (rc == 0) rc = s_take_delivery(M, acc, holders, na, io, j, pl, len);
+        free(pl);
+    }
     return rc;
 }

@@ -10,8 +10,11 @@
  *   round 3  every server sends the hash of the accepted set it computed; all
  *            must be equal before any computation starts.
  * After round 2 every honest server that has not aborted holds the same n
- * lists, so all compute the same accepted set: an input is accepted when every
- * server lists it with the same sequence and submission id. A server that
+ * lists, so all compute the same accepted set: per roll index, the envelope
+ * with the highest sequence that ANY server lists (ties: the smaller hash).
+ * Envelopes are signed by their voters, so no server can add one; and one
+ * honest holder is enough for a ballot to count (agree_deliver then gives it
+ * to the servers that miss it). A server that
  * sends a malformed or badly signed message is named; an honest server is never
  * named (a forwarded copy can only be blamed on the signer when its signature
  * verifies). */
@@ -27,13 +30,14 @@
 #define AGREE_MSG_LIST 64
 #define AGREE_MSG_ECHO 65
 #define AGREE_MSG_SET  66
-/* Bytes per entry on the wire: roll (4), sequence (8), submission id (16). */
-#define AGREE_ENTRY_LEN 28
+#define AGREE_MSG_DELIVER 67
+/* Bytes per entry on the wire: roll (4), sequence (8), envelope hash (32). */
+#define AGREE_ENTRY_LEN 44
 
 typedef struct agree_entry {
     uint32_t roll;
     uint64_t seq;
-    uint8_t sub_id[16];
+    uint8_t hash[32];
 } agree_entry;
 
 /* Who signs: the session id, this server's Ed25519 secret key (secret) and the
@@ -49,19 +53,33 @@ typedef struct agree_keys {
 typedef int (*agree_wait_fn)(void *arg, int peer);
 
 /* Run the three rounds. mine: this server's nmine entries with distinct roll
- * indices < roll_size (any order). On success out (caller-allocated, nmine
- * entries at most) holds the accepted entries in increasing roll order, *nout
- * their number, *disagree the number of roll indices some server holds but not
- * all identically (their roll indices, increasing, into disputed unless NULL:
- * roll_size entries of room), and set_hash (32
- * bytes) the hash of the accepted set every
- * server confirmed. Errors: the transport's (timeout naming the silent
+ * indices < roll_size (any order). On success out (caller-allocated,
+ * roll_size entries) holds the accepted set in increasing roll order, *nout
+ * its size, holders[i] (unless NULL) the servers that listed exactly out[i]
+ * (bit j-1 for server j), and set_hash (32 bytes) the hash of the accepted set
+ * every server confirmed. Errors: the transport's (timeout naming the silent
  * server), ERR_PROTO (malformed message) or ERR_CRYPTO (bad signature) naming
  * the sender, ERR_CHEAT (an equivocation or a different accepted set) naming
  * the server, ERR_ARG for a bad own list; nothing is computed after an error. */
 int agree_inputs(mpc *M, const agree_keys *K, size_t roll_size, const agree_entry *mine,
-                 size_t nmine, agree_entry *out, size_t *nout, size_t *disagree,
-                 uint32_t *disputed, uint8_t set_hash[32], agree_wait_fn wait,
-                 void *arg) MPC_WUR;
+                 size_t nmine, agree_entry *out, uint16_t *holders, size_t *nout,
+                 uint8_t set_hash[32], agree_wait_fn wait, void *arg) MPC_WUR;
+
+/* Where agree_deliver reads and writes envelopes. get: the bytes of an entry
+ * this server listed (valid until the next call). put: a copy of entry e sent
+ * by server `from`; return 0 only if it is that envelope (hash, signature of
+ * the roll member, session) and it is now held. */
+typedef struct agree_io {
+    const uint8_t *(*get)(void *arg, const agree_entry *e, size_t *len);
+    int (*put)(void *arg, int from, const agree_entry *e, const uint8_t *env, size_t len);
+    void *arg;
+} agree_io;
+
+/* Round 4, reconciliation: every holder of an accepted envelope sends it to
+ * each server that did not list it, so every server ends with the whole set.
+ * A holder that withholds one, or sends a copy that put refuses, is named
+ * (ERR_CHEAT): an honest server lists only envelopes it checked and stored. */
+int agree_deliver(mpc *M, const agree_entry *acc, const uint16_t *holders, size_t na,
+                  const agree_io *io) MPC_WUR;
 
 #endif

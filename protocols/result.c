@@ -10,19 +10,15 @@
 #include "common/xalloc.h"
 
 #define S_VERSION        1
+#define S_RECEIPT_VER    2
 #define S_RECEIPT_MAGIC  "MPRC"
 #define S_STMT_MAGIC     "MPRS"
 #define S_RECEIPT_BODY   (RESULT_RECEIPT_LEN - RESULT_SIG_LEN)
-#define S_INPUTS_TAG     "MPC result inputs v1"
+#define S_INPUTS_TAG     "MPC result inputs v2"
 
 static int s_server_ok(int server)
 {
     return server >= 1 && server <= MPC_MAX_SERVERS;
-}
-
-void result_share_hash(uint8_t out[RESULT_HASH_LEN], const uint8_t *bytes, size_t len)
-{
-    crypto_generichash(out, RESULT_HASH_LEN, bytes, len, NULL, 0);
 }
 
 /* ---- receipts ---- */
@@ -32,28 +28,26 @@ void result_receipt_encode(uint8_t out[RESULT_RECEIPT_LEN], const result_receipt
     assert(s_server_ok(r->server));
     uint8_t *p = out;
     memcpy(p, S_RECEIPT_MAGIC, 4); p += 4;
-    *p++ = S_VERSION;
+    *p++ = S_RECEIPT_VER;
     *p++ = (uint8_t)r->server;
     memcpy(p, r->sid, MPC_SID_LEN); p += MPC_SID_LEN;
     be_put32(p, r->roll); p += 4;
     be_put64(p, r->seq); p += 8;
-    memcpy(p, r->sub_id, RESULT_SUBID_LEN); p += RESULT_SUBID_LEN;
-    memcpy(p, r->share_hash, RESULT_HASH_LEN); p += RESULT_HASH_LEN;
+    memcpy(p, r->env_hash, RESULT_HASH_LEN); p += RESULT_HASH_LEN;
     memcpy(p, r->sig, RESULT_SIG_LEN);
 }
 
 int result_receipt_decode(result_receipt *r, const uint8_t *in, size_t len)
 {
     if (!in || len != RESULT_RECEIPT_LEN) return ERR_PARSE;
-    if (memcmp(in, S_RECEIPT_MAGIC, 4) != 0 || in[4] != S_VERSION || !s_server_ok(in[5]))
+    if (memcmp(in, S_RECEIPT_MAGIC, 4) != 0 || in[4] != S_RECEIPT_VER || !s_server_ok(in[5]))
         return ERR_PARSE;
     const uint8_t *p = in + 6;
     r->server = in[5];
     memcpy(r->sid, p, MPC_SID_LEN); p += MPC_SID_LEN;
     r->roll = be_get32(p); p += 4;
     r->seq = be_get64(p); p += 8;
-    memcpy(r->sub_id, p, RESULT_SUBID_LEN); p += RESULT_SUBID_LEN;
-    memcpy(r->share_hash, p, RESULT_HASH_LEN); p += RESULT_HASH_LEN;
+    memcpy(r->env_hash, p, RESULT_HASH_LEN); p += RESULT_HASH_LEN;
     memcpy(r->sig, p, RESULT_SIG_LEN);
     return 0;
 }
@@ -181,7 +175,7 @@ int result_inputs_hash(uint8_t out[RESULT_HASH_LEN], const uint8_t sid[MPC_SID_L
     for (size_t i = 1; i < count; i++)
         if (in[i].roll <= in[i - 1].roll) return ERR_ARG;
     crypto_generichash_state st;
-    uint8_t b[4 + 8 + RESULT_SUBID_LEN];
+    uint8_t b[4 + 8 + RESULT_HASH_LEN];
     crypto_generichash_init(&st, NULL, 0, RESULT_HASH_LEN);
     crypto_generichash_update(&st, (const uint8_t *)S_INPUTS_TAG, sizeof S_INPUTS_TAG);
     crypto_generichash_update(&st, sid, MPC_SID_LEN);
@@ -190,7 +184,7 @@ int result_inputs_hash(uint8_t out[RESULT_HASH_LEN], const uint8_t sid[MPC_SID_L
     for (size_t i = 0; i < count; i++) {
         be_put32(b, in[i].roll);
         be_put64(b + 4, in[i].seq);
-        memcpy(b + 12, in[i].sub_id, RESULT_SUBID_LEN);
+        memcpy(b + 12, in[i].env_hash, RESULT_HASH_LEN);
         crypto_generichash_update(&st, b, sizeof b);
     }
     crypto_generichash_final(&st, out, RESULT_HASH_LEN);

@@ -6,8 +6,8 @@
  * Encodings are fixed binary layouts, integers big-endian, the signature last and
  * computed over every byte before it (which starts with a magic that separates
  * receipts from statements):
- *   receipt, RESULT_RECEIPT_LEN bytes: "MPRC" | version 1 | server u8 | sid (32) |
- *     roll index u32 | sequence u64 | submission id (16) | share hash (32) | sig (64)
+ *   receipt, RESULT_RECEIPT_LEN bytes: "MPRC" | version 2 | server u8 | sid (32) |
+ *     roll index u32 | sequence u64 | envelope hash (32) | sig (64)
  *   statement: "MPRS" | version 1 | server u8 | sid (32) | accepted u64 |
  *     excluded u64 | inputs hash (32) | output length u32 | output | sig (64)
  * Decoders take any bytes (fuzzable) and check exact lengths and bounds; they do
@@ -27,22 +27,18 @@
 #define RESULT_PK_LEN       32      /* crypto_sign_PUBLICKEYBYTES */
 #define RESULT_SK_LEN       64      /* crypto_sign_SECRETKEYBYTES */
 #define RESULT_MAX_OUTPUT   (1u << 16)
-#define RESULT_RECEIPT_LEN  (4 + 1 + 1 + MPC_SID_LEN + 4 + 8 + 16 + 32 + 64)
+#define RESULT_RECEIPT_LEN  (4 + 1 + 1 + MPC_SID_LEN + 4 + 8 + 32 + 64)
 #define RESULT_STMT_FIXED   (4 + 1 + 1 + MPC_SID_LEN + 8 + 8 + 32 + 4 + 64)
 
-/* Server's acknowledgement of one stored client input. */
+/* Server's acknowledgement of one durably stored envelope. */
 typedef struct result_receipt {
     int server;                              /* 1..MPC_MAX_SERVERS */
     uint8_t sid[MPC_SID_LEN];
     uint32_t roll;                           /* roll index */
     uint64_t seq;                            /* client sequence number */
-    uint8_t sub_id[RESULT_SUBID_LEN];        /* submission id */
-    uint8_t share_hash[RESULT_HASH_LEN];     /* result_share_hash of the share bytes */
+    uint8_t env_hash[RESULT_HASH_LEN];       /* envelope_hash of the envelope */
     uint8_t sig[RESULT_SIG_LEN];
 } result_receipt;
-
-/* BLAKE2b-256 of the share bytes a server received (for the receipt). */
-void result_share_hash(uint8_t out[RESULT_HASH_LEN], const uint8_t *bytes, size_t len);
 
 /* Sign r (all fields but sig) with the server's Ed25519 secret key (secret). */
 void result_receipt_sign(result_receipt *r, const uint8_t sign_sk[RESULT_SK_LEN]);
@@ -81,16 +77,16 @@ int result_stmt_encode(const result_stmt *st, uint8_t **out, size_t *len) MPC_WU
 /* ERR_PARSE unless the bytes are exactly one well-formed statement. *out owned. */
 int result_stmt_decode(result_stmt **out, const uint8_t *in, size_t len) MPC_WUR;
 
-/* What every server hashes into inputs_hash: its accepted inputs, in increasing
- * roll index. */
+/* What every server hashes into inputs_hash: the envelopes it counted, in
+ * increasing roll index (a voter finds their tracker among them). */
 typedef struct result_input {
     uint32_t roll;
     uint64_t seq;
-    uint8_t sub_id[RESULT_SUBID_LEN];
+    uint8_t env_hash[RESULT_HASH_LEN];
 } result_input;
 
-/* BLAKE2b-256 of a domain tag, sid, count and the (roll, seq, sub_id) of each
- * input. ERR_ARG unless roll indices strictly increase. */
+/* BLAKE2b-256 of a domain tag, sid, count and the (roll, seq, envelope hash)
+ * of each input. ERR_ARG unless roll indices strictly increase. */
 int result_inputs_hash(uint8_t out[RESULT_HASH_LEN], const uint8_t sid[MPC_SID_LEN],
                        const result_input *in, size_t count) MPC_WUR;
 

@@ -1,7 +1,8 @@
 /* test_agree: the servers' agreement on the accepted inputs, on the in-process
- * hub with n = 3 and n = 5: identical entries are accepted, anything some
- * server lacks or holds differently (sequence, submission id) is not, and a
- * malformed list is refused naming its sender. */
+ * hub with n = 3 and n = 5: the accepted set is the union of the lists (per
+ * roll the highest sequence, ties to the smaller hash) with who holds each;
+ * reconciliation hands every server what it missed; a malformed list, an
+ * equivocation, a withheld or forged delivery is refused naming its sender. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,9 +39,13 @@ typedef struct job {
     agree_entry mine[R];
     size_t nmine;
     agree_entry out[R];
-    size_t nout, disagree;
+    uint16_t holders[R];
+    size_t nout, got;
     int malformed;            /* send a broken list instead of running agree */
     int equivocate;           /* sign and send a different list to server 1 */
+    int withhold;             /* deliver nothing */
+    int forge;                /* deliver damaged copies */
+    int deliver;              /* run the reconciliation round too */
     uint8_t set_hash[32];
     uint64_t rounds;
     char err[256];
@@ -55,7 +60,7 @@ static size_t s_signed_list(uint8_t *buf, const job *J, size_t count, int me)
         be32(p, J->mine[e].roll);
         be32(p + 4, (uint32_t)(J->mine[e].seq >> 32));
         be32(p + 8, (uint32_t)J->mine[e].seq);
-        memcpy(p + 12, J->mine[e].sub_id, 16);
+        memcpy(p + 12, J->mine[e].hash, 32);
     }
     size_t body = 4 + count * AGREE_ENTRY_LEN;
     uint8_t msg[81], h[32];
@@ -83,6 +88,36 @@ static int s_equivocate(mpc *M, job *J)
     return 0;   /* then silent: the honest servers must already have named it */
 }
 
+/* An entry's stand-in envelope: 12 bytes of (roll, seq), then its hash tag. */
+static void s_bytes(uint8_t b[16], const agree_entry *e)
+{
+    memset(b, 0, 16);
+    be32(b, e->roll);
+    be32(b + 4, (uint32_t)e->seq);
+    b[8] = e->hash[0];
+}
+
+static const uint8_t *s_get(void *arg, const agree_entry *e, size_t *len)
+{
+    job *J = arg;
+    static _Thread_local uint8_t b[16];
+    s_bytes(b, e);
+    if (J->forge) b[15] ^= 1;
+    *len = sizeof b;
+    return b;
+}
+
+static int s_put(void *arg, int from, const agree_entry *e, const uint8_t *env, size_t len)
+{
+    job *J = arg;
+    uint8_t b[16];
+    (void)from;
+    s_bytes(b, e);
+    if (len != sizeof b || memcmp(b, env, len) != 0) return ERR_CRYPTO;
+    J->got++;
+    return 0;
+}
+
 static int s_body(mpc *M, void *arg)
 {
     job *J = arg;
@@ -98,8 +133,13 @@ static int s_body(mpc *M, void *arg)
     uint64_t r0;
     mpc_stats(M, &r0, NULL, NULL);
     agree_keys K = { .sid = s_sid, .sign_sk = s_sk[mpc_me(M) - 1], .sign_pk = (const uint8_t(*)[32])s_pk };
-    int rc = agree_inputs(M, &K, R, J->mine, J->nmine, J->out, &J->nout, &J->disagree,
-                          NULL, J->set_hash, NULL, NULL);
+    int rc = agree_inputs(M, &K, R, J->mine, J->nmine, J->out, J->holders, &J->nout,
+                          J->set_hash, NULL, NULL);
+    if (rc == 0 && J->deliver) {
+        agree_io io = { .get = s_get, .put = s_put, .arg = J };
+        if (J->withhold) memset(J->holders, 0, sizeof J->holders);   /* claims to hold nothing */
+        rc = agree_deliver(M, J->out, J->holders, J->nout, &io);
+    }
     uint64_t r1;
     mpc_stats(M, &r1, NULL, NULL);
     J->rounds = r1 - r0;
@@ -118,7 +158,7 @@ static void be32(uint8_t *p, uint32_t v)
 static agree_entry s_entry(uint32_t roll, uint64_t seq, uint8_t tag)
 {
     agree_entry e = { .roll = roll, .seq = seq };
-    memset(e.sub_id, tag, sizeof e.sub_id);
+    memset(e.hash, tag, sizeof e.hash);
     return e;
 }
 
@@ -146,37 +186,95 @@ static const field *s_field(void)
     return &F;
 }
 
-static void s_check_accepts(int n, int t)
+/* Union: rolls 0..9 (roll 3 without the last party, roll 5 at seq 106 from
+ * party 2 alone, roll 7: party 1's 0xee loses the tie to 0x07) and roll 12
+ * from party 1 alone. */
+static void s_check_accepts(int n, int t, int deliver)
 {
     job jobs[5];
     void *args[5];
     int rcs[5];
     s_fill(jobs, n);
-    for (int p = 0; p < n; p++) args[p] = &jobs[p];
+    for (int p = 0; p < n; p++) {
+        jobs[p].deliver = deliver;
+        args[p] = &jobs[p];
+    }
     cr_assert_eq(harness_run(s_field(), n, t, HARNESS_HUB, s_body, args, rcs), 0);
-    static const uint32_t want[] = { 0, 1, 2, 4, 6, 8, 9 };
+    static const uint32_t want[] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 12 };
+    unsigned all = (1u << n) - 1;
     for (int p = 0; p < n; p++) {
         job *J = &jobs[p];
-        cr_assert_eq(J->nout, sizeof want / sizeof *want, "party %d accepted %zu", p + 1, J->nout);
+        cr_assert_eq(J->nout, 11, "party %d accepted %zu", p + 1, J->nout);
         for (size_t i = 0; i < J->nout; i++) {
-            cr_assert_eq(J->out[i].roll, want[i]);
-            cr_assert_eq(J->out[i].seq, want[i] + 1);
+            uint32_t r = want[i];
+            cr_assert_eq(J->out[i].roll, r);
+            cr_assert_eq(J->out[i].seq, r == 12 ? 1 : r + 1 + (r == 5 ? 100 : 0));
+            unsigned h = r == 3 ? all & ~(1u << (n - 1)) : r == 5 ? 2u : r == 7 ? all & ~1u
+                                                                 : r == 12 ? 1u : all;
+            cr_assert_eq(J->holders[i], h, "roll %u held by %x, not %x", r, J->holders[i], h);
         }
-        cr_assert_eq(J->disagree, 4, "rolls 3, 5, 7, 12 are disputed (party %d: %zu)", p + 1,
-                     J->disagree);
-        cr_assert_eq(J->rounds, 3, "lists, echo, confirmation");
+        cr_assert_eq(J->rounds, deliver ? 4 : 3, "lists, echo, confirmation (, delivery)");
         cr_assert_eq(memcmp(J->set_hash, jobs[0].set_hash, 32), 0, "one accepted set");
+        if (deliver) {   /* a copy from every holder of what it lacked: 3 (last party;
+                          * n-1 holders), 5 (all but party 2; 1), 7 (party 1; n-1), 12 (all but
+                          * party 1; 1) */
+            size_t lack = (size_t)((p == n - 1) * (n - 1) + (p != 1) + (p == 0) * (n - 1) + (p != 0));
+            cr_assert_eq(J->got, lack, "party %d received %zu, lacked %zu", p + 1, J->got, lack);
+        }
     }
 }
 
-Test(agree, intersection_n3)
+Test(agree, union_n3)
 {
-    s_check_accepts(3, 1);
+    s_check_accepts(3, 1, 0);
 }
 
-Test(agree, intersection_n5)
+Test(agree, union_n5)
 {
-    s_check_accepts(5, 2);
+    s_check_accepts(5, 2, 0);
+}
+
+Test(agree, reconciliation_gives_each_server_what_it_missed_n3)
+{
+    s_check_accepts(3, 1, 1);
+}
+
+Test(agree, reconciliation_gives_each_server_what_it_missed_n5)
+{
+    s_check_accepts(5, 2, 1);
+}
+
+static void s_bad_delivery(int withhold)
+{
+    job jobs[3];
+    void *args[3];
+    int rcs[3];
+    s_fill(jobs, 3);
+    for (int p = 0; p < 3; p++) {
+        jobs[p].deliver = 1;
+        args[p] = &jobs[p];
+    }
+    /* party 1 alone holds roll 12: the others must get it from it */
+    if (withhold) jobs[0].withhold = 1;
+    else jobs[0].forge = 1;
+    harness_timeout_ms = 500;
+    (void)harness_run(s_field(), 3, 1, HARNESS_HUB, s_body, args, rcs);
+    for (int p = 1; p < 3; p++) {
+        cr_assert_eq(rcs[p], ERR_CHEAT, "party %d: %d (%s)", p + 1, rcs[p], jobs[p].err);
+        cr_assert(strstr(jobs[p].err, "server 1") != NULL, "%s", jobs[p].err);
+        cr_assert(strstr(jobs[p].err, withhold ? "did not deliver" : "forged") != NULL, "%s",
+                  jobs[p].err);
+    }
+}
+
+Test(agree, withheld_envelope_names_the_holder)
+{
+    s_bad_delivery(1);
+}
+
+Test(agree, forged_delivery_names_the_sender)
+{
+    s_bad_delivery(0);
 }
 
 Test(agree, empty_lists_agree_on_nothing)
@@ -187,7 +285,7 @@ Test(agree, empty_lists_agree_on_nothing)
     memset(jobs, 0, sizeof jobs);
     for (int p = 0; p < 3; p++) args[p] = &jobs[p];
     cr_assert_eq(harness_run(s_field(), 3, 1, HARNESS_HUB, s_body, args, rcs), 0);
-    for (int p = 0; p < 3; p++) cr_assert_eq(jobs[p].nout + jobs[p].disagree, 0);
+    for (int p = 0; p < 3; p++) cr_assert_eq(jobs[p].nout, 0);
 }
 
 Test(agree, malformed_list_names_its_sender)

@@ -81,7 +81,7 @@ Test(crash, kill_9_during_intake_loses_no_acknowledged_bid)
     s_bid(&s, "cy", "60");
     s_bid(&s, "dee", "65");
     e2e_session_wait_results(&s, 20000);
-    cr_expect(s_log_has(&s, 2, "reloaded 2 stored input(s)"));
+    cr_expect(s_log_has(&s, 2, "reloaded 2 stored envelope(s)"));
     s_check_winner(&s, 70, "ben", 4);
     e2e_session_stop(&s, NULL);
 }
@@ -93,23 +93,24 @@ Test(crash, torn_write_at_the_end_of_the_store_is_cut_off_never_misread)
     s_bid(&s, "ana", "50");
     s_bid(&s, "ben", "70");
     cr_assert_eq(e2e_session_kill(&s, 1), 128 + SIGKILL);
-    /* a crash in the middle of the next append: a record header and half a body */
+    /* a crash in the middle of the next commit: half a WAL frame at the end of
+     * the log (SQLite's frame checksums must refuse it) */
     char p[E2E_PATH + 32];
-    snprintf(p, sizeof p, "%s/d1/inputs.store", s.dir);
+    snprintf(p, sizeof p, "%s/d1/inputs.db-wal", s.dir);
     size_t len;
-    char *store = e2e_read(p, &len);
-    cr_assert_not_null(store);
-    cr_assert_gt(len, 64 + 100);
+    char *wal = e2e_read(p, &len);
+    cr_assert_not_null(wal, "the WAL of a killed store is still there");
+    cr_assert_gt(len, 32 + 100);
     int fd = open(p, O_WRONLY | O_APPEND);
     cr_assert_geq(fd, 0);
-    cr_assert_eq(write(fd, store + 64, 90), 90);   /* a prefix of a valid record */
+    cr_assert_eq(write(fd, wal + 32, 90), 90);   /* a prefix of a valid frame */
     close(fd);
-    free(store);
+    free(wal);
     e2e_session_restart(&s, 1, NULL);
     s_bid(&s, "cy", "60");
     s_bid(&s, "dee", "65");
     e2e_session_wait_results(&s, 20000);
-    cr_expect(s_log_has(&s, 1, "reloaded 2 stored input(s)"));
+    cr_expect(s_log_has(&s, 1, "reloaded 2 stored envelope(s)"));
     s_check_winner(&s, 70, "ben", 4);
     e2e_session_stop(&s, NULL);
 }
@@ -122,8 +123,9 @@ Test(crash, crash_after_the_durable_write_before_the_receipt_keeps_the_bid)
     e2e_session_restart(&s, 3, "before-receipt");
     e2e_out r;
     e2e_session_submit(&s, &r, "ana", "50");
-    cr_expect_neq(r.status, 0, "a server died before its receipt: the bid is not confirmed");
+    cr_expect_eq(r.status, 0, "2 of 3 receipts: safely cast (%s)", r.err);
     cr_expect(strstr(r.err, "server 3") != NULL, "the client names server 3: %s", r.err);
+    cr_expect(strstr(r.err, "safely cast with 2 of 3") != NULL, "and says so: %s", r.err);
     e2e_out_free(&r);
     cr_assert_eq(e2e_session_wait_exit(&s, 3, 5000), 128 + SIGKILL);
     e2e_session_restart(&s, 3, NULL);
@@ -133,7 +135,7 @@ Test(crash, crash_after_the_durable_write_before_the_receipt_keeps_the_bid)
     s_bid(&s, "cy", "60");
     s_bid(&s, "dee", "80");
     e2e_session_wait_results(&s, 20000);
-    cr_expect(s_log_has(&s, 3, "reloaded 1 stored input(s)"));
+    cr_expect(s_log_has(&s, 3, "reloaded 1 stored envelope(s)"));
     s_check_winner(&s, 80, "dee", 4);
     e2e_session_stop(&s, NULL);
 }
@@ -162,14 +164,14 @@ Test(crash, crash_mid_computation_aborts_the_others_without_output_and_a_rerun_a
     /* restart everyone on the same data: the same inputs, the same result */
     for (int i = 1; i <= 3; i++) e2e_session_restart(&s, i, NULL);
     e2e_session_wait_results(&s, 20000);
-    for (int i = 1; i <= 3; i++) cr_expect(s_log_has(&s, i, "reloaded 4 stored input(s)"));
+    for (int i = 1; i <= 3; i++) cr_expect(s_log_has(&s, i, "reloaded 4 stored envelope(s)"));
     s_check_winner(&s, 90, "ben", 4);
     e2e_session_stop(&s, NULL);
 }
 
-/* A bid that reached two servers while the third was down: with malicious
- * servers it cannot be told from a bid the third withholds, so the run aborts
- * naming it instead of silently dropping it; semi-honest servers exclude it. */
+/* A bid that reached two servers while the third was down, and whose client
+ * is gone before the third comes back: it counts, reconciled from the two
+ * that hold it, under either security setting. */
 static void s_missed_bid(e2e_session *s, const char *security)
 {
     e2e_session_deadline_s = 8;   /* the server that missed it closes at the deadline */
@@ -182,31 +184,31 @@ static void s_missed_bid(e2e_session *s, const char *security)
     s_bid(s, "cy", "60");
     cr_assert_eq(e2e_session_kill(s, 3), 128 + SIGKILL);
     e2e_out r;
-    e2e_session_submit(s, &r, "dee", "65");
-    cr_expect_neq(r.status, 0, "a server did not receipt it: the voter is told");
+    e2e_session_submit(s, &r, "dee", "85");
+    cr_expect_eq(r.status, 0, "two receipts: safely cast (%s)", r.err);
+    cr_expect(strstr(r.err, "server 3") != NULL, "the voter is told which server: %s", r.err);
     e2e_out_free(&r);
     e2e_session_restart(s, 3, NULL);
+    e2e_session_wait_results(s, 30000);
+    json_t *o = s_result(s);
+    cr_expect_eq(e2e_jint(o, "winning_bid"), 85, "dee's bid counts");
+    cr_expect_str_eq(e2e_jstr(o, "winner"), "dee");
+    cr_expect_eq(e2e_jint(o, "accepted"), 4);
+    cr_expect_eq(e2e_jint(o, "excluded"), 0);
+    json_decref(o);
+    cr_expect(s_log_has(s, 3, "reconciled: received 1 envelope(s)"));
 }
 
-Test(crash, a_bid_missing_on_one_server_aborts_malicious_servers_naming_it)
+Test(crash, a_bid_that_missed_a_down_server_counts_under_malicious_security)
 {
     e2e_session s;
     s_missed_bid(&s, NULL);
-    for (int i = 1; i <= 3; i++)
-        cr_expect_eq(e2e_session_wait_exit(&s, i, 30000), 1, "server %d aborts", i);
-    cr_expect(s_log_has(&s, 1, "the input of dee"), "the abort names the disputed bid");
     e2e_session_stop(&s, NULL);
 }
 
-Test(crash, a_bid_missing_on_one_server_is_excluded_by_semi_honest_servers)
+Test(crash, a_bid_that_missed_a_down_server_counts_under_semi_honest_security)
 {
     e2e_session s;
     s_missed_bid(&s, "semi-honest");
-    e2e_session_wait_results(&s, 30000);
-    json_t *o = s_result(&s);
-    cr_expect_eq(e2e_jint(o, "winning_bid"), 70);
-    cr_expect_eq(e2e_jint(o, "accepted"), 3);
-    cr_expect_eq(e2e_jint(o, "excluded"), 1);
-    json_decref(o);
     e2e_session_stop(&s, NULL);
 }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tests/e2e.h"
 
@@ -125,8 +126,23 @@ Test(e2e_dp, a_release_past_the_budget_is_refused)
     e2e_session_wait_results(&s, 20000);
     int st[3];
     e2e_session_stop(&s, st);
-    /* the same election computed again would be a second noisy release: 0.5 + 0.5
-     * exceeds the budget of 0.8, so every server refuses and nothing is opened */
+    /* a restart serves the signed release again: no second computation */
+    s.serve_s = 20;
+    for (int i = 1; i <= 3; i++) e2e_session_restart(&s, i, NULL);
+    s.serve_s = 0;
+    e2e_out r2;
+    e2e_app(&r2, "vote", "result", "--defn", s.defn, "--json", NULL);
+    cr_expect_eq(r2.status, 0, "the published release is served after a restart: %s", r2.err);
+    e2e_out_free(&r2);
+    e2e_session_stop(&s, st);
+    /* without its published result, computing again would be a second noisy
+     * release: 0.5 + 0.5 exceeds the budget of 0.8, so every server refuses and
+     * nothing is opened */
+    for (int i = 1; i <= 3; i++) {
+        char p[E2E_PATH + 32];
+        snprintf(p, sizeof p, "%s/d%d/result.stmt", s.dir, i);
+        cr_assert_eq(unlink(p), 0);
+    }
     for (int i = 1; i <= 3; i++) e2e_session_restart(&s, i, NULL);
     for (int i = 1; i <= 3; i++) {
         cr_expect_neq(e2e_session_wait_exit(&s, i, 30000), 0, "server %d refuses", i);

@@ -49,9 +49,14 @@ static void s_check_threshold(const json_t *j, const tally *t, int yes, uint64_t
     cr_assert_eq(e2e_jbool(j, "quorum_met"), cast >= quorum);
     cr_assert_eq(e2e_jint(j, "accepted"), (int64_t)cast);
     cr_assert_eq(e2e_jint(j, "excluded"), (int64_t)t->invalid);
+    cr_assert_eq(e2e_jint(j, "invalid"), (int64_t)t->invalid, "why excluded, counted apart");
+    cr_assert_eq(e2e_jint(j, "inconsistent"), 0);
+    cr_assert_eq(e2e_jint(j, "undelivered"), 0);
+    /* the three counts only split "excluded", which accepted + cast already imply */
     static const char *const allowed[] = { "outcome", "cast", "quorum_met", "accepted",
-                                           "excluded", "rounds", "bytes_per_server", "seconds",
-                                           "security", NULL };
+                                           "excluded", "invalid", "inconsistent", "undelivered",
+                                           "rounds", "bytes_per_server", "seconds", "security",
+                                           NULL };
     cr_assert_str_eq(e2e_jstr(j, "security"), "malicious", "every result says its security");
     const char *key;
     json_t *v;

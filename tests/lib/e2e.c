@@ -577,7 +577,7 @@ void e2e_session_submit(e2e_session *s, e2e_out *r, const char *who, const char 
     char key[E2E_PATH + 64];
     snprintf(key, sizeof key, "%s/%s.key", s->dir, who);
     e2e_app(r, s->app, strcmp(s->app, "auction") == 0 ? "bid" : "cast", "--defn", s->defn,
-            "--keys", key, input, NULL);
+            "--keys", key, "--retry", "0", input, NULL);
 }
 
 void e2e_session_wait_results(const e2e_session *s, int timeout_ms)
