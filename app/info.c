@@ -103,8 +103,8 @@ static void s_info_human(const app_ctx *c, const char *path, const char *rules_t
     const field *F = defn_field(d);
     printf("definition: %s (%s \"%s\")\n", path, c->ops->name, defn_id(d));
     printf("session id: %s\n", sid);
-    printf("servers: %d, t = %d: no %d of them together learn any input; %d together could\n",
-           defn_n(d), defn_t(d), defn_t(d), defn_t(d) + 1);
+    printf("servers: %d, t = %d (inputs stay private unless more than %d of them collude)\n",
+           defn_n(d), defn_t(d), defn_t(d));
     for (int i = 1; i <= defn_n(d); i++) {
         const defn_server *s = defn_server_at(d, i);
         printf("  %d  mesh %s  clients %s\n", s->index, s->mesh, s->client);

@@ -432,3 +432,43 @@ Test(admin, help_on_every_subcommand)
     cr_assert(strstr(r.out, "credentials"), "%s", r.out);
     e2e_out_free(&r);
 }
+
+/* The example of docs/definition-file.md is a file the loaders take: the
+ * definition loader here, the vote rules loader through `vote info`. */
+Test(admin, docs_example_loads)
+{
+    char *doc = e2e_read("docs/definition-file.md", NULL);
+    if (!doc && getenv("MPC_BUILD")) {
+        char p[E2E_PATH + 64];
+        snprintf(p, sizeof p, "%s/../docs/definition-file.md", getenv("MPC_BUILD"));
+        doc = e2e_read(p, NULL);
+        if (!doc) {
+            snprintf(p, sizeof p, "%s/../../docs/definition-file.md", getenv("MPC_BUILD"));
+            doc = e2e_read(p, NULL);
+        }
+    }
+    cr_assert_not_null(doc, "docs/definition-file.md not found (run from the repo root)");
+    char *ex = strstr(doc, "\n## Example\n");
+    cr_assert_not_null(ex, "no Example section");
+    char *start = strstr(ex, "\n```json\n");
+    cr_assert_not_null(start, "no json block in the Example section");
+    start += strlen("\n```json\n");
+    char *end = strstr(start, "\n```\n");
+    cr_assert_not_null(end);
+    end[1] = 0;                                   /* keep the final newline */
+    defn *d = NULL;
+    char err[256], dir[E2E_PATH], path[E2E_PATH + 32];
+    cr_assert_eq(defn_parse(&d, (const uint8_t *)start, strlen(start), err, sizeof err), 0,
+                 "the documented example is refused: %s", err);
+    cr_assert_eq(defn_kind(d), DEFN_VOTE);
+    defn_free(&d);
+    e2e_tmpdir(dir, sizeof dir, "docex");
+    snprintf(path, sizeof path, "%s/example.json", dir);
+    e2e_write(path, start);
+    free(doc);
+    e2e_out r;
+    e2e_app(&r, "vote", "info", "--defn", path, NULL);
+    cr_assert_eq(r.status, 0, "vote info refuses the documented example: %s", r.err);
+    cr_assert(strstr(r.out, "rules: threshold vote"), "%s", r.out);
+    e2e_out_free(&r);
+}
