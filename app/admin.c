@@ -270,6 +270,19 @@ static const char *s_endpoint_problem(const char *ep, int *loopback, char *buf, 
     return NULL;
 }
 
+/* 1 when port is in this machine's ephemeral range, from which the kernel picks
+ * the local ports of outgoing connections: one may already hold it. */
+static int s_ephemeral(long port)
+{
+    FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+    long lo = 0, hi = -1;
+    if (f) {
+        if (fscanf(f, "%ld %ld", &lo, &hi) != 2) hi = -1;
+        fclose(f);
+    }
+    return port >= lo && port <= hi;
+}
+
 /* base's directory joined with rel (absolute rel unchanged), into out. */
 static void s_beside(char *out, size_t len, const char *base, const char *rel)
 {
@@ -317,6 +330,12 @@ static int s_server_line(s_new *N, const char *path, int lineno, char **tok, int
             return 1;
         }
         N->loopback |= lo;
+        long port = strtol(strrchr(tok[k], ':') + 1, NULL, 10);
+        if (s_ephemeral(port))
+            fprintf(stderr, "warning: %s:%d: port %ld is in this machine's ephemeral range "
+                    "(/proc/sys/net/ipv4/ip_local_port_range): an outgoing connection may hold "
+                    "it when the server starts; prefer a fixed port below the range\n", path,
+                    lineno, port);
         snprintf(k == 1 ? N->mesh[idx - 1] : N->client[idx - 1], DEFN_MAX_ENDPOINT + 1, "%s",
                  tok[k]);
     }
