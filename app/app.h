@@ -1,5 +1,6 @@
 /* app: the application skeleton both applications (and the average example)
- * stand on: keygen, server, the client verb (bid | cast), result and run-local.
+ * stand on: keygen, server, the client verb (bid | cast), result, run-local
+ * and the organizer's new, info and credentials.
  * An application provides only what is its own: its rules, its input encoding,
  * its MPC computation producing a JSON result, its human printer and the nouns
  * it uses for itself and its clients (app_ops). The skeleton does the rest:
@@ -49,6 +50,10 @@ typedef struct app_ops {
     const char *const *bool_flags;
     int (*runlocal_rules)(const char *const *flag, const char *const *value, size_t count,
                           int bits, json_t **rules, char *err, size_t errlen);
+    /* The rules in words for `info`, e.g. "threshold vote: YES if yes >= 1/2
+     * of the yes and no ballots", into out (NUL-terminated, truncated to len).
+     * rules is what rules_load made for d. NULL: `info` shows the JSON. */
+    void (*describe_rules)(const void *rules, const defn *d, char *out, size_t len);
     /* Human-readable line(s) for a verified result object. */
     void (*print_human)(const json_t *result, FILE *out);
 } app_ops;

@@ -78,6 +78,18 @@ const char *cli_get(const cli_args *a, const char *flag)
     return v;
 }
 
+size_t cli_select(const cli_args *a, const char *const *list, const char **flag,
+                  const char **value)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < a->count; i++)
+        if (cli_in(list, a->flag[i])) {
+            flag[n] = a->flag[i];
+            value[n++] = a->value[i];
+        }
+    return n;
+}
+
 int cli_need(const cli_args *a, const char *flag, const char **out)
 {
     *out = cli_get(a, flag);

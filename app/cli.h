@@ -27,6 +27,12 @@ const char *cli_get(const cli_args *a, const char *flag);
 int cli_need(const cli_args *a, const char *flag, const char **out);
 /* Decimal integer in [lo, hi]: 0, or -1 for anything else. */
 int cli_int(const char *s, long lo, long hi, long *out);
+/* The options of a whose name is in list (NULL-terminated), in the order given:
+ * names into flag[], values into value[] (pointers into a; both arrays hold
+ * CLI_MAX_ARGS). Returns their count. How an application's rule flags reach
+ * its runlocal_rules, from run-local and from new alike. */
+size_t cli_select(const cli_args *a, const char *const *list, const char **flag,
+                  const char **value);
 /* Whether s is in the NULL-terminated list (NULL list: no). */
 int cli_in(const char *const *list, const char *s);
 

@@ -1,12 +1,15 @@
-/* main: the subcommand dispatch of an application binary, and keygen. */
+/* main: the subcommand dispatch of an application binary (with --help on
+ * each), and keygen. */
 #include "app/app.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "app/admin.h"
 #include "app/cli.h"
 #include "app/client.h"
+#include "app/help.h"
 #include "app/record.h"
 #include "app/runlocal.h"
 #include "app/server.h"
@@ -40,21 +43,6 @@ static int s_keygen(int argc, char **argv)
     return 0;
 }
 
-static void s_usage(const app_ops *ops)
-{
-    fprintf(stderr,
-            "usage: %s COMMAND [options]\n"
-            "  keygen    --out PREFIX                 write PREFIX.key (0600) and PREFIX.pub\n"
-            "  server    --defn FILE --keys KEY --data DIR [--serve SECONDS]\n"
-            "  %-9s --defn FILE --keys KEY [--retry S] [--tracker FILE] [--json] INPUT\n"
-            "  result    --defn FILE [STATEMENT...] [--json]\n"
-            "  record    --defn FILE --out FILE [STATEMENT...]\n"
-            "  verify    RECORD [--json]\n"
-            "  check     --defn FILE --keys KEY [--tracker FILE]\n"
-            "  run-local %s FILE [--servers N] [--bits K] [--json] ...\n",
-            ops->name, ops->verb, ops->inputs_flag);
-}
-
 static int s_runlocal(const app_ops *ops, int argc, char **argv)
 {
     char self[4096];
@@ -84,12 +72,20 @@ int app_main(const app_ops *ops, int argc, char **argv)
         return 1;
     }
     if (argc < 2) {
-        s_usage(ops);
+        app_usage(ops, NULL, stderr);
         return 2;
     }
     const char *cmd = argv[1];
     int sub_argc = argc - 2;
     char **sub_argv = argv + 2;
+    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        /* "help COMMAND" is "COMMAND --help" */
+        if (sub_argc > 0 && app_usage(ops, sub_argv[0], stdout) == 0) return 0;
+        app_usage(ops, NULL, stdout);
+        return 0;
+    }
+    /* --help anywhere after a known command: its usage, nothing run */
+    if (app_wants_help(sub_argc, sub_argv) && app_usage(ops, cmd, stdout) == 0) return 0;
     if (strcmp(cmd, "keygen") == 0) return s_keygen(sub_argc, sub_argv);
     if (strcmp(cmd, "server") == 0) return app_server_main(ops, sub_argc, sub_argv);
     if (strcmp(cmd, ops->verb) == 0) return app_client_main(ops, sub_argc, sub_argv);
@@ -98,11 +94,10 @@ int app_main(const app_ops *ops, int argc, char **argv)
     if (strcmp(cmd, "verify") == 0) return app_verify_record_main(ops, sub_argc, sub_argv);
     if (strcmp(cmd, "check") == 0) return app_check_main(ops, sub_argc, sub_argv);
     if (strcmp(cmd, "run-local") == 0) return s_runlocal(ops, sub_argc, sub_argv);
-    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
-        s_usage(ops);
-        return 0;
-    }
+    if (strcmp(cmd, "new") == 0) return app_new_main(ops, sub_argc, sub_argv);
+    if (strcmp(cmd, "info") == 0) return app_info_main(ops, sub_argc, sub_argv);
+    if (strcmp(cmd, "credentials") == 0) return app_credentials_main(ops, sub_argc, sub_argv);
     fprintf(stderr, "error: unknown command \"%s\"\n", cmd);
-    s_usage(ops);
+    app_usage(ops, NULL, stderr);
     return 2;
 }

@@ -120,12 +120,7 @@ static int s_options(s_run *R, int argc, char **argv)
 static int s_rules(s_run *R)
 {
     const char *af[CLI_MAX_ARGS], *av[CLI_MAX_ARGS];
-    size_t na = 0;
-    for (size_t i = 0; i < R->a.count; i++)
-        if (cli_in(R->ops->flags, R->a.flag[i])) {
-            af[na] = R->a.flag[i];
-            av[na++] = R->a.value[i];
-        }
+    size_t na = cli_select(&R->a, R->ops->flags, af, av);
     char err[512];
     if (R->ops->runlocal_rules(af, av, na, (int)R->bits, &R->rules, err, sizeof err) != 0) {
         fprintf(stderr, "error: %s\n", err);

@@ -190,6 +190,32 @@ static void s_print_human(const json_t *o, FILE *f)
             json_integer_value(json_object_get(o, "excluded")));
 }
 
+/* The rules in words for `info` (defaults applied: what the servers run). */
+static void s_describe(const void *rp, const defn *d, char *out, size_t len)
+{
+    const rules *r = rp;
+    int n = 0;
+    (void)d;
+    if (r->second)
+        n = snprintf(out, len, "second-price sealed-bid auction: reveals the winner and the "
+                     "price (the second-highest valid bid, raised to the reserve)");
+    else
+        n = snprintf(out, len, "first-price sealed-bid auction: reveals the winning bid%s",
+                     r->reveal_winner ? " and the winner" : " only (not who made it)");
+    size_t p = n < 0 ? 0 : (size_t)n < len ? (size_t)n : len;
+    if (r->reserve)
+        n = snprintf(out + p, len - p, "; reserve %lld: below it only \"no sale\" is revealed",
+                     (long long)r->reserve);
+    else
+        n = snprintf(out + p, len - p, "; no reserve");
+    p = n < 0 ? p : p + (size_t)n < len ? p + (size_t)n : len;
+    if (r->k >= 64)
+        snprintf(out + p, len - p, "; bids 0..2^64-1; a tie goes to the lowest roll index");
+    else
+        snprintf(out + p, len - p, "; bids 0..%llu; a tie goes to the lowest roll index",
+                 (unsigned long long)((1ULL << r->k) - 1));
+}
+
 static const app_ops s_ops = {
     .name = "auction",
     .kind = DEFN_AUCTION,
@@ -204,6 +230,7 @@ static const app_ops s_ops = {
     .flags = s_flags,
     .bool_flags = s_bool_flags,
     .runlocal_rules = s_runlocal_rules,
+    .describe_rules = s_describe,
     .print_human = s_print_human,
 };
 

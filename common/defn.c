@@ -32,6 +32,7 @@ struct defn {
     defn_voter *roll;
     size_t roll_n;
     s_keyidx *by_curve, *by_sign; /* roll keys sorted, for lookups */
+    size_t by_curve_n;            /* entries with a CURVE key (it is optional) */
 };
 
 static const char *const s_top_keys[] = {
@@ -356,10 +357,13 @@ static int s_parse_roll(defn *d, const json_t *root, char *err, size_t errlen)
                     path, DEFN_MAX_ID);
             goto out;
         }
-        if (s_get_key(e, path, "curve_pk", v->curve_pk, err, errlen)) goto out;
+        /* The CURVE key is optional: a voter who authenticates by the Ed25519
+         * signature on the submission alone (a credential roll) has none. */
+        int has_curve = json_object_get(e, "curve_pk") != NULL;
+        if (has_curve && s_get_key(e, path, "curve_pk", v->curve_pk, err, errlen)) goto out;
         if (s_get_key(e, path, "sign_pk", v->sign_pk, err, errlen)) goto out;
         for (int j = 0; j < d->n; j++) {
-            if (!memcmp(v->curve_pk, d->servers[j].curve_pk, DEFN_KEY_LEN)) {
+            if (has_curve && !memcmp(v->curve_pk, d->servers[j].curve_pk, DEFN_KEY_LEN)) {
                 err_fmt(err, errlen, "%s.curve_pk: equals the key of servers[%d]", path, j);
                 goto out;
             }
@@ -368,15 +372,17 @@ static int s_parse_roll(defn *d, const json_t *root, char *err, size_t errlen)
                 goto out;
             }
         }
-        memcpy(d->by_curve[i].key, v->curve_pk, DEFN_KEY_LEN);
-        d->by_curve[i].idx = (uint32_t)i;
+        if (has_curve) {
+            memcpy(d->by_curve[d->by_curve_n].key, v->curve_pk, DEFN_KEY_LEN);
+            d->by_curve[d->by_curve_n++].idx = (uint32_t)i;
+        }
         memcpy(d->by_sign[i].key, v->sign_pk, DEFN_KEY_LEN);
         d->by_sign[i].idx = (uint32_t)i;
         names[i].name = v->name;
         names[i].idx = (uint32_t)i;
     }
     qsort(names, m, sizeof *names, s_nameidx_cmp);
-    qsort(d->by_curve, m, sizeof *d->by_curve, s_keyidx_cmp);
+    qsort(d->by_curve, d->by_curve_n, sizeof *d->by_curve, s_keyidx_cmp);
     qsort(d->by_sign, m, sizeof *d->by_sign, s_keyidx_cmp);
     for (size_t i = 1; i < m; i++) {
         if (!strcmp(names[i].name, names[i - 1].name)) {
@@ -384,7 +390,8 @@ static int s_parse_roll(defn *d, const json_t *root, char *err, size_t errlen)
                     names[i - 1].idx);
             goto out;
         }
-        if (!memcmp(d->by_curve[i].key, d->by_curve[i - 1].key, DEFN_KEY_LEN)) {
+        if (i < d->by_curve_n &&
+            !memcmp(d->by_curve[i].key, d->by_curve[i - 1].key, DEFN_KEY_LEN)) {
             err_fmt(err, errlen, "roll[%u].curve_pk: duplicate of roll[%u]", d->by_curve[i].idx,
                     d->by_curve[i - 1].idx);
             goto out;
@@ -598,7 +605,7 @@ static long s_find(const s_keyidx *arr, size_t n, const uint8_t *pk)
 
 long defn_roll_find(const defn *d, const uint8_t curve_pk[DEFN_KEY_LEN])
 {
-    return s_find(d->by_curve, d->roll_n, curve_pk);
+    return s_find(d->by_curve, d->by_curve_n, curve_pk);
 }
 
 long defn_roll_find_sign(const defn *d, const uint8_t sign_pk[DEFN_KEY_LEN])

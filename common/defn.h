@@ -39,10 +39,13 @@ typedef struct defn_server {
 } defn_server;
 
 /* One roll entry (an eligible bidder or voter). Its roll index is its 0-based
- * position in the file. */
+ * position in the file. The CURVE key is optional in the file (a voter may
+ * authenticate by the Ed25519 signature on the submission only): curve_pk is
+ * all zero when the entry has none (the loader refuses an all-zero key, so zero
+ * always means absent), and defn_write omits an all-zero one. */
 typedef struct defn_voter {
     const char *name;
-    uint8_t curve_pk[DEFN_KEY_LEN];
+    uint8_t curve_pk[DEFN_KEY_LEN];     /* all zero: none */
     uint8_t sign_pk[DEFN_KEY_LEN];
 } defn_voter;
 
@@ -77,7 +80,8 @@ size_t defn_roll_size(const defn *d);
 /* Roll entry i (0-based), NULL out of range. */
 const defn_voter *defn_roll_at(const defn *d, size_t i);
 /* Roll index of the entry whose CURVE (resp. Ed25519) key is pk, or -1.
- * O(log roll size). */
+ * O(log roll size). Entries without a CURVE key are never found by
+ * defn_roll_find (an all-zero pk gives -1). */
 long defn_roll_find(const defn *d, const uint8_t curve_pk[DEFN_KEY_LEN]);
 long defn_roll_find_sign(const defn *d, const uint8_t sign_pk[DEFN_KEY_LEN]);
 /* Server index (1..n) whose CURVE (resp. Ed25519) key is pk, or -1. */

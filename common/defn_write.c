@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
 #include "common/fsutil.h"
 #include "common/keys.h"
 #include "common/xalloc.h"
@@ -61,7 +62,9 @@ static int s_put_roll(json_t *root, const defn_spec *spec, char *err, size_t err
         json_t *o = json_object();
         json_array_append_new(roll, o);
         if (s_set_str(o, "name", v->name, path, err, errlen)) return ERR_ARG;
-        json_object_set_new(o, "curve_pk", s_hex_json(v->curve_pk));
+        /* all zero: the entry has no CURVE key (a real key is never zero) */
+        if (!sodium_is_zero(v->curve_pk, DEFN_KEY_LEN))
+            json_object_set_new(o, "curve_pk", s_hex_json(v->curve_pk));
         json_object_set_new(o, "sign_pk", s_hex_json(v->sign_pk));
     }
     return 0;

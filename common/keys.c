@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <sodium.h>
+#include "common/cred.h"
 #include "common/fsutil.h"
 #include "common/xalloc.h"
 
@@ -274,6 +275,30 @@ static int s_parse(const char *buf, size_t len, uint8_t *dst[K_COUNT], const cha
     return 0;
 }
 
+/* Both key pairs of a normalized credential code (cred.h, docs/credentials.md). */
+static keys *s_from_code(const char *code)
+{
+    uint8_t sign_seed[CRED_SEED_BYTES], curve_seed[CRED_SEED_BYTES];
+    if (cred_seeds(sign_seed, curve_seed, code) != 0) return NULL;
+    keys *k = s_keys_alloc();
+    crypto_sign_seed_keypair(k->sign_pk, k->sign_sk, sign_seed);
+    crypto_box_seed_keypair(k->curve_pk, k->curve_sk, curve_seed);
+    sodium_memzero(sign_seed, sizeof sign_seed);
+    sodium_memzero(curve_seed, sizeof curve_seed);
+    return k;
+}
+
+int keys_from_credential(keys **out, const char *code, char *err, size_t errlen)
+{
+    if (!out || !code) return ERR_ARG;
+    *out = NULL;
+    char norm[CRED_CODE_CHARS + 1];
+    int rc = cred_normalize(norm, code, err, errlen);
+    if (rc == 0) *out = s_from_code(norm);
+    sodium_memzero(norm, sizeof norm);
+    return rc;
+}
+
 int keys_load(keys **out, const char *path, char *err, size_t errlen)
 {
     if (!out || !path) return ERR_ARG;
@@ -282,6 +307,15 @@ int keys_load(keys **out, const char *path, char *err, size_t errlen)
     size_t len = 0;
     int rc = s_read_file(path, 1, &buf, &len, err, errlen);
     if (rc != 0) return rc;
+    char code[CRED_CODE_CHARS + 1];
+    rc = cred_from_text(code, buf, len, path, err, errlen);
+    if (rc != 0) {
+        /* a credential file: the code alone gives both key pairs */
+        sodium_free(buf);
+        if (rc == 1) *out = s_from_code(code);
+        sodium_memzero(code, sizeof code);
+        return rc == 1 ? 0 : rc;
+    }
     keys *k = s_keys_alloc();
     uint8_t *dst[K_COUNT] = {
         [K_CURVE_PK] = k->curve_pk, [K_CURVE_SK] = k->curve_sk,

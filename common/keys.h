@@ -37,12 +37,21 @@ int keys_save_secret(const keys *k, const char *path, char *err, size_t errlen) 
  * overwrite like keys_save_secret. */
 int keys_save_public(const keys *k, const char *path, char *err, size_t errlen) MPC_WUR;
 
-/* Load a secret key file into a new keys (caller frees). Errors, with a message
- * naming the file in err: ERR_REFUSED if the file is not a regular file or its
- * mode grants any access to group/others; ERR_IO if unreadable; ERR_PARSE on an
- * unknown, malformed, duplicate or missing line, or a file over KEYS_FILE_MAX;
- * ERR_CRYPTO if a public half does not match its secret half. */
+/* Load a secret key file into a new keys (caller frees). The file is either a
+ * key file (above) or a credential file (common/cred.h: a line "credential
+ * CODE", or the bare code, plus '#' comments), whose code derives both key
+ * pairs exactly as keys_from_credential; both kinds must be mode 0600. Errors,
+ * with a message naming the file in err: ERR_REFUSED if the file is not a
+ * regular file or its mode grants any access to group/others; ERR_IO if
+ * unreadable; ERR_PARSE on an unknown, malformed, duplicate or missing line, a
+ * malformed credential, or a file over KEYS_FILE_MAX; ERR_CRYPTO if a public
+ * half does not match its secret half. */
 int keys_load(keys **out, const char *path, char *err, size_t errlen) MPC_WUR;
+/* The key pairs a credential code derives (code as typed: cred_normalize
+ * rules; secret), into a new keys (caller frees): Ed25519 from
+ * crypto_sign_seed_keypair and X25519 from crypto_box_seed_keypair on the
+ * seeds of cred_seeds (docs/credentials.md). ERR_PARSE on a malformed code. */
+int keys_from_credential(keys **out, const char *code, char *err, size_t errlen) MPC_WUR;
 /* Load a public key file: both public keys. ERR_PARSE as keys_load, and also if
  * the file holds a secret key line (a public file must never carry secrets). */
 int keys_load_public(uint8_t curve_pk[KEYS_CURVE_BYTES],

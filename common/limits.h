@@ -9,4 +9,9 @@
 /* Session id: BLAKE2b-256 of the definition file's bytes. */
 #define MPC_SID_LEN 32
 
+/* Furthest ahead a deadline may be (seconds): `new` refuses a later one, as a
+ * typo ("2206" for "2026") rather than a plan. 366 days, so "one year from
+ * today" always fits. */
+#define MPC_DEADLINE_MAX_AHEAD_S (366LL * 86400)
+
 #endif

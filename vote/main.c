@@ -425,6 +425,40 @@ static void s_print_human(const json_t *o, FILE *f)
             json_integer_value(json_object_get(o, "excluded")));
 }
 
+/* The rules in words for `info` (defaults applied: what the servers run). */
+static void s_describe(const void *rp, const defn *d, char *out, size_t len)
+{
+    const rules *r = rp;
+    const vote_spec *s = &r->s;
+    size_t p = 0;
+#define S_ADD(...) (p += (size_t)snprintf(out + p, p < len ? len - p : 0, __VA_ARGS__), p = p < len ? p : len)
+    if (s->type == VOTE_THRESHOLD) {
+        static const char *const base[] = { [VOTE_BASE_YES_NO] = "yes and no ballots",
+                                            [VOTE_BASE_CAST] = "ballots cast (blank included)",
+                                            [VOTE_BASE_ROLL] = "voters on the roll" };
+        S_ADD("threshold vote: YES if yes %s %lld/%lld of the %s", s->strict ? ">" : ">=",
+              (long long)s->num, (long long)s->den, base[s->base]);
+        if (s->base == VOTE_BASE_ROLL) S_ADD(" (%zu)", defn_roll_size(d));
+        S_ADD(" and at least one yes, else NO; reveals only YES or NO and the number of ballots "
+              "cast, never the tally");
+    } else {
+        S_ADD("%s vote over", s->type == VOTE_PLURALITY ? "plurality" : "approval");
+        for (int j = 0; j < s->options; j++) S_ADD("%s %s", j ? "," : "", r->names[j]);
+        if (s->type == VOTE_APPROVAL) S_ADD("; up to %d choice%s a ballot", s->max_approvals,
+                                            s->max_approvals == 1 ? "" : "s");
+        else S_ADD("; one choice a ballot");
+        if (s->reveal_tallies) S_ADD("; reveals every %stally", s->dp_eps > 0 ? "noisy " : "");
+        else S_ADD("; reveals the winner only");
+        S_ADD(s->tie_first ? " (a tie goes to the earliest option)"
+                           : " (a tie is reported as \"tie\" and nothing more)");
+    }
+    S_ADD("; blank ballots %s", s->abstain ? "allowed" : "refused");
+    if (s->quorum) S_ADD("; fails below a quorum of %llu ballots cast", (unsigned long long)s->quorum);
+    if (s->dp_eps > 0)
+        S_ADD("; differentially private (epsilon %g of a budget of %g)", s->dp_eps, r->dp_budget);
+#undef S_ADD
+}
+
 static const app_ops s_ops = {
     .name = "vote",
     .kind = DEFN_VOTE,
@@ -439,6 +473,7 @@ static const app_ops s_ops = {
     .flags = s_flags,
     .bool_flags = s_bool_flags,
     .runlocal_rules = s_runlocal_rules,
+    .describe_rules = s_describe,
     .print_human = s_print_human,
 };
 
