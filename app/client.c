@@ -24,8 +24,8 @@ uint64_t app_client_seq(void)
     return (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec;
 }
 
-int app_client_seal(const defn *d, const keys *k, uint32_t roll, const fe *plain, uint32_t m,
-                    uint64_t seq, uint8_t **env, size_t *len)
+int app_client_seal(const defn *d, const uint8_t sign_sk[64], uint32_t roll, const fe *plain,
+                    uint32_t m, uint64_t seq, uint8_t **env, size_t *len)
 {
     int n = defn_n(d), t = defn_t(d);
     const field *F = defn_field(d);
@@ -41,7 +41,7 @@ int app_client_seal(const defn *d, const keys *k, uint32_t roll, const fe *plain
     *env = xmalloc(el);
     *len = el;
     int rc = envelope_seal(*env, F, n, (const uint8_t(*)[32])pks, defn_sid(d), roll, seq, shares, m,
-                           keys_sign_sk(k));
+                           sign_sk);
     secmem_free(shares, sz);
     shamir_free(&sh);
     if (rc != 0) {
@@ -165,7 +165,7 @@ int app_client_submit(const defn *d, const keys *k, const fe *plain, uint32_t m,
     }
     uint8_t *env;
     size_t el;
-    int rc = app_client_seal(d, k, (uint32_t)roll, plain, m, seq, &env, &el);
+    int rc = app_client_seal(d, keys_sign_sk(k), (uint32_t)roll, plain, m, seq, &env, &el);
     if (rc != 0) return rc;
     envelope_hash(out->tracker, env, el);
     uint8_t *req = xmalloc(INTAKE_HDR + el);

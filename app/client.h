@@ -36,9 +36,11 @@ int app_client_submit(const defn *d, const keys *k, const fe *plain, uint32_t m,
 int app_client_submit_text(const app_ctx *c, const keys *k, const char *text, int raw,
                            uint64_t seq, int retry_s, app_cast *out, FILE *report) MPC_WUR;
 /* Seal an envelope (malloc'd into *env, *len bytes) of plain for roll index
- * roll. ERR_ARG if the definition's shape does not fit. */
-int app_client_seal(const defn *d, const keys *k, uint32_t roll, const fe *plain, uint32_t m,
-                    uint64_t seq, uint8_t **env, size_t *len) MPC_WUR;
+ * roll, signed with the roll member's Ed25519 secret key sign_sk (secret;
+ * programs that hold many voters' keys keep them in one secure block rather
+ * than one `keys` each). ERR_ARG if the definition's shape does not fit. */
+int app_client_seal(const defn *d, const uint8_t sign_sk[64], uint32_t roll, const fe *plain,
+                    uint32_t m, uint64_t seq, uint8_t **env, size_t *len) MPC_WUR;
 /* 0 if a response of server i (1..n) is a valid receipt for this envelope;
  * else prints why to report. */
 int app_client_check_receipt(const defn *d, int i, const uint8_t *resp, size_t rlen,
