@@ -27,6 +27,7 @@ typedef struct s_bulk {
     size_t inflight[MPC_MAX_SERVERS];
     double last[MPC_MAX_SERVERS];     /* last reply (or start) */
     int dead[MPC_MAX_SERVERS];
+    app_receipt_cache cache[MPC_MAX_SERVERS];
     uint8_t *frame;
     FILE *report;
 } s_bulk;
@@ -53,7 +54,8 @@ static void s_take(s_bulk *B, int i, const uint8_t *buf, size_t len)
     B->inflight[i]--;
     B->last[i] = s_now();
     size_t j = (size_t)m.tag;
-    if (app_client_check_receipt(B->d, i + 1, buf, len, B->envs[j], B->lens[j], B->report) == 0)
+    if (app_client_check_receipt(B->d, i + 1, buf, len, B->envs[j], B->lens[j], &B->cache[i],
+                                 B->report) == 0)
         B->receipts[j] |= 1u << i;
 }
 

@@ -41,10 +41,19 @@ int app_client_submit_text(const app_ctx *c, const keys *k, const char *text, in
  * than one `keys` each). ERR_ARG if the definition's shape does not fit. */
 int app_client_seal(const defn *d, const uint8_t sign_sk[64], uint32_t roll, const fe *plain,
                     uint32_t m, uint64_t seq, uint8_t **env, size_t *len) MPC_WUR;
+/* The last batch signature verified for one server: a client carrying many
+ * envelopes checks each batch root once, not each receipt. */
+typedef struct app_receipt_cache {
+    int valid;
+    uint32_t count;
+    uint8_t root[32], sig[64];
+} app_receipt_cache;
+
 /* 0 if a response of server i (1..n) is a valid receipt for this envelope;
- * else prints why to report. */
+ * else prints why to report. cache (may be NULL) is server i's. */
 int app_client_check_receipt(const defn *d, int i, const uint8_t *resp, size_t rlen,
-                             const uint8_t *env, size_t env_len, FILE *report) MPC_WUR;
+                             const uint8_t *env, size_t env_len, app_receipt_cache *cache,
+                             FILE *report) MPC_WUR;
 
 /* Ask every server for a public blob (INTAKE_RESULT: its signed statement,
  * INTAKE_RECORD: its accepted set). blobs[i]/lens[i] for the servers that gave

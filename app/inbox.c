@@ -30,7 +30,8 @@ typedef struct s_pending {
     int stored;              /* put in this batch: its receipt waits for the commit */
     const uint8_t *blob;     /* a published blob to send instead of body */
     size_t blob_len;
-    uint8_t body[RESULT_RECEIPT_LEN > S_WHY ? RESULT_RECEIPT_LEN : S_WHY];
+    result_receipt rc;       /* its receipt, signed with the batch */
+    uint8_t body[RESULT_RECEIPT_MAX > S_WHY ? RESULT_RECEIPT_MAX : S_WHY];
     size_t len;
 } s_pending;
 
@@ -48,6 +49,7 @@ struct app_inbox {
     uint8_t *out;            /* one framed reply */
     size_t out_cap;
     s_pending *pend;         /* S_BATCH */
+    uint8_t (*tree)[32];     /* the batch's receipt tree */
     int in_batch, broken, intake_open;
 };
 
@@ -72,7 +74,8 @@ int app_inbox_open(app_inbox **out, const app_ctx *c, int me, store *st)
     ib->shares = xmalloc(sizeof(fe) * m);
     ib->scratch = xmalloc(m * w);
     ib->pend = xmalloc(sizeof(s_pending) * S_BATCH);
-    ib->out_cap = INTAKE_HDR + RESULT_RECEIPT_LEN + S_WHY;
+    ib->tree = xmalloc(32 * result_merkle_size(S_BATCH));
+    ib->out_cap = INTAKE_HDR + RESULT_RECEIPT_MAX + S_WHY;
     ib->out = xmalloc(ib->out_cap);
     for (size_t i = 0; i < R; i++) {
         ib->tokens[i] = S_RATE_BURST;
@@ -100,6 +103,7 @@ void app_inbox_free(app_inbox **pp)
     free(ib->shares);
     free(ib->scratch);
     free(ib->pend);
+    free(ib->tree);
     free(ib->out);
     free(ib);
     *pp = NULL;
@@ -177,8 +181,8 @@ static void s_refuse(app_inbox *ib, s_pending *p, int status, const char *why)
     memcpy(p->body, why, p->len);
 }
 
-/* A submission: checks, then into the open batch; the receipt is signed now
- * and sent after the commit. */
+/* A submission: checks, then into the open batch; its receipt is signed with
+ * the batch's after the commit. */
 static void s_submit(app_inbox *ib, s_pending *p, const uint8_t *env, size_t len)
 {
     char why[S_WHY];
@@ -201,14 +205,35 @@ static void s_submit(app_inbox *ib, s_pending *p, const uint8_t *env, size_t len
     if (rc < 0)
         return s_refuse(ib, p, rc == ERR_REFUSED ? INTAKE_ST_REPLAY : INTAKE_ST_STORAGE,
                         rc == ERR_REFUSED ? store_errmsg(ib->st) : "server storage failure");
-    result_receipt r = { .server = ib->me, .roll = e.roll, .seq = e.seq };
-    memcpy(r.sid, e.sid, 32);
-    memcpy(r.env_hash, se.hash, 32);
-    result_receipt_sign(&r, keys_sign_sk(ib->c->k));
-    result_receipt_encode(p->body, &r);
-    p->len = RESULT_RECEIPT_LEN;
+    p->rc = (result_receipt){ .server = ib->me, .roll = e.roll, .seq = e.seq };
+    memcpy(p->rc.sid, e.sid, 32);
+    memcpy(p->rc.env_hash, se.hash, 32);
     p->status = 0;
     p->stored = 1;
+}
+
+/* One signature for the whole committed batch: a hash tree over its
+ * receipts, each sent with its path to the signed root. */
+static void s_sign_batch(app_inbox *ib, int np)
+{
+    size_t n = 0;
+    for (int i = 0; i < np; i++) {
+        const result_receipt *r = &ib->pend[i].rc;
+        if (ib->pend[i].stored) result_receipt_leaf(ib->tree[n++], r->roll, r->seq, r->env_hash);
+    }
+    if (!n) return;
+    result_merkle_build(ib->tree, n);
+    uint8_t sig[RESULT_SIG_LEN];
+    result_merkle_sign(sig, ib->me, defn_sid(ib->c->d), (const uint8_t(*)[32])ib->tree, n,
+                       keys_sign_sk(ib->c->k));
+    size_t k = 0;
+    for (int i = 0; i < np; i++) {
+        s_pending *p = &ib->pend[i];
+        if (!p->stored) continue;
+        result_merkle_path(&p->rc, (const uint8_t(*)[32])ib->tree, n, k++);
+        memcpy(p->rc.sig, sig, sizeof sig);
+        p->len = result_receipt_encode(p->body, &p->rc);
+    }
 }
 
 static void s_status(app_inbox *ib, s_pending *p)
@@ -272,6 +297,7 @@ void app_inbox_serve(app_inbox *ib, int wait_ms, int intake_open)
                              "server storage failure; submit again");
         }
     }
+    if (stored && !ib->broken) s_sign_batch(ib, np);
     if (stored) {
         app_failpoint("before-receipt");   /* durable, not yet acknowledged */
         log_msg(LOG_INFO, "stored %d envelope(s); %zu of %zu roll members in", stored,

@@ -13,7 +13,6 @@
 #define S_RECEIPT_VER    2
 #define S_RECEIPT_MAGIC  "MPRC"
 #define S_STMT_MAGIC     "MPRS"
-#define S_RECEIPT_BODY   (RESULT_RECEIPT_LEN - RESULT_SIG_LEN)
 #define S_INPUTS_TAG     "MPC result inputs v2"
 
 static int s_server_ok(int server)
@@ -23,9 +22,106 @@ static int s_server_ok(int server)
 
 /* ---- receipts ---- */
 
-void result_receipt_encode(uint8_t out[RESULT_RECEIPT_LEN], const result_receipt *r)
+/* A leaf: one stored envelope; nodes: a pair of children (domain-separated,
+ * so a leaf can never pass for a node). */
+void result_receipt_leaf(uint8_t out[RESULT_HASH_LEN], uint32_t roll, uint64_t seq,
+                         const uint8_t env_hash[RESULT_HASH_LEN])
 {
-    assert(s_server_ok(r->server));
+    uint8_t b[1 + 4 + 8 + RESULT_HASH_LEN];
+    b[0] = 0;
+    be_put32(b + 1, roll);
+    be_put64(b + 5, seq);
+    memcpy(b + 13, env_hash, RESULT_HASH_LEN);
+    crypto_generichash(out, RESULT_HASH_LEN, b, sizeof b, NULL, 0);
+}
+
+static void s_node(uint8_t out[RESULT_HASH_LEN], const uint8_t *l, const uint8_t *r)
+{
+    uint8_t b[1 + 2 * RESULT_HASH_LEN];
+    b[0] = 1;
+    memcpy(b + 1, l, RESULT_HASH_LEN);
+    memcpy(b + 1 + RESULT_HASH_LEN, r, RESULT_HASH_LEN);
+    crypto_generichash(out, RESULT_HASH_LEN, b, sizeof b, NULL, 0);
+}
+
+size_t result_merkle_size(size_t n)
+{
+    size_t total = 0;
+    for (size_t sz = n; sz > 1; sz = (sz + 1) / 2) total += sz;
+    return total + 1;
+}
+
+/* Levels bottom-up, one after another; an odd last node moves up alone. */
+void result_merkle_build(uint8_t (*tree)[RESULT_HASH_LEN], size_t n)
+{
+    size_t off = 0;
+    for (size_t sz = n; sz > 1; sz = (sz + 1) / 2) {
+        uint8_t (*lv)[RESULT_HASH_LEN] = tree + off, (*up)[RESULT_HASH_LEN] = tree + off + sz;
+        for (size_t i = 0; i + 1 < sz; i += 2) s_node(up[i / 2], lv[i], lv[i + 1]);
+        if (sz & 1) memcpy(up[sz / 2], lv[sz - 1], RESULT_HASH_LEN);
+        off += sz;
+    }
+}
+
+void result_merkle_path(result_receipt *r, const uint8_t (*tree)[RESULT_HASH_LEN], size_t n,
+                        size_t index)
+{
+    size_t off = 0, i = index;
+    r->index = (uint32_t)index;
+    r->count = (uint32_t)n;
+    r->npath = 0;
+    for (size_t sz = n; sz > 1; sz = (sz + 1) / 2) {
+        if (!((sz & 1) && i == sz - 1)) memcpy(r->path[r->npath++], tree[off + (i ^ 1)], RESULT_HASH_LEN);
+        off += sz;
+        i /= 2;
+    }
+}
+
+/* The root r's path leads to, or ERR_PARSE if the path does not fit its
+ * index and count. */
+static int s_root(const result_receipt *r, uint8_t root[RESULT_HASH_LEN])
+{
+    if (r->count < 1 || r->index >= r->count || r->npath > RESULT_MAX_PATH) return ERR_PARSE;
+    uint8_t h[RESULT_HASH_LEN];
+    result_receipt_leaf(h, r->roll, r->seq, r->env_hash);
+    size_t i = r->index;
+    int used = 0;
+    for (size_t sz = r->count; sz > 1; sz = (sz + 1) / 2, i /= 2) {
+        if ((sz & 1) && i == sz - 1) continue;
+        if (used == r->npath) return ERR_PARSE;
+        const uint8_t *sib = r->path[used++];
+        if (i & 1) s_node(h, sib, h);
+        else s_node(h, h, sib);
+    }
+    if (used != r->npath) return ERR_PARSE;
+    memcpy(root, h, RESULT_HASH_LEN);
+    return 0;
+}
+
+/* What a server signs for a batch: the root over its receipts' leaves. */
+static void s_batch_msg(uint8_t out[4 + 1 + 1 + MPC_SID_LEN + 4 + RESULT_HASH_LEN], int server,
+                        const uint8_t *sid, uint32_t count, const uint8_t *root)
+{
+    memcpy(out, "MPRB", 4);
+    out[4] = 1;
+    out[5] = (uint8_t)server;
+    memcpy(out + 6, sid, MPC_SID_LEN);
+    be_put32(out + 6 + MPC_SID_LEN, count);
+    memcpy(out + 10 + MPC_SID_LEN, root, RESULT_HASH_LEN);
+}
+
+void result_merkle_sign(uint8_t sig[RESULT_SIG_LEN], int server, const uint8_t sid[MPC_SID_LEN],
+                        const uint8_t (*tree)[RESULT_HASH_LEN], size_t n,
+                        const uint8_t sign_sk[RESULT_SK_LEN])
+{
+    uint8_t msg[4 + 1 + 1 + MPC_SID_LEN + 4 + RESULT_HASH_LEN];
+    s_batch_msg(msg, server, sid, (uint32_t)n, tree[result_merkle_size(n) - 1]);
+    crypto_sign_detached(sig, NULL, msg, sizeof msg, sign_sk);
+}
+
+size_t result_receipt_encode(uint8_t *out, const result_receipt *r)
+{
+    assert(s_server_ok(r->server) && r->npath <= RESULT_MAX_PATH);
     uint8_t *p = out;
     memcpy(p, S_RECEIPT_MAGIC, 4); p += 4;
     *p++ = S_RECEIPT_VER;
@@ -34,12 +130,17 @@ void result_receipt_encode(uint8_t out[RESULT_RECEIPT_LEN], const result_receipt
     be_put32(p, r->roll); p += 4;
     be_put64(p, r->seq); p += 8;
     memcpy(p, r->env_hash, RESULT_HASH_LEN); p += RESULT_HASH_LEN;
+    be_put32(p, r->index); p += 4;
+    be_put32(p, r->count); p += 4;
+    *p++ = (uint8_t)r->npath;
+    memcpy(p, r->path, (size_t)r->npath * RESULT_HASH_LEN); p += (size_t)r->npath * RESULT_HASH_LEN;
     memcpy(p, r->sig, RESULT_SIG_LEN);
+    return RESULT_RECEIPT_LEN + (size_t)r->npath * RESULT_HASH_LEN;
 }
 
 int result_receipt_decode(result_receipt *r, const uint8_t *in, size_t len)
 {
-    if (!in || len != RESULT_RECEIPT_LEN) return ERR_PARSE;
+    if (!in || len < RESULT_RECEIPT_LEN) return ERR_PARSE;
     if (memcmp(in, S_RECEIPT_MAGIC, 4) != 0 || in[4] != S_RECEIPT_VER || !s_server_ok(in[5]))
         return ERR_PARSE;
     const uint8_t *p = in + 6;
@@ -48,24 +149,37 @@ int result_receipt_decode(result_receipt *r, const uint8_t *in, size_t len)
     r->roll = be_get32(p); p += 4;
     r->seq = be_get64(p); p += 8;
     memcpy(r->env_hash, p, RESULT_HASH_LEN); p += RESULT_HASH_LEN;
+    r->index = be_get32(p); p += 4;
+    r->count = be_get32(p); p += 4;
+    r->npath = *p++;
+    if (r->npath > RESULT_MAX_PATH || len != RESULT_RECEIPT_LEN + (size_t)r->npath * RESULT_HASH_LEN)
+        return ERR_PARSE;
+    memcpy(r->path, p, (size_t)r->npath * RESULT_HASH_LEN); p += (size_t)r->npath * RESULT_HASH_LEN;
     memcpy(r->sig, p, RESULT_SIG_LEN);
-    return 0;
+    uint8_t root[RESULT_HASH_LEN];
+    return s_root(r, root);
 }
 
 void result_receipt_sign(result_receipt *r, const uint8_t sign_sk[RESULT_SK_LEN])
 {
-    uint8_t buf[RESULT_RECEIPT_LEN];
-    result_receipt_encode(buf, r);
-    crypto_sign_detached(r->sig, NULL, buf, S_RECEIPT_BODY, sign_sk);
+    uint8_t leaf[1][RESULT_HASH_LEN];
+    result_receipt_leaf(leaf[0], r->roll, r->seq, r->env_hash);
+    result_merkle_path(r, (const uint8_t(*)[RESULT_HASH_LEN])leaf, 1, 0);
+    result_merkle_sign(r->sig, r->server, r->sid, (const uint8_t(*)[RESULT_HASH_LEN])leaf, 1,
+                       sign_sk);
+}
+
+int result_receipt_root(const result_receipt *r, uint8_t root[RESULT_HASH_LEN])
+{
+    return s_root(r, root);
 }
 
 int result_receipt_verify(const result_receipt *r, const uint8_t sign_pk[RESULT_PK_LEN])
 {
-    if (!s_server_ok(r->server)) return ERR_CRYPTO;
-    uint8_t buf[RESULT_RECEIPT_LEN];
-    result_receipt_encode(buf, r);
-    return crypto_sign_verify_detached(r->sig, buf, S_RECEIPT_BODY, sign_pk) == 0
-           ? 0 : ERR_CRYPTO;
+    uint8_t root[RESULT_HASH_LEN], msg[4 + 1 + 1 + MPC_SID_LEN + 4 + RESULT_HASH_LEN];
+    if (!s_server_ok(r->server) || s_root(r, root) != 0) return ERR_CRYPTO;
+    s_batch_msg(msg, r->server, r->sid, r->count, root);
+    return crypto_sign_verify_detached(r->sig, msg, sizeof msg, sign_pk) == 0 ? 0 : ERR_CRYPTO;
 }
 
 /* ---- statements ---- */

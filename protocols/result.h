@@ -6,8 +6,15 @@
  * Encodings are fixed binary layouts, integers big-endian, the signature last and
  * computed over every byte before it (which starts with a magic that separates
  * receipts from statements):
- *   receipt, RESULT_RECEIPT_LEN bytes: "MPRC" | version 2 | server u8 | sid (32) |
- *     roll index u32 | sequence u64 | envelope hash (32) | sig (64)
+ *   receipt, RESULT_RECEIPT_LEN + 32 * npath bytes: "MPRC" | version 2 |
+ *     server u8 | sid (32) | roll index u32 | sequence u64 | envelope hash (32) |
+ *     index u32 | count u32 | npath u8 | path (npath x 32) | sig (64)
+ *   A server signs one batch of receipts at once (one group commit): sig is
+ *   over "MPRB" | 1 | server u8 | sid (32) | count u32 | root (32), the root of
+ *   a binary hash tree over the batch's leaves BLAKE2b-256(0 | roll u32 |
+ *   seq u64 | envelope hash), nodes BLAKE2b-256(1 | left | right), an odd last
+ *   node moving up alone; the path (siblings, bottom-up) leads from the leaf at
+ *   index to the root. A receipt alone in its batch has count 1, no path.
  *   statement: "MPRS" | version 1 | server u8 | sid (32) | accepted u64 |
  *     excluded u64 | inputs hash (32) | output length u32 | output | sig (64)
  * Decoders take any bytes (fuzzable) and check exact lengths and bounds; they do
@@ -27,7 +34,9 @@
 #define RESULT_PK_LEN       32      /* crypto_sign_PUBLICKEYBYTES */
 #define RESULT_SK_LEN       64      /* crypto_sign_SECRETKEYBYTES */
 #define RESULT_MAX_OUTPUT   (1u << 16)
-#define RESULT_RECEIPT_LEN  (4 + 1 + 1 + MPC_SID_LEN + 4 + 8 + 32 + 64)
+#define RESULT_MAX_PATH     32
+#define RESULT_RECEIPT_LEN  (4 + 1 + 1 + MPC_SID_LEN + 4 + 8 + 32 + 4 + 4 + 1 + 64)
+#define RESULT_RECEIPT_MAX  (RESULT_RECEIPT_LEN + RESULT_MAX_PATH * 32)
 #define RESULT_STMT_FIXED   (4 + 1 + 1 + MPC_SID_LEN + 8 + 8 + 32 + 4 + 64)
 
 /* Server's acknowledgement of one durably stored envelope. */
@@ -37,18 +46,42 @@ typedef struct result_receipt {
     uint32_t roll;                           /* roll index */
     uint64_t seq;                            /* client sequence number */
     uint8_t env_hash[RESULT_HASH_LEN];       /* envelope_hash of the envelope */
-    uint8_t sig[RESULT_SIG_LEN];
+    uint32_t index, count;                   /* position in its batch, batch size */
+    int npath;
+    uint8_t path[RESULT_MAX_PATH][RESULT_HASH_LEN];
+    uint8_t sig[RESULT_SIG_LEN];             /* over the batch's root */
 } result_receipt;
 
-/* Sign r (all fields but sig) with the server's Ed25519 secret key (secret). */
+/* Sign r alone (a batch of one: index 0, count 1, no path) with the server's
+ * Ed25519 secret key (secret). */
 void result_receipt_sign(result_receipt *r, const uint8_t sign_sk[RESULT_SK_LEN]);
-/* 0 if sig is the signature of sign_pk on r, else ERR_CRYPTO. */
+/* 0 if r's path leads to a root signed by sign_pk for r's server, session and
+ * count, else ERR_CRYPTO. */
 int result_receipt_verify(const result_receipt *r, const uint8_t sign_pk[RESULT_PK_LEN]) MPC_WUR;
-/* r->server must be 1..MPC_MAX_SERVERS (asserted). */
-void result_receipt_encode(uint8_t out[RESULT_RECEIPT_LEN], const result_receipt *r);
-/* ERR_PARSE unless len == RESULT_RECEIPT_LEN with the right magic and version and a
- * server index in 1..MPC_MAX_SERVERS. */
+/* The root r's path leads to (for a client that verifies a batch once).
+ * ERR_PARSE if the path does not fit the index and count. */
+int result_receipt_root(const result_receipt *r, uint8_t root[RESULT_HASH_LEN]) MPC_WUR;
+/* Writes result_receipt_encode's length bytes (at most RESULT_RECEIPT_MAX);
+ * r->server must be 1..MPC_MAX_SERVERS (asserted). */
+size_t result_receipt_encode(uint8_t *out, const result_receipt *r);
+/* ERR_PARSE unless in is exactly one receipt with the right magic and version,
+ * a server index in 1..MPC_MAX_SERVERS and a path that fits its index and
+ * count. */
 int result_receipt_decode(result_receipt *r, const uint8_t *in, size_t len) MPC_WUR;
+
+/* Batch signing (the server side): leaf hashes in tree[0..n-1], tree of
+ * result_merkle_size(n) entries; build the levels, sign the root once, then
+ * give each receipt its path. */
+void result_receipt_leaf(uint8_t out[RESULT_HASH_LEN], uint32_t roll, uint64_t seq,
+                         const uint8_t env_hash[RESULT_HASH_LEN]);
+size_t result_merkle_size(size_t n);
+void result_merkle_build(uint8_t (*tree)[RESULT_HASH_LEN], size_t n);
+void result_merkle_sign(uint8_t sig[RESULT_SIG_LEN], int server, const uint8_t sid[MPC_SID_LEN],
+                        const uint8_t (*tree)[RESULT_HASH_LEN], size_t n,
+                        const uint8_t sign_sk[RESULT_SK_LEN]);
+/* Set r's index, count and path for leaf index of a built tree of n leaves. */
+void result_merkle_path(result_receipt *r, const uint8_t (*tree)[RESULT_HASH_LEN], size_t n,
+                        size_t index);
 
 /* One server's signed result. output is opaque bytes (canonical text of the
  * declared output, e.g. {"winning_bid":42}), owned, with a NUL after it. */

@@ -55,7 +55,7 @@ static void s_check_threshold(const json_t *j, const tally *t, int yes, uint64_t
     /* the three counts only split "excluded", which accepted + cast already imply */
     static const char *const allowed[] = { "outcome", "cast", "quorum_met", "accepted",
                                            "excluded", "invalid", "inconsistent", "undelivered",
-                                           "rounds", "bytes_per_server", "seconds", "security",
+                                           "rounds", "bytes_per_server", "seconds", "intake_seconds", "security",
                                            NULL };
     cr_assert_str_eq(e2e_jstr(j, "security"), "malicious", "every result says its security");
     const char *key;

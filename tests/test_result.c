@@ -105,6 +105,51 @@ Test(result, receipt_decode_strict)
     cr_assert_eq(result_receipt_decode(&d, bad, sizeof bad), ERR_PARSE);
 }
 
+/* A batch of n receipts signed once: each verifies on its own; a changed
+ * path, index, count or leaf does not. */
+Test(result, batch_receipts_each_verify_with_their_path)
+{
+    for (size_t n = 1; n <= 19; n++) {
+        result_receipt r[19];
+        uint8_t tree[64][32], sig[64];
+        for (size_t i = 0; i < n; i++) {
+            r[i] = (result_receipt){ .server = 2, .roll = (uint32_t)(3 * i), .seq = 100 + i };
+            memcpy(r[i].sid, s_sid, 32);
+            randombytes_buf(r[i].env_hash, 32);
+            result_receipt_leaf(tree[i], r[i].roll, r[i].seq, r[i].env_hash);
+        }
+        cr_assert_leq(result_merkle_size(n), 64);
+        result_merkle_build(tree, n);
+        result_merkle_sign(sig, 2, s_sid, (const uint8_t(*)[32])tree, n, s_sk[1]);
+        for (size_t i = 0; i < n; i++) {
+            result_merkle_path(&r[i], (const uint8_t(*)[32])tree, n, i);
+            memcpy(r[i].sig, sig, 64);
+            cr_assert_eq(result_receipt_verify(&r[i], s_pk[1]), 0, "n %zu, receipt %zu", n, i);
+            uint8_t buf[RESULT_RECEIPT_MAX];
+            result_receipt d;
+            size_t len = result_receipt_encode(buf, &r[i]);
+            cr_assert_eq(len, RESULT_RECEIPT_LEN + 32 * (size_t)r[i].npath);
+            cr_assert_eq(result_receipt_decode(&d, buf, len), 0);
+            cr_assert_eq(result_receipt_verify(&d, s_pk[1]), 0);
+            result_receipt x = r[i];
+            x.roll ^= 1;
+            cr_assert_neq(result_receipt_verify(&x, s_pk[1]), 0, "another leaf");
+            if (n > 1) {
+                x = r[i];
+                x.index = (uint32_t)((i + 1) % n);
+                cr_assert_neq(result_receipt_verify(&x, s_pk[1]), 0, "another index");
+                x = r[i];
+                if (x.npath) x.path[0][5] ^= 1;
+                else x.count++;
+                cr_assert_neq(result_receipt_verify(&x, s_pk[1]), 0, "another path");
+            }
+            x = r[i];
+            x.count = (uint32_t)n + 1;
+            cr_assert_neq(result_receipt_verify(&x, s_pk[1]), 0, "another count");
+        }
+    }
+}
+
 /* ---- statements ---- */
 
 static const char *s_out = "{\"winning_bid\":42}";

@@ -1,26 +1,41 @@
-/* fuzz_intake: what a server reads from a client (intake_req_decode under the
- * default field 2^89-1 and under 2^127-25, then intake_req_verify against the
- * fixed client key of the seeds) and what a client reads from a server
- * (intake_resp_decode, then the receipt or statement in a status-0 body).
- * Checks: decoders return 0 or ERR_PARSE, pointers stay inside the input and
- * lengths add up; an accepted request whose shares decode re-encodes (with
- * intake_req_encode and the client key) to the same signed bytes, and a
- * verified one to a request that verifies; an accepted response re-encodes to
- * the input. */
+/* fuzz_intake: what a server reads from a client and what a client reads back.
+ * Server side: intake_req_decode of the bytes; on a submit, envelope_parse of
+ * the body, envelope_verify against the fixed client key of the seeds ('c'),
+ * and envelope_open of every box with the fixed server X25519 keys under the
+ * default field 2^89-1 and under 2^127-25 (the servers open before they know
+ * whether the envelope counts, so every box is tried even unsigned).
+ * Client side: intake_resp_decode of the same bytes and, on status 0, the
+ * receipt (and statement) decoders and verifiers.
+ * Checks (abort() on violation): only the documented error codes; pointers and
+ * lengths inside the input and adding up; a decoded frame re-encodes to exactly
+ * the input; an opened box gives elements below p and a width that is not the
+ * field's is ERR_ARG; the open scratch is wiped; a decoded receipt (alone or
+ * with a batch path) has an index inside its count and re-encodes to the body. */
 #include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
+#include "protocols/envelope.h"
 #include "protocols/intake.h"
 #include "protocols/result.h"
 #include "tests/fuzz/util.h"
 
-static uint8_t s_pk[32], s_sk[64];
+static uint8_t s_cpk[32], s_csk[64];
+static uint8_t s_spk[MPC_MAX_SERVERS][32];                     /* receipts (Ed25519) */
+static uint8_t s_box_pk[MPC_MAX_SERVERS][32], s_box_sk[MPC_MAX_SERVERS][32];   /* X25519 */
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
     fuzz_init();
-    fuzz_sign_keys(s_pk, s_sk, 'c');
+    fuzz_sign_keys(s_cpk, s_csk, 'c');
+    uint8_t sk[64];
+    for (int i = 0; i < MPC_MAX_SERVERS; i++) {
+        fuzz_sign_keys(s_spk[i], sk, (char)('1' + i));
+        /* Server i's box key: 32 bytes of 0xb0 + i, as in gen_corpus.c. */
+        memset(s_box_sk[i], 0xb0 + i, 32);
+        crypto_scalarmult_base(s_box_pk[i], s_box_sk[i]);
+    }
     return 0;
 }
 
@@ -29,81 +44,115 @@ static int s_inside(const uint8_t *p, size_t n, const uint8_t *in, size_t len)
     return p >= in && p <= in + len && n <= (size_t)(in + len - p);
 }
 
-static void s_request(const field *F, const uint8_t *in, size_t len)
+/* Every box of e under F, by every server, as a server's intake does. */
+static void s_open_all(const envelope *e, const field *F)
 {
-    intake_req r;
-    int rc = intake_req_decode(&r, F, in, len);
+    fe out[1];
+    uint8_t one[16];
+    if ((size_t)e->width != F->bytes) {
+        if (envelope_open(e, F, 1, s_box_pk[0], s_box_sk[0], out, one) != ERR_ARG) abort();
+        return;
+    }
+    size_t plen = (size_t)e->m * F->bytes;
+    fe *v = malloc(e->m * sizeof *v);
+    uint8_t *scratch = malloc(plen);
+    if (!v || !scratch) abort();
+    for (int i = 1; i <= e->n; i++) {
+        int rc = envelope_open(e, F, i, s_box_pk[i - 1], s_box_sk[i - 1], v, scratch);
+        if (rc != 0 && rc != ERR_CRYPTO && rc != ERR_RANGE) abort();
+        for (size_t b = 0; b < plen; b++)
+            if (scratch[b]) abort();
+        for (uint32_t j = 0; rc == 0 && j < e->m; j++)
+            if (v[j] >= F->p) abort();
+    }
+    if (envelope_open(e, F, 0, s_box_pk[0], s_box_sk[0], v, scratch) != ERR_ARG ||
+        envelope_open(e, F, e->n + 1, s_box_pk[0], s_box_sk[0], v, scratch) != ERR_ARG)
+        abort();
+    free(v);
+    free(scratch);
+}
+
+static void s_envelope(const uint8_t *in, size_t len)
+{
+    envelope e;
+    int rc = envelope_parse(&e, in, len);
     if (rc != 0) {
         if (rc != ERR_PARSE) abort();
         return;
     }
-    if ((r.kind != INTAKE_SUBMIT && r.kind != INTAKE_FETCH) || r.server < 1 || r.server > 9 ||
-        r.m > INTAKE_MAX_M)
+    if (e.len != len || e.n < 1 || e.n > MPC_MAX_SERVERS || e.width < 1 || e.width > 16 ||
+        e.m < 1 || e.m > ENV_MAX_M || envelope_len(e.n, e.m, (size_t)e.width) != len)
         abort();
-    size_t body = (size_t)r.m * F->bytes;
-    if (len != INTAKE_FIXED + body || r.signed_len + 64 != len ||
-        !s_inside(r.shares, body, in, len) || r.sig != in + r.signed_len)
+    if (e.sid != in + 8 || e.epk != in + 56 || e.boxes != in + ENV_HDR ||
+        e.sig != in + len - ENV_SIG || !s_inside(e.sig, ENV_SIG, in, len))
         abort();
-    int verified = intake_req_verify(&r, in, s_pk);
-    if (verified != 0 && verified != ERR_CRYPTO) abort();
+    rc = envelope_verify(&e, s_cpk);
+    if (rc != 0 && rc != ERR_CRYPTO) abort();
+    uint8_t h[ENV_HASH_LEN];
+    envelope_hash(h, in, len);
+    s_open_all(&e, fuzz_field(FUZZ_F89));
+    s_open_all(&e, fuzz_field(FUZZ_P127));
+}
 
-    fe *shares = malloc((r.m ? r.m : 1) * sizeof *shares);
-    if (!shares) abort();
-    rc = field_decode(F, shares, r.m, r.shares, body);
-    if (rc == 0) {
-        uint8_t *out = NULL;
-        size_t olen = 0;
-        if (intake_req_encode(&out, &olen, F, r.kind, r.server, r.sid, r.seq, r.sub_id,
-                              shares, r.m, s_sk) != 0)
-            abort();
-        if (olen != len || memcmp(out, in, r.signed_len) != 0) abort();
-        /* Ed25519 is deterministic: a request that verified under the client's
-         * key carries exactly the signature the encoder makes. */
-        if (verified == 0 && memcmp(out + r.signed_len, r.sig, 64) != 0) abort();
-        intake_req r2;
-        if (intake_req_decode(&r2, F, out, olen) != 0 || intake_req_verify(&r2, out, s_pk) != 0)
-            abort();
-        free(out);
-    } else if (rc != ERR_RANGE) {
-        abort();
+static void s_request(const uint8_t *in, size_t len)
+{
+    intake_msg r;
+    int rc = intake_req_decode(&r, in, len);
+    if (rc != 0) {
+        if (rc != ERR_PARSE) abort();
+        return;
     }
-    free(shares);
+    if (r.kind < INTAKE_SUBMIT || r.kind > INTAKE_STATUS || r.body != in + INTAKE_HDR ||
+        r.body_len + INTAKE_HDR != len)
+        abort();
+    uint8_t *out = malloc(len);
+    if (!out) abort();
+    if (intake_req_encode(out, r.kind, r.tag, r.body, r.body_len) != 0 || memcmp(out, in, len) != 0)
+        abort();
+    free(out);
+    if (r.kind == INTAKE_SUBMIT) s_envelope(r.body, r.body_len);
+}
+
+/* A status-0 body: the receipt of a submit, or the statement of a result. */
+static void s_reply(const uint8_t *body, size_t len)
+{
+    result_receipt rcpt;
+    if (result_receipt_decode(&rcpt, body, len) == 0) {
+        if (rcpt.server < 1 || rcpt.server > MPC_MAX_SERVERS || len < RESULT_RECEIPT_LEN ||
+            len > RESULT_RECEIPT_MAX || rcpt.count < 1 || rcpt.index >= rcpt.count)
+            abort();
+        int rc = result_receipt_verify(&rcpt, s_spk[rcpt.server - 1]);
+        if (rc != 0 && rc != ERR_CRYPTO) abort();
+        uint8_t again[RESULT_RECEIPT_MAX];
+        if (result_receipt_encode(again, &rcpt) != len || memcmp(again, body, len) != 0) abort();
+    }
+    result_stmt *st = NULL;
+    if (result_stmt_decode(&st, body, len) == 0) result_stmt_free(&st);
+    else if (st) abort();
 }
 
 static void s_response(const uint8_t *in, size_t len)
 {
-    int status = -1;
-    const uint8_t *body = NULL;
-    size_t body_len = 0;
-    int rc = intake_resp_decode(&status, &body, &body_len, in, len);
+    intake_msg r;
+    int rc = intake_resp_decode(&r, in, len);
     if (rc != 0) {
         if (rc != ERR_PARSE) abort();
         return;
     }
-    if (status < 0 || status > 255 || !s_inside(body, body_len, in, len) ||
-        body_len + 10 != len)
+    if (r.kind < 0 || r.kind > 255 || r.body != in + INTAKE_HDR || r.body_len + INTAKE_HDR != len)
         abort();
-    if (body_len <= (1u << 20)) {
-        uint8_t *out = NULL;
-        size_t olen = 0;
-        if (intake_resp_encode(&out, &olen, status, body, body_len) != 0) abort();
-        if (olen != len || memcmp(out, in, len) != 0) abort();
-        free(out);
-    }
-    if (status == 0) {
-        /* The client reads a receipt (submit) or a statement (fetch). */
-        result_receipt rcpt;
-        if (result_receipt_decode(&rcpt, body, body_len) == 0)
-            (void)result_receipt_verify(&rcpt, s_pk);
-        result_stmt *st = NULL;
-        if (result_stmt_decode(&st, body, body_len) == 0) result_stmt_free(&st);
-    }
+    uint8_t *out = malloc(len);
+    if (!out) abort();
+    if (intake_resp_encode(out, r.kind, r.tag, r.body, r.body_len) != 0 ||
+        memcmp(out, in, len) != 0)
+        abort();
+    free(out);
+    if (r.kind == INTAKE_ST_OK) s_reply(r.body, r.body_len);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    s_request(fuzz_field(FUZZ_F89), data, size);
-    s_request(fuzz_field(FUZZ_P127), data, size);
+    s_request(data, size);
     s_response(data, size);
     return 0;
 }

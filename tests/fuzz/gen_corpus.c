@@ -15,6 +15,7 @@
 #include "common/keys.h"
 #include "common/net.h"
 #include "common/store.h"
+#include "protocols/envelope.h"
 #include "protocols/intake.h"
 #include "protocols/result.h"
 #include "tests/fuzz/util.h"
@@ -153,45 +154,85 @@ static void s_field(void)
 
 /* ---- intake and result ---------------------------------------------------------- */
 
+/* Server i's X25519 box key: 32 bytes of 0xb0 + i, as in fuzz_intake.c. */
+static void s_box_keys(uint8_t pk[][32], uint8_t sk[][32], int n)
+{
+    for (int i = 0; i < n; i++) {
+        memset(sk[i], 0xb0 + i, 32);
+        crypto_scalarmult_base(pk[i], sk[i]);
+    }
+}
+
+/* A framed submit of n = 3 shares vectors of m elements under F, sealed with
+ * a fixed ephemeral key (so the seed is deterministic); its envelope hash in
+ * hash. */
+static void s_submit_seed(const char *name, const field *F, uint32_t m, uint64_t tag,
+                          const uint8_t csk[64], uint8_t hash[32])
+{
+    uint8_t bpk[3][32], bsk[3][32], esk[32];
+    s_box_keys(bpk, bsk, 3);
+    memset(esk, 0xe5, sizeof esk);
+    fe sh[3 * 33];
+    for (uint32_t i = 0; i < 3 * m; i++) sh[i] = (fe)(1000003u * (i + 1)) % F->p;
+    sh[0] = F->p - 1;   /* the largest element, all bytes used */
+    size_t len = envelope_len(3, m, F->bytes);
+    uint8_t *out = malloc(INTAKE_HDR + len);
+    if (!out || m > 33 ||
+        envelope_seal_eph(out + INTAKE_HDR, F, 3, (const uint8_t(*)[32])bpk, fuzz_sid, 4, 1, sh,
+                          m, csk, esk) ||
+        intake_req_encode(out, INTAKE_SUBMIT, tag, out + INTAKE_HDR, len))
+        exit(1);
+    envelope_hash(hash, out + INTAKE_HDR, len);
+    s_seed(name, out, INTAKE_HDR + len, NULL, 0);
+    free(out);
+}
+
+/* The receipt of r's envelope as leaf 1 of a batch of 3 (a path of 2). */
+static void s_receipt_batch_seed(const result_receipt *alone, const uint8_t ssk[64])
+{
+    uint8_t tree[8][RESULT_HASH_LEN], enc[RESULT_RECEIPT_MAX];
+    uint8_t out[INTAKE_HDR + RESULT_RECEIPT_MAX];
+    if (result_merkle_size(3) > 8) exit(1);
+    result_receipt r = *alone;
+    result_receipt_leaf(tree[0], 0, 1, fuzz_sid);
+    result_receipt_leaf(tree[1], r.roll, r.seq, r.env_hash);
+    result_receipt_leaf(tree[2], 7, 2, fuzz_sid);
+    result_merkle_build(tree, 3);
+    result_merkle_sign(r.sig, r.server, r.sid, (const uint8_t(*)[RESULT_HASH_LEN])tree, 3, ssk);
+    result_merkle_path(&r, (const uint8_t(*)[RESULT_HASH_LEN])tree, 3, 1);
+    size_t len = result_receipt_encode(enc, &r);
+    if (intake_resp_encode(out, INTAKE_ST_OK, 4, enc, len)) exit(1);
+    s_seed("resp-receipt-batch", out, INTAKE_HDR + len, NULL, 0);
+}
+
 static void s_intake_result(void)
 {
     uint8_t cpk[32], csk[64], spk[9][32], ssk[9][64];
     fuzz_sign_keys(cpk, csk, 'c');
     for (int i = 0; i < 9; i++) fuzz_sign_keys(spk[i], ssk[i], (char)('1' + i));
-    uint8_t sub_id[16];
-    memset(sub_id, 0x33, sizeof sub_id);
 
     s_target("intake");
-    const field *F = fuzz_field(FUZZ_F89);
-    fe sh[3] = { 7, 123456789, F->p - 2 };
-    uint8_t *out;
-    size_t len;
-    if (intake_req_encode(&out, &len, F, INTAKE_SUBMIT, 1, fuzz_sid, 1, sub_id, sh, 3, csk)) exit(1);
-    s_seed("submit-f89", out, len, NULL, 0);
-    free(out);
-    if (intake_req_encode(&out, &len, F, INTAKE_FETCH, 2, fuzz_sid, 9, sub_id, NULL, 0, csk)) exit(1);
-    s_seed("fetch", out, len, NULL, 0);
-    free(out);
-    const field *G = fuzz_field(FUZZ_P127);
-    fe gs[2] = { 1, G->p - 1 };
-    if (intake_req_encode(&out, &len, G, INTAKE_SUBMIT, 3, fuzz_sid, 2, sub_id, gs, 2, csk)) exit(1);
-    s_seed("submit-p127", out, len, NULL, 0);
-    free(out);
+    uint8_t env_hash[32], other[32];
+    s_submit_seed("submit-f89-m1", fuzz_field(FUZZ_F89), 1, 1, csk, env_hash);
+    s_submit_seed("submit-f89-m33", fuzz_field(FUZZ_F89), 33, 2, csk, other);
+    s_submit_seed("submit-p127-m2", fuzz_field(FUZZ_P127), 2, 3, csk, other);
+    uint8_t out[INTAKE_HDR + 1024];
+    if (intake_req_encode(out, INTAKE_RESULT, 0x0102030405060708ull, NULL, 0)) exit(1);
+    s_seed("result", out, INTAKE_HDR, NULL, 0);
 
     result_receipt r = { .server = 1, .roll = 4, .seq = 1 };
     memcpy(r.sid, fuzz_sid, 32);
-    memcpy(r.sub_id, sub_id, 16);
-    result_share_hash(r.share_hash, sub_id, sizeof sub_id);
+    memcpy(r.env_hash, env_hash, sizeof r.env_hash);
     result_receipt_sign(&r, ssk[0]);
-    uint8_t rc_bytes[RESULT_RECEIPT_LEN];
-    result_receipt_encode(rc_bytes, &r);
-    if (intake_resp_encode(&out, &len, 0, rc_bytes, sizeof rc_bytes)) exit(1);
-    s_seed("resp-receipt", out, len, NULL, 0);
-    free(out);
+    uint8_t rc_bytes[RESULT_RECEIPT_MAX];
+    size_t rcl = result_receipt_encode(rc_bytes, &r);
+    if (intake_resp_encode(out, INTAKE_ST_OK, 1, rc_bytes, rcl)) exit(1);
+    s_seed("resp-receipt", out, INTAKE_HDR + rcl, NULL, 0);
+    s_receipt_batch_seed(&r, ssk[0]);
     static const char why[] = "wrong session id (a submission for another auction or election)";
-    if (intake_resp_encode(&out, &len, 2, (const uint8_t *)why, sizeof why - 1)) exit(1);
-    s_seed("resp-refused", out, len, NULL, 0);
-    free(out);
+    if (intake_resp_encode(out, INTAKE_ST_WRONG_SESSION, 2, (const uint8_t *)why, sizeof why - 1))
+        exit(1);
+    s_seed("resp-refused", out, INTAKE_HDR + sizeof why - 1, NULL, 0);
 
     static const char output[] = "{\"winning_bid\":42}";
     uint8_t hash[32];
@@ -204,12 +245,12 @@ static void s_intake_result(void)
     size_t stl;
     if (result_stmt_encode(st, &stb, &stl)) exit(1);
     result_stmt_free(&st);
-    if (intake_resp_encode(&out, &len, 0, stb, stl)) exit(1);
-    s_seed("resp-statement", out, len, NULL, 0);
-    free(out);
+    if (stl > sizeof out - INTAKE_HDR || intake_resp_encode(out, INTAKE_ST_OK, 3, stb, stl))
+        exit(1);
+    s_seed("resp-statement", out, INTAKE_HDR + stl, NULL, 0);
 
     s_target("result");
-    s_seed("receipt", rc_bytes, sizeof rc_bytes, NULL, 0);
+    s_seed("receipt", rc_bytes, rcl, NULL, 0);
     s_seed("statement", stb, stl, NULL, 0);
     free(stb);
     st = result_stmt_new(9, fuzz_sid, NULL, 0, 0, 0, hash);

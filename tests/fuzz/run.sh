@@ -25,7 +25,7 @@ max_len() {
         net_hdr)  echo 128 ;;     # header 52 bytes
         field)    echo 1024 ;;    # up to ~60 elements of 16 bytes
         net_recv) echo 2048 ;;
-        intake)   echo 2048 ;;    # fixed 122 bytes + shares
+        intake)   echo 2048 ;;    # a frame of 20 bytes + an envelope
         result)   echo 2048 ;;    # statement 153 bytes + output
         defn)     echo 16384 ;;   # a few servers and voters of JSON
         keys)     echo 4200 ;;    # KEYS_FILE_MAX (4096) plus a little, to cross it
