@@ -157,7 +157,7 @@ int app_record_main(const app_ops *ops, int argc, char **argv)
     memset(&P, 0, sizeof P);
     uint8_t *dtext = NULL;
     size_t dlen = 0;
-    int rc = app_ctx_load(&c, ops, dp, NULL) || fs_read_file(dp, &dtext, &dlen, 1u << 26) != 0 ||
+    int rc = app_ctx_load(&c, ops, dp, NULL) || fs_read_file(dp, &dtext, &dlen, DEFN_MAX_FILE) != 0 ||
              s_gather(&c, &P, a.pos, a.npos);
     if (rc == 0) {
         json_t *st = json_array();
@@ -171,9 +171,9 @@ int app_record_main(const app_ops *ops, int argc, char **argv)
             free(hex);
             free(b);
         }
-        json_t *r = json_pack("{sss#soso}", "format", "mpc-record-1", "definition",
-                              (const char *)dtext, (int)dlen, "accepted",
+        json_t *r = json_pack("{sssoso}", "format", "mpc-record-1", "accepted",
                               s_set_json(P.set, P.nset), "statements", st);
+        json_object_set_new(r, "definition", json_stringn((const char *)dtext, dlen));
         char *txt = r ? json_dumps(r, JSON_COMPACT) : NULL;
         json_decref(r);
         rc = !txt || fs_write_new(op, txt, strlen(txt), 0644) != 0;

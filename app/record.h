@@ -20,7 +20,7 @@
 #include "app/app.h"
 #include "protocols/result.h"
 
-#define APP_RECORD_MAX (256u << 20)
+#define APP_RECORD_MAX (64u << 20)   /* an accepted set: ~90 bytes per voter */
 
 /* The accepted-set JSON of server me: *out malloc'd. */
 int app_record_set_encode(const defn *d, int me, const result_input *in, size_t count,

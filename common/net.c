@@ -105,6 +105,7 @@ net *net_core_new(const net_ops *ops, void *tp, int n, int me, const uint8_t *si
     nw->timeout_ms = timeout_ms;
     memcpy(nw->sid, sid, MPC_SID_LEN);
     snprintf(nw->err, sizeof nw->err, "no error");
+    for (int j = 0; j <= n && j <= MPC_MAX_SERVERS; j++) nw->heard_ms[j] = s_now_ms();
     return nw;
 }
 
@@ -178,6 +179,7 @@ static void s_take(net *nw, int from, int i, net_frame *f)
  * error (naming the sender) is returned. */
 static int s_accept(net *nw, int from, net_frame *f)
 {
+    if (from >= 1 && from <= nw->n) nw->heard_ms[from] = s_now_ms();
     const uint8_t *frame = f->data;
     size_t flen = f->len;
     net_hdr h;
@@ -251,6 +253,28 @@ static int s_remaining(int64_t deadline)
     return rem < 0 ? 0 : rem > INT32_MAX ? INT32_MAX : (int)rem;
 }
 
+/* Name the server that is really silent: the one waited for may itself be
+ * stuck waiting on a dead third server, so the peer heard from least
+ * recently is named first (a kill of server 3 must not read "server 2"). */
+static void s_timeout_err(net *nw, int peer, uint64_t step, uint8_t type)
+{
+    int oldest = peer;
+    for (int j = 1; j <= nw->n; j++)
+        if (j != nw->me && nw->heard_ms[j] < nw->heard_ms[oldest]) oldest = j;
+    if (oldest == peer) {
+        net_core_err(nw, "timeout: server %d silent at step %" PRIu64 " (type %u) after %d ms",
+                     peer, step, type, nw->timeout_ms);
+        return;
+    }
+    char desc[400];
+    nw->ops->describe(nw, oldest, desc, sizeof desc);
+    int64_t now = s_now_ms();
+    net_core_err(nw, "timeout: server %d%s silent for %.1f s (server %d, awaited at step %" PRIu64
+                 " (type %u), was heard %.1f s ago: probably waiting on server %d)",
+                 oldest, desc, (double)(now - nw->heard_ms[oldest]) / 1000.0, peer, step, type,
+                 (double)(now - nw->heard_ms[peer]) / 1000.0, oldest);
+}
+
 /* Wait for (peer, type, step) and hand out its whole frame (header first). */
 static int s_recv(net *nw, int peer, uint8_t type, uint64_t step, net_frame *f)
 {
@@ -270,8 +294,7 @@ static int s_recv(net *nw, int peer, uint8_t type, uint64_t step, net_frame *f)
         int rc = s_pull(nw, rem);
         if (rc < 0) return rc;
         if (rc == 0 && s_remaining(deadline) == 0) {
-            net_core_err(nw, "timeout: server %d silent at step %" PRIu64 " (type %u) after %d ms",
-                         peer, step, type, nw->timeout_ms);
+            s_timeout_err(nw, peer, step, type);
             return ERR_TIMEOUT;
         }
     }

@@ -57,6 +57,7 @@ struct net {
     int inbox_n[MPC_MAX_SERVERS + 1];
     size_t inbox_bytes[MPC_MAX_SERVERS + 1];
     uint64_t msgs_sent, bytes_sent;
+    int64_t heard_ms[MPC_MAX_SERVERS + 1];           /* last frame from each peer */
     char err[1024];
 };
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sodium.h>
 #include "common/field.h"
 #include "common/log.h"
@@ -190,6 +191,20 @@ Test(net, hub_rejects_replayed_and_duplicate_steps)
     uint8_t *p;
     size_t len;
     cr_assert_eq(net_recv(d.b, 1, 4, 8, &p, &len), ERR_STATE);   /* already consumed */
+    s_duo_free(&d);
+}
+
+/* Server 3 waits on server 1, which was heard recently; server 2 has been
+ * silent all along: it is the one named (server 1 may be waiting on it). */
+Test(net, hub_timeout_names_the_server_silent_longest)
+{
+    duo d = s_duo(250);
+    usleep(100000);
+    netfx_put(d.a, 3, 4, 1, "alive");
+    netfx_expect(d.c, 1, 4, 1, "alive");
+    netfx_expect_err(d.c, 1, 4, 2, ERR_TIMEOUT, "timeout: server 2");
+    cr_assert(strstr(net_errmsg(d.c), "probably waiting on server 2") != NULL, "%s",
+              net_errmsg(d.c));
     s_duo_free(&d);
 }
 
