@@ -1,6 +1,7 @@
 /* bulk: pipelined envelope submission (see bulk.h). */
 #include "app/bulk.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -19,6 +20,7 @@ static double s_now(void)
 
 typedef struct s_bulk {
     const defn *d;
+    const _Atomic unsigned char *ready;
     uint8_t *const *envs;
     const size_t *lens;
     size_t count;
@@ -29,6 +31,7 @@ typedef struct s_bulk {
     int dead[MPC_MAX_SERVERS];
     app_receipt_cache cache[MPC_MAX_SERVERS];
     uint8_t *frame;
+    size_t frame_cap;
     FILE *report;
 } s_bulk;
 
@@ -36,9 +39,19 @@ static void s_fill(s_bulk *B, rpc_conn *c, int i, size_t window)
 {
     while (!B->dead[i] && B->inflight[i] < window && B->next[i] < B->count) {
         size_t j = B->next[i];
+        if (B->ready && !atomic_load_explicit(&B->ready[j], memory_order_acquire)) return;
+        if (!B->envs[j]) {   /* could not be sealed: nothing to send */
+            B->next[i]++;
+            continue;
+        }
+        if (INTAKE_HDR + B->lens[j] > B->frame_cap) {   /* grows to the largest, once */
+            B->frame_cap = INTAKE_HDR + B->lens[j];
+            B->frame = xrealloc(B->frame, B->frame_cap);
+        }
         if (intake_req_encode(B->frame, INTAKE_SUBMIT, j, B->envs[j], B->lens[j]) != 0 ||
             rpc_conn_send(c, i, B->frame, INTAKE_HDR + B->lens[j], 0) != 0)
             return;   /* queue full: the replies will make room */
+        if (!B->inflight[i]) B->last[i] = s_now();   /* the silence clock starts now */
         B->next[i]++;
         B->inflight[i]++;
     }
@@ -60,7 +73,8 @@ static void s_take(s_bulk *B, int i, const uint8_t *buf, size_t len)
 }
 
 size_t app_bulk_submit(const defn *d, uint8_t *const *envs, const size_t *lens, size_t count,
-                       unsigned *receipts, int window, int timeout_ms, FILE *report)
+                       const _Atomic unsigned char *ready, unsigned *receipts, int window,
+                       int timeout_ms, FILE *report)
 {
     int n = defn_n(d);
     rpc_peer peers[MPC_MAX_SERVERS];
@@ -68,14 +82,10 @@ size_t app_bulk_submit(const defn *d, uint8_t *const *envs, const size_t *lens, 
         const defn_server *sv = defn_server_at(d, i + 1);
         peers[i] = (rpc_peer){ .endpoint = sv->client, .curve_pk = sv->curve_pk };
     }
-    s_bulk B = { .d = d, .envs = envs, .lens = lens, .count = count, .receipts = receipts,
-                 .report = report };
-    size_t maxlen = 0;
-    for (size_t j = 0; j < count; j++) {
-        receipts[j] = 0;
-        if (lens[j] > maxlen) maxlen = lens[j];
-    }
-    B.frame = xmalloc(INTAKE_HDR + maxlen);
+    s_bulk B = { .d = d, .ready = ready, .envs = envs, .lens = lens, .count = count,
+                 .receipts = receipts, .report = report };
+    for (size_t j = 0; j < count; j++) receipts[j] = 0;
+
     rpc_conn *c = NULL;
     if (rpc_conn_open(&c, n, peers) != 0) {
         fprintf(report, "error: cannot set up connections to the servers\n");
@@ -94,13 +104,15 @@ size_t app_bulk_submit(const defn *d, uint8_t *const *envs, const size_t *lens, 
         int srv;
         const uint8_t *buf;
         size_t len;
-        if (rpc_conn_recv(c, 50, &srv, &buf, &len)) {
+        int waiting = 0;   /* on a sealer, not on a server: poll briefly */
+        for (int i = 0; i < n; i++)
+            waiting |= !B.dead[i] && B.next[i] < count && B.inflight[i] < (size_t)window;
+        if (rpc_conn_recv(c, waiting ? 1 : 50, &srv, &buf, &len)) {
             s_take(&B, srv, buf, len);
             while (rpc_conn_recv(c, 0, &srv, &buf, &len)) s_take(&B, srv, buf, len);
         }
         for (int i = 0; i < n; i++)
-            if (!B.dead[i] && (B.inflight[i] || B.next[i] < count) &&
-                s_now() - B.last[i] > timeout_ms / 1000.0) {
+            if (!B.dead[i] && B.inflight[i] && s_now() - B.last[i] > timeout_ms / 1000.0) {
                 fprintf(report, "error: server %d (%s) did not answer within %d ms; %zu "
                                 "envelope(s) not receipted by it\n",
                         i + 1, peers[i].endpoint, timeout_ms, count - B.next[i] + B.inflight[i]);

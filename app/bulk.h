@@ -9,12 +9,15 @@
 #include <stdio.h>
 #include "common/defn.h"
 
-/* Send envelope j (envs[j], lens[j] bytes) to every server, at most window in
- * flight per server; receipts[j] gets bit i-1 for a valid receipt of server
- * i. A server silent for timeout_ms with requests in flight is given up (its
- * failure printed once to report). Returns the number of envelopes that got
- * all n receipts. */
+/* Send envelope j (envs[j], lens[j] bytes; NULL: skipped) to every server, at
+ * most window in flight per server; receipts[j] gets bit i-1 for a valid
+ * receipt of server i. ready (NULL: all ready) lets sealing threads hand
+ * envelopes over while earlier ones travel: envelope j is sent once ready[j]
+ * is set (after envs[j] and lens[j]; release order). A server silent for
+ * timeout_ms with requests in flight is given up (its failure printed once to
+ * report). Returns the number of envelopes that got all n receipts. */
 size_t app_bulk_submit(const defn *d, uint8_t *const *envs, const size_t *lens, size_t count,
-                       unsigned *receipts, int window, int timeout_ms, FILE *report);
+                       const _Atomic unsigned char *ready, unsigned *receipts, int window,
+                       int timeout_ms, FILE *report);
 
 #endif

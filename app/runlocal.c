@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -345,6 +346,7 @@ typedef struct s_seal {
     size_t count;
     uint8_t **envs;
     size_t *lens;
+    _Atomic unsigned char *ready;   /* set once envs[q] is sealed (or failed) */
     int part, parts;
 } s_seal;
 
@@ -362,55 +364,48 @@ static void *s_seal_thread(void *arg)
             app_client_seal(R->c.d, R->vsk + 64 * L->roll, (uint32_t)L->roll, plain, R->c.m,
                             app_client_seq(), &S->envs[q], &S->lens[q]) != 0)
             S->envs[q] = NULL;
+        atomic_store_explicit(&S->ready[q], 1, memory_order_release);
     }
     secmem_free(plain, sz);
     return NULL;
 }
 
-/* Seal and submit one round; returns the number not receipted by all. */
+/* Seal and submit one round, the sealing threads handing envelopes to the
+ * submission as they finish; returns the number not receipted by all. */
 static int s_round(const s_run *R, const size_t *lines, size_t count)
 {
-    uint8_t **envs = xcalloc(count ? count : 1, sizeof *envs);
-    size_t *lens = xcalloc(count ? count : 1, sizeof *lens), nok = 0;
-    unsigned *rc = xcalloc(count ? count : 1, sizeof *rc);
+    size_t c1 = count ? count : 1;
+    uint8_t **envs = xcalloc(c1, sizeof *envs);
+    size_t *lens = xcalloc(c1, sizeof *lens);
+    unsigned *rc = xcalloc(c1, sizeof *rc);
+    _Atomic unsigned char *ready = xcalloc(c1, sizeof *ready);
     s_seal S[S_SEAL_THREADS];
     pthread_t th[S_SEAL_THREADS];
     int started[S_SEAL_THREADS] = { 0 };
     for (int p = 0; p < S_SEAL_THREADS; p++) {
         S[p] = (s_seal){ .R = R, .lines = lines, .count = count, .envs = envs, .lens = lens,
-                         .part = p, .parts = S_SEAL_THREADS };
-        started[p] = p > 0 && pthread_create(&th[p], NULL, s_seal_thread, &S[p]) == 0;
+                         .ready = ready, .part = p, .parts = S_SEAL_THREADS };
+        started[p] = pthread_create(&th[p], NULL, s_seal_thread, &S[p]) == 0;
+        if (!started[p]) s_seal_thread(&S[p]);
     }
-    s_seal_thread(&S[0]);
-    for (int p = 1; p < S_SEAL_THREADS; p++) {
+    (void)app_bulk_submit(R->c.d, envs, lens, count, ready, rc, S_WINDOW,
+                          defn_timeout_ms(R->c.d), stderr);
+    for (int p = 0; p < S_SEAL_THREADS; p++)
         if (started[p]) pthread_join(th[p], NULL);
-        else s_seal_thread(&S[p]);
-    }
-    uint8_t **ok = xcalloc(count ? count : 1, sizeof *ok);
-    size_t *okl = xcalloc(count ? count : 1, sizeof *okl), *map = xcalloc(count ? count : 1, sizeof *map);
-    for (size_t q = 0; q < count; q++)
-        if (envs[q]) {
-            map[nok] = q;
-            okl[nok] = lens[q];
-            ok[nok++] = envs[q];
-        }
-    (void)app_bulk_submit(R->c.d, ok, okl, nok, rc, S_WINDOW, defn_timeout_ms(R->c.d), stderr);
-    int failed = (int)(count - nok);
+    int failed = 0;
     unsigned all = (1u << defn_n(R->c.d)) - 1;
-    for (size_t q = 0; q < nok; q++)
+    for (size_t q = 0; q < count; q++)
         if (rc[q] != all) {
-            const s_line *L = &R->lines[lines[map[q]]];
-            fprintf(stderr, "%s:%d (%s): not receipted by every server\n", R->inputs, L->lineno,
-                    L->name);
+            const s_line *L = &R->lines[lines[q]];
+            fprintf(stderr, "%s:%d (%s): %s\n", R->inputs, L->lineno, L->name,
+                    envs[q] ? "not receipted by every server" : "could not be sealed");
             failed++;
         }
     for (size_t q = 0; q < count; q++) free(envs[q]);
     free(envs);
     free(lens);
     free(rc);
-    free(ok);
-    free(okl);
-    free(map);
+    free((void *)ready);
     return failed;
 }
 

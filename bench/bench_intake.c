@@ -167,7 +167,7 @@ int main(int argc, char **argv)
     double c0[I_N];
     for (int i = 0; i < I_N; i++) c0[i] = s_cpu(pid[i]);
     t0 = procs_now();
-    size_t all = app_bulk_submit(d, env, elen, N, rc, 512, 20000, stderr);
+    size_t all = app_bulk_submit(d, env, elen, N, NULL, rc, 512, 20000, stderr);
     double dt = procs_now() - t0, srv_cpu = 0;
     for (int i = 0; i < I_N; i++) srv_cpu += s_cpu(pid[i]) - c0[i];
     if (all != N) fail = 1;
