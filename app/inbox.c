@@ -236,12 +236,19 @@ static void s_sign_batch(app_inbox *ib, int np)
     }
 }
 
+/* Public state, for `status` and the start-up probe of the other servers
+ * (its clock gives the offset). */
 static void s_status(app_inbox *ib, s_pending *p)
 {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    char sid[65];
+    sodium_bin2hex(sid, sizeof sid, defn_sid(ib->c->d), 32);
     int n = snprintf((char *)p->body, sizeof p->body,
-                     "{\"server\":%d,\"intake\":\"%s\",\"accepted\":%zu,\"result\":%s}", ib->me,
-                     ib->intake_open ? "open" : "closed", store_count(ib->st),
-                     ib->stmt ? "true" : "false");
+                     "{\"server\":%d,\"session_id\":\"%s\",\"intake\":\"%s\",\"accepted\":%zu,"
+                     "\"result\":%s,\"time\":%.3f}",
+                     ib->me, sid, ib->intake_open ? "open" : "closed", store_count(ib->st),
+                     ib->stmt ? "true" : "false", (double)ts.tv_sec + ts.tv_nsec / 1e9);
     p->len = n > 0 && (size_t)n < sizeof p->body ? (size_t)n : 0;
     p->status = 0;
 }
