@@ -50,6 +50,7 @@ int app_usage(const app_ops *ops, const char *cmd, FILE *out)
                 "  record      --defn FILE --out FILE [STATEMENT...]\n"
                 "  verify      RECORD [--json]\n"
                 "  check       --defn FILE --keys KEY [--tracker FILE]\n"
+                "  status      --defn FILE [--json]         each server: up, intake, accepted\n"
                 "  run-local   %s FILE [--servers N] [--bits K] [--json] ...\n",
                 n, n, ops->verb, ops->inputs_flag);
         return 0;
@@ -102,6 +103,15 @@ int app_usage(const app_ops *ops, const char *cmd, FILE *out)
         fprintf(out, "usage: %s check --defn FILE --keys KEY [--tracker FILE]\n"
                      "Tell whether your latest input (sequence and tracker from KEY.ballot) is in\n"
                      "the accepted set the servers signed. Exit 0 if it is counted.\n", n);
+    } else if (!strcmp(cmd, "status")) {
+        fprintf(out, "usage: %s status --defn FILE [--json]\n"
+                     "Ask every server (no key needed) and print one line each: its client\n"
+                     "endpoint, up or unreachable, intake open or closed, inputs accepted, result\n"
+                     "ready or not, and its clock minus this machine's (seconds). Warns of a\n"
+                     "server running another definition. --json: {\"session_id\", \"servers\":\n"
+                     "[{\"index\", \"endpoint\", \"up\", \"intake\", \"accepted\", \"result\",\n"
+                     "\"same_session\", \"clock_offset_s\"}]} (only the first three when not up).\n"
+                     "Exit 0 if every server answered for this definition, else 1.\n", n);
     } else if (!strcmp(cmd, "run-local")) {
         fprintf(out, "usage: %s run-local %s FILE [--servers N] [--t T] [--bits K] [--dir D]\n"
                      "       [--keep] [--verbose] [--security malicious|semi-honest] [rule flags]\n"

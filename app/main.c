@@ -13,6 +13,7 @@
 #include "app/record.h"
 #include "app/runlocal.h"
 #include "app/server.h"
+#include "app/status.h"
 #include "common/keys.h"
 #include "common/rpc.h"
 #include "common/secmem.h"
@@ -93,6 +94,7 @@ int app_main(const app_ops *ops, int argc, char **argv)
     if (strcmp(cmd, "record") == 0) return app_record_main(ops, sub_argc, sub_argv);
     if (strcmp(cmd, "verify") == 0) return app_verify_record_main(ops, sub_argc, sub_argv);
     if (strcmp(cmd, "check") == 0) return app_check_main(ops, sub_argc, sub_argv);
+    if (strcmp(cmd, "status") == 0) return app_status_main(ops, sub_argc, sub_argv);
     if (strcmp(cmd, "run-local") == 0) return s_runlocal(ops, sub_argc, sub_argv);
     if (strcmp(cmd, "new") == 0) return app_new_main(ops, sub_argc, sub_argv);
     if (strcmp(cmd, "info") == 0) return app_info_main(ops, sub_argc, sub_argv);

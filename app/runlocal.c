@@ -267,6 +267,8 @@ static int s_setup(s_run *R)
         roll[r].name = R->names[r];
         crypto_sign_keypair(roll[r].sign_pk, R->vsk + 64 * r);   /* voters need no CURVE key */
     }
+    /* one batch of inputs: close as soon as every line's voter is in */
+    json_object_set_new(R->rules, "close", json_string("all_voted"));
     char id[64], *rules = json_dumps(R->rules, JSON_COMPACT);
     snprintf(id, sizeof id, "local-%s-%ld", R->ops->name, (long)getpid());
     defn_spec spec = { .id = id, .kind = R->ops->kind, .t = (int)R->t, .bits = (int)R->bits,

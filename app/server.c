@@ -120,14 +120,18 @@ static int s_open(s_server *S, const char *kp, const char *dp)
 static int s_intake_closed(s_server *S)
 {
     return s_stop || app_inbox_broken(S->inbox) || (int64_t)time(NULL) >= defn_deadline(S->c.d) ||
-           store_count(S->st) == defn_roll_size(S->c.d);
+           (defn_close(S->c.d) == DEFN_CLOSE_ALL_VOTED &&
+            store_count(S->st) == defn_roll_size(S->c.d));
 }
 
 /* intake: until every roll member has submitted or the deadline. */
 static int s_intake(s_server *S)
 {
-    log_msg(LOG_INFO, "intake open until all %zu roll members have submitted or the deadline",
-            defn_roll_size(S->c.d));
+    if (defn_close(S->c.d) == DEFN_CLOSE_ALL_VOTED)
+        log_msg(LOG_INFO, "intake open until all %zu roll members have submitted or the deadline",
+                defn_roll_size(S->c.d));
+    else
+        log_msg(LOG_INFO, "intake open until the deadline (re-voting allowed until then)");
     while (!s_intake_closed(S)) app_inbox_serve(S->inbox, 200, 1);
     if (s_stop || app_inbox_broken(S->inbox)) {
         fprintf(stderr, "error: %s; no output\n", s_stop ? "interrupted" : "storage failure");

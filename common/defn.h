@@ -93,7 +93,13 @@ const json_t *defn_rules(const defn *d);
 
 /* Rules getters. Each returns 0, or ERR_PARSE with a message naming the key
  * ("rules.price: expected a string") in err. An absent key yields the default. */
-/* ERR_PARSE naming the first key of "rules" not in allowed (NULL-terminated). */
+/* When intake closes (rules.close): at the deadline (the default, so re-voting
+ * stays possible until then) or as soon as every roll member has submitted. */
+#define DEFN_CLOSE_DEADLINE  0
+#define DEFN_CLOSE_ALL_VOTED 1
+int defn_close(const defn *d);
+/* ERR_PARSE naming the first key of "rules" not in allowed (NULL-terminated)
+ * or a bad "close" (a rule of every application, always allowed). */
 int defn_rules_check_keys(const defn *d, const char *const allowed[], char *err,
                           size_t errlen) MPC_WUR;
 /* String; *out points into the defn (or is dflt). */

@@ -8,10 +8,33 @@
 #include "common/defn_impl.h"
 #include "common/xalloc.h"
 
+int defn_close(const defn *d)
+{
+    const char *v = json_string_value(json_object_get(defn_rules(d), "close"));
+    return v && strcmp(v, "all_voted") == 0 ? DEFN_CLOSE_ALL_VOTED : DEFN_CLOSE_DEADLINE;
+}
+
+/* "close" is every application's rule (the skeleton reads it): allowed and
+ * checked here, beside the application's own keys. */
 int defn_rules_check_keys(const defn *d, const char *const allowed[], char *err,
                           size_t errlen)
 {
-    return defn_json_check_keys(defn_rules(d), "rules", allowed, err, errlen);
+    const json_t *rules = defn_rules(d);
+    const json_t *c = json_object_get(rules, "close");
+    if (c && (!json_is_string(c) || (strcmp(json_string_value(c), "deadline") != 0 &&
+                                     strcmp(json_string_value(c), "all_voted") != 0))) {
+        err_fmt(err, errlen, "rules.close: expected \"deadline\" or \"all_voted\"");
+        return ERR_PARSE;
+    }
+    const char *with[64];
+    size_t k = 0;
+    while (allowed[k] && k < 62) {
+        with[k] = allowed[k];
+        k++;
+    }
+    with[k++] = "close";
+    with[k] = NULL;
+    return defn_json_check_keys(rules, "rules", with, err, errlen);
 }
 
 int defn_rule_str(const defn *d, const char *key, const char *dflt, const char **out,

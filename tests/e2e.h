@@ -122,6 +122,8 @@ extern int e2e_session_timeout_ms;
 extern int e2e_session_deadline_s;
 /* The "security" of new sessions' definitions (NULL: omitted, i.e. malicious). */
 extern const char *e2e_session_security;
+/* rules.close of new sessions unless their rules say (default "all_voted"). */
+extern const char *e2e_session_close;
 
 /* Keys, definition (kind from app, t, rules as JSON text, deadline in an hour)
  * and started servers (serving fetches for serve_s seconds after the result). */

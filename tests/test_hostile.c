@@ -383,3 +383,35 @@ Test(hostile, inconsistent_shares_are_excluded_and_the_others_still_count_when_s
     e2e_out_free(&r);
     e2e_session_stop(&s, NULL);
 }
+
+/* The default close is the deadline: once every roll member has bid, a re-bid
+ * is still taken (re-voting, the answer to coercion) and is what counts. */
+Test(hostile, intake_stays_open_until_the_deadline_by_default)
+{
+    e2e_session_deadline_s = 5;
+    e2e_session_close = "deadline";
+    e2e_session s;
+    e2e_session_start(&s, "auction", 3, 1, s_roll, NULL,
+                      "{\"price\": \"first\", \"reveal_winner\": true}", 5);
+    e2e_session_deadline_s = 3600;
+    e2e_session_close = "all_voted";
+    e2e_out r;
+    const char *bids[][2] = { { "ana", "10" }, { "ben", "20" }, { "ana", "30" } };
+    for (int i = 0; i < 3; i++) {
+        e2e_session_submit(&s, &r, bids[i][0], bids[i][1]);
+        cr_assert_eq(r.status, 0, "%s %s: %s", bids[i][0], bids[i][1], r.err);
+        e2e_out_free(&r);
+    }
+    e2e_session_wait_results(&s, 20000);
+    char p[3][E2E_PATH + 64];
+    for (int i = 0; i < 3; i++) snprintf(p[i], sizeof p[i], "%s/d%d/result.stmt", s.dir, i + 1);
+    e2e_app(&r, "auction", "result", "--defn", s.defn, "--json", p[0], p[1], p[2], NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    json_t *o = e2e_json(r.out);
+    cr_expect_eq(e2e_jint(o, "winning_bid"), 30, "the re-bid after everyone was in counts");
+    cr_expect_str_eq(e2e_jstr(o, "winner"), "ana");
+    json_decref(o);
+    e2e_out_free(&r);
+    cr_expect(s_log_has(&s, 1, "intake open until the deadline"));
+    e2e_session_stop(&s, NULL);
+}

@@ -461,6 +461,7 @@ static void s_keygen(const e2e_session *s, const char *name, char curve[65], cha
 int e2e_session_timeout_ms = 10000;
 int e2e_session_deadline_s = 3600;
 const char *e2e_session_security = NULL;
+const char *e2e_session_close = "all_voted";
 
 static pid_t s_spawn_server(const e2e_session *s, int i, int serve_s, const char *failpoint,
                             int append)
@@ -527,6 +528,10 @@ void e2e_session_start(e2e_session *s, const char *app, int n, int t,
     json_error_t je;
     json_t *rules = json_loads(rules_json, 0, &je);
     cr_assert_not_null(rules, "rules: %s", je.text);
+    /* sessions close once every roll member is in unless a test says otherwise
+     * (the product's default is the deadline) */
+    if (!json_object_get(rules, "close"))
+        json_object_set_new(rules, "close", json_string(e2e_session_close));
     json_t *d = json_pack("{s:s, s:s, s:i, s:I, s:i, s:o, s:o, s:o}", "id", "e2e-session", "kind",
                           app, "t", t, "deadline", (json_int_t)time(NULL) + e2e_session_deadline_s, "timeout_ms",
                           e2e_session_timeout_ms, "servers", servers, "roll", jroll, "rules", rules);
