@@ -1,6 +1,49 @@
 # Top-level build: `make`, `make test`, `make asan`, `make bench`, `make demo`, `make deps`.
 CC      ?= cc
 PKGS    := gmp libsodium libzmq criterion jansson sqlite3
+# The Debian 12 package of each pkg-config name in PKGS, and of the tools.
+DEB_gmp := libgmp-dev
+DEB_libsodium := libsodium-dev
+DEB_libzmq := libzmq3-dev
+DEB_criterion := libcriterion-dev
+DEB_jansson := libjansson-dev
+DEB_sqlite3 := libsqlite3-dev
+DEB_cc := build-essential
+DEB_pkg-config := pkg-config
+DEB_PKGS := $(foreach p,cc pkg-config $(PKGS),$(or $(DEB_$(p)),$(p)))
+APT_INSTALL := apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y
+
+# `make demo` / `make test` on a fresh Debian 12 machine (issue 14): before any
+# flag below asks pkg-config, check that every package is there (a few
+# milliseconds, so every run checks and no stamp can go stale). Missing ones
+# are installed when make runs as root, which is why this runs at parse time:
+# the flags computed next then see them; otherwise make names the one command
+# and stops. Only `clean` and `deps` need nothing.
+DEPS_CHECK = $(sort $(foreach p,$(shell \
+    command -v $(firstword $(CC)) >/dev/null 2>&1 || echo cc; \
+    command -v pkg-config >/dev/null 2>&1 || echo pkg-config; \
+    for p in $(PKGS); do pkg-config --exists $$p 2>/dev/null || echo $$p; done),\
+    $(or $(DEB_$(p)),$(p))))
+ifneq ($(filter-out clean deps,$(or $(MAKECMDGOALS),all)),)
+DEPS_MISSING := $(DEPS_CHECK)
+ifneq ($(DEPS_MISSING),)
+ifeq ($(shell id -u),0)
+$(info missing packages: $(DEPS_MISSING); installing them (as root))
+DEPS_RC := $(shell { $(APT_INSTALL) $(DEPS_MISSING); } >&2; echo $$?)
+ifneq ($(DEPS_RC),0)
+$(error apt-get could not install $(DEPS_MISSING) (exit $(DEPS_RC)))
+endif
+DEPS_MISSING := $(DEPS_CHECK)
+ifneq ($(DEPS_MISSING),)
+$(error still missing after apt-get: $(DEPS_MISSING))
+endif
+else
+$(shell echo "missing packages: $(DEPS_MISSING); run as root: apt-get update && apt-get install -y $(DEPS_MISSING)" >&2)
+$(error packages missing (see above))
+endif
+endif
+endif
+
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wvla -Werror
 CFLAGS  ?= -O2 -g
@@ -105,12 +148,13 @@ bench: all
 demo: all
 	@MPC_BUILD=$(abspath $(BUILD)) sh examples/demo.sh
 
+# Install every package whether or not it is there (`all` installs only the
+# missing ones by itself, see the top).
 deps:
-	@pkgs="build-essential pkg-config libgmp-dev libsodium-dev libzmq3-dev libcriterion-dev libjansson-dev libsqlite3-dev"; \
-	if [ "$$(id -u)" = 0 ]; then \
-	    DEBIAN_FRONTEND=noninteractive apt-get install -y $$pkgs; \
+	@if [ "$$(id -u)" = 0 ]; then \
+	    $(APT_INSTALL) $(DEB_PKGS); \
 	else \
-	    echo "run as root: apt-get install -y $$pkgs"; \
+	    echo "run as root: apt-get update && apt-get install -y $(DEB_PKGS)"; \
 	fi
 
 # libFuzzer targets tests/fuzz/fuzz_*.c (docs/fuzzing.md), built with clang in

@@ -18,16 +18,20 @@
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/net.h"
+#include "common/ports.h"
+#include "common/rpc.h"
 #include "common/store.h"
 #include "common/xalloc.h"
 #include "protocols/agree.h"
 #include "protocols/check.h"
 #include "protocols/envelope.h"
+#include "protocols/intake.h"
 #include "protocols/result.h"
 
 typedef struct s_server {
     app_ctx c;
     int me;
+    int mesh_fd;          /* the mesh endpoint, held from start until the mesh opens */
     const char *data_dir;
     store *st;
     app_inbox *inbox;
@@ -90,6 +94,88 @@ static int s_published(s_server *S)
     return 1;
 }
 
+#define S_CLOCK_BOUND_S 30   /* docs/definition-file.md, "Endpoints, ports and clocks" */
+
+/* Fail fast, before any ballot: a deadline that makes no sense, endpoints
+ * this server cannot hold (the mesh one is kept bound until the mesh opens). */
+static int s_preflight(s_server *S)
+{
+    const defn *d = S->c.d;
+    int64_t now = (int64_t)time(NULL), dl = defn_deadline(d);
+    struct stat st;
+    int fresh = stat(S->data_dir, &st) != 0;
+    if (fresh && dl <= now) {
+        fprintf(stderr, "error: the deadline of this definition has passed: a server started now "
+                        "would close at once with no input; write a new definition\n");
+        return 1;
+    }
+    if (dl > now + MPC_DEADLINE_MAX_AHEAD_S) {
+        fprintf(stderr, "error: the deadline is more than %lld days ahead; refusing (a typo?)\n",
+                (long long)(MPC_DEADLINE_MAX_AHEAD_S / 86400));
+        return 1;
+    }
+    char err[512];
+    const defn_server *me = defn_server_at(d, S->me);
+    int cfd = ports_reserve(me->client, 1, err, sizeof err);
+    ports_release(cfd);   /* the client endpoint is bound for good right after */
+    if (cfd < 0 || (S->mesh_fd = ports_reserve(me->mesh, 0, err, sizeof err)) < 0) {
+        fprintf(stderr, "error: %s\n", err);
+        return 1;
+    }
+    return 0;
+}
+
+/* Ask the others for their state: who is up, and how far their clocks are
+ * from this one (a deadline means the same moment on every server only if
+ * the clocks agree). Servers not up yet are fine. */
+static int s_probe(s_server *S)
+{
+    const defn *d = S->c.d;
+    int n = defn_n(d);
+    rpc_peer peers[MPC_MAX_SERVERS];
+    const uint8_t *reqs[MPC_MAX_SERVERS];
+    size_t lens[MPC_MAX_SERVERS], rl[MPC_MAX_SERVERS];
+    uint8_t req[INTAKE_HDR], *resp[MPC_MAX_SERVERS];
+    char errs[MPC_MAX_SERVERS][RPC_ERR_LEN];
+    if (intake_req_encode(req, INTAKE_STATUS, 0, NULL, 0) != 0) return 0;
+    for (int i = 0; i < n; i++) {
+        const defn_server *sv = defn_server_at(d, i + 1);
+        peers[i] = (rpc_peer){ .endpoint = sv->client, .curve_pk = sv->curve_pk };
+        reqs[i] = i + 1 == S->me ? NULL : req;
+        lens[i] = sizeof req;
+    }
+    struct timespec t0;
+    clock_gettime(CLOCK_REALTIME, &t0);
+    (void)rpc_call(n, peers, reqs, lens, resp, rl, errs, 500);   /* clients wait meanwhile */
+    rpc_thread_done();
+    double ours = (double)t0.tv_sec + t0.tv_nsec / 1e9;
+    int bad = 0;
+    for (int i = 0; i < n; i++) {
+        if (i + 1 == S->me) continue;
+        intake_msg m;
+        json_error_t je;
+        json_t *j = resp[i] && intake_resp_decode(&m, resp[i], rl[i]) == 0 && m.kind == 0
+                        ? json_loadb((const char *)m.body, m.body_len, 0, &je)
+                        : NULL;
+        json_t *tm = json_object_get(j, "time");
+        if (!json_is_number(tm)) {
+            log_msg(LOG_INFO, "server %d not reachable yet (it may start later)", i + 1);
+        } else {
+            double off = json_number_value(tm) - ours;
+            log_msg(LOG_INFO, "server %d is up; clock offset %+.1f s", i + 1, off);
+            if (fabs(off) > S_CLOCK_BOUND_S) {
+                fprintf(stderr, "error: server %d's clock is %+.0f s from this one (bound %d s): "
+                                "synchronise the clocks (NTP) before opening intake\n",
+                        i + 1, off, S_CLOCK_BOUND_S);
+                bad = 1;
+            }
+        }
+        json_decref(j);
+        free(resp[i]);
+    }
+    return bad;
+}
+
 /* open: keys are a server of the definition; data directory and store. */
 static int s_open(s_server *S, const char *kp, const char *dp)
 {
@@ -102,6 +188,7 @@ static int s_open(s_server *S, const char *kp, const char *dp)
     snprintf(log_party, sizeof log_party, "S%d", S->me);
     if (defn_t(d) == 0)
         log_msg(LOG_WARN, "t = 0 in %s: no privacy, this server sees every input in clear", dp);
+    if (s_preflight(S) != 0) return 1;
     if (mkdir(S->data_dir, 0700) != 0 && errno != EEXIST) {
         fprintf(stderr, "error: cannot create data directory %s: %s\n", S->data_dir, strerror(errno));
         return 1;
@@ -114,7 +201,7 @@ static int s_open(s_server *S, const char *kp, const char *dp)
     }
     if (store_count(S->st))
         log_msg(LOG_INFO, "reloaded %zu stored envelope(s) from %s", store_count(S->st), path);
-    return app_inbox_open(&S->inbox, &S->c, S->me, S->st) != 0;
+    return app_inbox_open(&S->inbox, &S->c, S->me, S->st) != 0 || s_probe(S);
 }
 
 static int s_intake_closed(s_server *S)
@@ -158,6 +245,8 @@ static int s_mesh(s_server *S)
                         .server_pk = (const uint8_t(*)[32])spk, .my_sk = keys_curve_sk(S->c.k),
                         .timeout_ms = defn_timeout_ms(d), .hello_timeout_ms = defn_timeout_ms(d) };
     char err[512];
+    ports_release(S->mesh_fd);   /* held since start: the mesh socket takes it now */
+    S->mesh_fd = -1;
     for (;;) {
         int rc = net_zmq_open(&S->nw, &cfg, err, sizeof err);
         if (rc == 0) break;
@@ -424,6 +513,7 @@ static void s_serve(s_server *S, long seconds)
 
 static void s_free(s_server *S)
 {
+    ports_release(S->mesh_fd);
     mpc_destroy(&S->M);
     net_free(&S->nw);
     app_inbox_free(&S->inbox);
@@ -450,6 +540,7 @@ int app_server_main(const app_ops *ops, int argc, char **argv)
     long serve = -1, level = log_level;
     s_server S;
     memset(&S, 0, sizeof S);
+    S.mesh_fd = -1;
     if (cli_parse(&a, argc, argv, vf, NULL) || cli_need(&a, "--defn", &dp) ||
         cli_need(&a, "--keys", &kp) || cli_need(&a, "--data", &S.data_dir))
         return 2;

@@ -24,7 +24,8 @@
 typedef struct s_server {
     const defn *d;
     int index;                 /* 1..n */
-    int up;                    /* answered with a well-formed status */
+    int answered;              /* some reply came back */
+    int up;                    /* ... and it was a well-formed status */
     int intake_open, result, same_session;
     long long accepted;
     double offset_s;           /* its clock minus ours, seconds */
@@ -90,6 +91,7 @@ static void *s_ask(void *arg)
     (void)rpc_call(n, peers, reqs, lens, resp, rl, errs, defn_timeout_ms(s->d));
     double mid = (t0 + s_now()) / 2;
     intake_msg m;
+    s->answered = resp[i] != NULL;
     if (!resp[i])
         snprintf(s->why, sizeof s->why, "%s", errs[i]);
     else if (intake_resp_decode(&m, resp[i], rl[i]) != 0)
@@ -111,6 +113,19 @@ static double s_offset(const s_server *s)
     return r == 0 ? 0.0 : r;
 }
 
+/* The cause without the "server I (ENDPOINT) " rpc puts first: the line
+ * already starts with both. */
+static const char *s_cause(const s_server *s, const char *endpoint)
+{
+    char pre[RPC_ERR_LEN];
+    const char *why = s->why;
+    snprintf(pre, sizeof pre, "server %d (%s) ", s->index, endpoint);
+    if (strncmp(why, pre, strlen(pre)) == 0) return why + strlen(pre);
+    snprintf(pre, sizeof pre, "server %d ", s->index);
+    if (strncmp(why, pre, strlen(pre)) == 0) return why + strlen(pre);
+    return why;
+}
+
 static void s_print_human(const app_ctx *c, const s_server *sv, int n)
 {
     char sid[S_SID_HEX];
@@ -119,9 +134,10 @@ static void s_print_human(const app_ctx *c, const s_server *sv, int n)
     int up = 0;
     for (int i = 0; i < n; i++) {
         const s_server *s = &sv[i];
-        printf("  %d  %s  ", s->index, defn_server_at(c->d, s->index)->client);
+        const char *ep = defn_server_at(c->d, s->index)->client;
+        printf("  %d  %s  ", s->index, ep);
         if (!s->up) {
-            printf("unreachable (%s)\n", s->why);
+            printf("%s (%s)\n", s->answered ? "no status" : "unreachable", s_cause(s, ep));
             continue;
         }
         up++;
