@@ -434,7 +434,7 @@ static int s_fold(const field *F, fe *u, fe *v, size_t k, size_t L, fe beta, fe 
 }
 
 /* Z' = h(beta) from h at the points 1..P (P = 2k-1), by the Lagrange basis. tmp: 2P elements. */
-static int s_eval(const field *F, fe *out, const fe *h, size_t P, fe beta, fe *tmp)
+int verify_eval(const field *F, fe *out, const fe *h, size_t P, fe beta, fe *tmp)
 {
     fe *d = tmp, *w = tmp + P, all = 1, fact = 1;
     for (size_t c = 1; c <= P; c++) {
@@ -460,7 +460,7 @@ static int s_eval(const field *F, fe *out, const fe *h, size_t P, fe beta, fe *t
 }
 
 /* A public point outside 1..P from a fresh coin. */
-static int s_beta(mpc *M, size_t P, fe *beta)
+int verify_beta(mpc *M, size_t P, fe *beta)
 {
     uint8_t seed[32];
     int rc = mpc_coin(M, seed);
@@ -502,11 +502,11 @@ static int s_level_elem(mpc *M, vstate *V, size_t L, const uint8_t *seed, const 
     if (rc == 0) {
         memcpy(H + 4, R, 3 * sizeof(fe));
         *maskprod = R[3];
-        rc = s_beta(M, 7, &beta);
+        rc = verify_beta(M, 7, &beta);
     }
     if (rc == 0) {
         verify_elem4_fold(F, V->X, V->Y, L, beta, seed);
-        rc = s_eval(F, Z, H, 7, beta, tmp);
+        rc = verify_eval(F, Z, H, 7, beta, tmp);
     }
     sodium_memzero(R, sizeof R);
     sodium_memzero(H, sizeof H);
@@ -555,10 +555,10 @@ static int s_levels(mpc *M, vstate *V, fe *Z, const uint8_t *seed)
         memmove(H + k, H + k - 1, (k - 1) * sizeof(fe));
         H[k - 1] = hk;
         fe beta;
-        if ((rc = s_beta(M, 2 * k - 1, &beta)) != 0) break;
+        if ((rc = verify_beta(M, 2 * k - 1, &beta)) != 0) break;
         if (f4) s_fold4(F, u, v, L, beta);
         else if ((rc = s_fold(F, u, v, k, L, beta, tmp)) != 0) break;
-        if ((rc = s_eval(F, Z, H, 2 * k - 1, beta, tmp)) != 0) break;
+        if ((rc = verify_eval(F, Z, H, 2 * k - 1, beta, tmp)) != 0) break;
         len = L;
         if (last) break;
     }

@@ -17,8 +17,11 @@
  * a fan-in 4 level. Against the combination per relation, a group shares its coefficient: a
  * quarter of the coefficients, 3 products instead of 6 per group, x, y and z only read. */
 #include <string.h>
+#include <sodium.h>
 #include "common/prg.h"
 #include "protocols/mpc.h"
+#include "protocols/mpc_impl.h"
+#include "protocols/verify.h"
 #include "protocols/verify_impl.h"
 
 #define ELEM_BLOCK 512   /* coefficients per refill: 4 * 512 products per accumulator at most */
@@ -167,4 +170,118 @@ void verify_elem4_fold(const field *F0, fe *x, fe *y, size_t L, fe beta, const u
         s_fold_run(&Fl, x, y, L, w, &g, 0);
     }
     prg_wipe(&g);
+}
+
+/* ---- one long inner product, produced on demand (the batched bit check of a vote) ----------
+ *
+ * The claim <a, b> = z (z opened at degree 2t, public) goes through one fan-in 4 level at once:
+ * h = sum_l f_l g_l over the four slices, h(1..3) and h(5..7) reduced in one round, h(4) = z -
+ * h(1) - h(2) - h(3), a coin beta outside 1..7, and the log receives the inner product of the
+ * folds f(beta), g(beta) (L entries) with the shared value h(beta): exactly the first level the
+ * check would run on the full vectors (same soundness bound, 6/(p-7), no h value opened), but
+ * the entries are produced twice instead of being written to the log, so a batch of n entries
+ * costs the log n/4 of them. */
+
+#define DOT_BLOCK 256
+
+int verify_stream_ok(const field *F)
+{
+    return s_fast4(F);
+}
+
+static inline __attribute__((always_inline)) void s_dot_pass(const field *F, const verify_stream *S,
+                                                             size_t L, fe h[7])
+{
+    fe a[4][DOT_BLOCK], b[4][DOT_BLOCK];
+    for (int c = 0; c < 4; c++) S->seek(S->ctx, c, (size_t)c * L);
+    for (int c = 0; c < 7; c++) h[c] = 0;
+    for (size_t base = 0; base < L; base += DOT_BLOCK) {
+        size_t cnt = L - base < DOT_BLOCK ? L - base : DOT_BLOCK;
+        for (int c = 0; c < 4; c++) S->gen(S->ctx, c, a[c], b[c], cnt);
+        u256 A[7] = { { 0, 0 } };
+        for (size_t j = 0; j < cnt; j++) {
+            fe a5, a6, a7, b5, b6, b7;
+            s_ext4(F, a[0][j], a[1][j], a[2][j], a[3][j], &a5, &a6, &a7);
+            s_ext4(F, b[0][j], b[1][j], b[2][j], b[3][j], &b5, &b6, &b7);
+            for (int c = 0; c < 4; c++) s_mac(&A[c], a[c][j], b[c][j]);
+            s_mac(&A[4], a5, b5);
+            s_mac(&A[5], a6, b6);
+            s_mac(&A[6], a7, b7);
+        }
+        for (int c = 0; c < 7; c++) h[c] = mpc_fadd(F, h[c], s_fold256(F, A[c]));
+    }
+    sodium_memzero(a, sizeof a);
+    sodium_memzero(b, sizeof b);
+}
+
+static inline __attribute__((always_inline)) void s_dot_fold(const field *F, const verify_stream *S,
+                                                             size_t L, const fe *w, fe *la,
+                                                             fe *lb, int lazy)
+{
+    fe a[4][DOT_BLOCK], b[4][DOT_BLOCK];
+    for (int c = 0; c < 4; c++) S->seek(S->ctx, c, (size_t)c * L);
+    for (size_t base = 0; base < L; base += DOT_BLOCK) {
+        size_t cnt = L - base < DOT_BLOCK ? L - base : DOT_BLOCK;
+        for (int c = 0; c < 4; c++) S->gen(S->ctx, c, a[c], b[c], cnt);
+        for (size_t j = 0; j < cnt; j++) {
+            la[base + j] = s_at(F, w, a[0][j], a[1][j], a[2][j], a[3][j], lazy);
+            lb[base + j] = s_at(F, w, b[0][j], b[1][j], b[2][j], b[3][j], lazy);
+        }
+    }
+    sodium_memzero(a, sizeof a);
+    sodium_memzero(b, sizeof b);
+}
+
+/* The weights of s_at for beta. */
+static void s_weights(const field *F, fe beta, fe w[4])
+{
+    if (s_lazy(F)) {
+        fe s = fe_sub(F, beta, 1), inv2 = fe_inv(F, 2), inv3 = fe_inv(F, 3);
+        w[0] = 1;
+        w[1] = s;
+        w[2] = fe_mul(F, fe_mul(F, w[1], fe_sub(F, s, 1)), inv2);
+        w[3] = fe_mul(F, fe_mul(F, w[2], fe_sub(F, s, 2)), inv3);
+        return;
+    }
+    for (int c = 1; c <= 4; c++) {
+        fe num = 1, den = 1;
+        for (int m = 1; m <= 4; m++) {
+            if (m == c) continue;
+            num = fe_mul(F, num, fe_sub(F, beta, (fe)m));
+            den = fe_mul(F, den, fe_from_i64(F, c - m));
+        }
+        w[c - 1] = fe_mul(F, num, fe_inv(F, den));
+    }
+}
+
+int verify_open_dot_stream(mpc *M, fe *out, const verify_stream *S)
+{
+    const field Fl = *M->F, *F = &Fl;
+    size_t al = S->align ? S->align : 1, L = (S->n + 3) / 4;
+    L = (L + al - 1) / al * al;
+    if (L == 0) L = al;
+    fe h[7], H[7], R[6], beta, w[4], tmp[14], acc = 0, *la, *lb, *lz;
+    s_dot_pass(F, S, L, h);
+    for (int c = 0; c < 4; c++) acc = mpc_fadd(F, acc, h[c]);
+    int rc = verify_open_2t(M, out, &acc, 1, NULL);
+    R[0] = h[0], R[1] = h[1], R[2] = h[2], R[3] = h[4], R[4] = h[5], R[5] = h[6];
+    if (rc == 0) rc = mul_reduce_unlogged(M, R, R, 6);
+    if (rc == 0) {
+        H[0] = R[0], H[1] = R[1], H[2] = R[2];
+        H[3] = mpc_fsub(F, mpc_fsub(F, mpc_fsub(F, *out, R[0]), R[1]), R[2]);
+        H[4] = R[3], H[5] = R[4], H[6] = R[5];
+        rc = verify_beta(M, 7, &beta);
+    }
+    if (rc == 0) rc = verify_log_dot(M, L, &la, &lb, &lz);
+    if (rc == 0) {
+        s_weights(F, beta, w);
+        if (s_lazy(F)) s_dot_fold(F, S, L, w, la, lb, 1);
+        else s_dot_fold(F, S, L, w, la, lb, 0);
+        rc = verify_eval(F, lz, H, 7, beta, tmp);
+    }
+    sodium_memzero(h, sizeof h);
+    sodium_memzero(H, sizeof H);
+    sodium_memzero(R, sizeof R);
+    sodium_memzero(&acc, sizeof acc);
+    return rc;
 }

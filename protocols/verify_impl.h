@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include "common/field.h"
 #include "common/prg.h"
+#include "protocols/mpc.h"
 
 #define VERIFY_DOMAIN 0x56460000u  /* "VF" */
 
@@ -119,5 +120,11 @@ void verify_elem4(const field *F, const fe *x, const fe *y, const fe *z, size_t 
                   const uint8_t seed[32], fe Hz[4], fe H2[3]);
 /* Its fold at beta (outside 1..7): x[l] = a_l f_l(beta), y[l] = g_l(beta), in place. */
 void verify_elem4_fold(const field *F, fe *x, fe *y, size_t L, fe beta, const uint8_t seed[32]);
+
+/* Z = h(beta) from h at the points 1..P (verify.c); tmp: 2P elements. */
+int verify_eval(const field *F, fe *out, const fe *h, size_t P, fe beta, fe *tmp);
+/* A public point outside 1..P from a fresh coin (verify.c). */
+int verify_beta(mpc *M, size_t P, fe *beta);
+
 
 #endif
