@@ -157,6 +157,19 @@ static fe s_bcoef(bcur *C, const bstream *B, uint64_t *buf, size_t *have, uint32
     return v < B->F->p ? v : v % B->F->p;   /* only for primes below 2^64 */
 }
 
+/* s x for a coefficient s < 2^64: two partial products instead of four (Mersenne p; x s <
+ * 2^191, two folds leave less than 2p). */
+static inline fe s_mul_coef(const field *F, fe s, fe x)
+{
+    if (!F->mers) return fe_mul(F, s, x);
+    fe p0 = (fe)(uint64_t)x * (uint64_t)s, p1 = (fe)(uint64_t)(x >> 64) * (uint64_t)s;
+    fe lo = p0 + (p1 << 64), hi = (p1 >> 64) + (lo < p0);
+    int m = F->mers;
+    fe r = (lo & F->mask) + ((hi << (128 - m)) | (lo >> m));
+    r = (r & F->mask) + (r >> m);
+    return r >= F->p ? r - F->p : r;
+}
+
 /* Row state of the input under C (row q of the active ones). */
 static void s_brow(bstream *B, bcur *C)
 {
@@ -166,7 +179,7 @@ static void s_brow(bstream *B, bcur *C)
     fe S = 0;
     for (size_t e = 0; e < B->m; e++) S = mpc_fadd(F, S, B->x[C->i * B->m + e]);
     fe sS = s_bcoef(C, B, C->rbuf, &C->rblk, CHECK_DOMAIN_BITS | 0x100u, C->k / B->m);
-    C->sm1 = fe_mul(F, sS, mpc_fsub(F, S, 1));
+    C->sm1 = s_mul_coef(F, sS, mpc_fsub(F, S, 1));
 }
 
 static void s_bseek(void *ctx, int c, size_t pos)
@@ -195,7 +208,7 @@ static void s_bgen(void *ctx, int c, fe *a, fe *b, size_t cnt)
         fe s = s_bcoef(C, B, C->buf, &C->blk, CHECK_DOMAIN_BITS, C->k);
         fe xv = B->x[C->i * B->m + C->e];
         a[j] = xv;
-        b[j] = mpc_fadd(F, fe_mul(F, s, mpc_fsub(F, xv, 1)), C->sm1);
+        b[j] = mpc_fadd(F, s_mul_coef(F, s, mpc_fsub(F, xv, 1)), C->sm1);
         if (++C->e == B->m) {
             C->e = 0;
             C->i = B->nbad ? s_next_active(B, C->i + 1) : C->i + 1;
