@@ -5,9 +5,11 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
 #include "common/prg.h"
 #include "common/secmem.h"
 #include "common/xalloc.h"
+#include "protocols/mpc_impl.h"
 #include "protocols/mul.h"
 #include "protocols/verify.h"
 
@@ -111,42 +113,156 @@ out:
     return rc;
 }
 
+/* The entries of the bit check in order from any position. Row i of an input not flagged (m
+ * entries x_e, with_sum its sum S) contributes sum_e s_e x_e (x_e - 1) + s_S S (S - 1), written
+ * as the inner product of a_e = x_e with b_e = s_e (x_e - 1) + s_S (S - 1) (S (S - 1) = sum_e
+ * x_e (S - 1)): m entries per row, the same degree-2 value on the shares. Coefficients come 512
+ * at a time, block j from the coin's stream with counter j (s_e by entry, s_S by row in a
+ * second stream), so any position is reached without the stream before it (the four slices of
+ * verify_stream). */
+#define BITS_BLOCK 512
+
+typedef struct bcur {
+    prg g;
+    uint64_t buf[BITS_BLOCK], rbuf[BITS_BLOCK];
+    size_t blk, rblk;  /* blocks in buf and rbuf, SIZE_MAX for none */
+    size_t k, i, e;    /* entry index, input, entry in its row */
+    fe sm1;            /* s_S (S - 1) of the current row */
+} bcur;
+
+typedef struct bstream {
+    const field *F;
+    const fe *x;
+    const uint8_t *bad, *seed;
+    size_t ninputs, m, n, nbad;
+    int with_sum;
+    bcur cur[4];
+} bstream;
+
+static size_t s_next_active(const bstream *B, size_t i)
+{
+    while (i < B->ninputs && B->bad[i]) i++;
+    return i;
+}
+
+static fe s_bcoef(bcur *C, const bstream *B, uint64_t *buf, size_t *have, uint32_t dom, size_t idx)
+{
+    size_t blk = idx / BITS_BLOCK;
+    if (blk != *have) {
+        prg_init(&C->g, B->seed, dom, blk);
+        prg_bytes(&C->g, (uint8_t *)buf, BITS_BLOCK * sizeof *buf);
+        *have = blk;
+    }
+    fe v = buf[idx % BITS_BLOCK];
+    return v < B->F->p ? v : v % B->F->p;   /* only for primes below 2^64 */
+}
+
+/* s x for a coefficient s < 2^64: two partial products instead of four (Mersenne p; x s <
+ * 2^191, two folds leave less than 2p). */
+static inline fe s_mul_coef(const field *F, fe s, fe x)
+{
+    if (!F->mers) return fe_mul(F, s, x);
+    fe p0 = (fe)(uint64_t)x * (uint64_t)s, p1 = (fe)(uint64_t)(x >> 64) * (uint64_t)s;
+    fe lo = p0 + (p1 << 64), hi = (p1 >> 64) + (lo < p0);
+    int m = F->mers;
+    fe r = (lo & F->mask) + ((hi << (128 - m)) | (lo >> m));
+    r = (r & F->mask) + (r >> m);
+    return r >= F->p ? r - F->p : r;
+}
+
+/* Row state of the input under C (row q of the active ones). */
+static void s_brow(bstream *B, bcur *C)
+{
+    const field *F = B->F;
+    C->sm1 = 0;
+    if (!B->with_sum || C->i >= B->ninputs) return;
+    fe S = 0;
+    for (size_t e = 0; e < B->m; e++) S = mpc_fadd(F, S, B->x[C->i * B->m + e]);
+    fe sS = s_bcoef(C, B, C->rbuf, &C->rblk, CHECK_DOMAIN_BITS | 0x100u, C->k / B->m);
+    C->sm1 = s_mul_coef(F, sS, mpc_fsub(F, S, 1));
+}
+
+static void s_bseek(void *ctx, int c, size_t pos)
+{
+    bstream *B = ctx;
+    bcur *C = &B->cur[c];
+    size_t q = pos / B->m, i = q;
+    if (B->nbad)
+        for (i = s_next_active(B, 0); q > 0 && i < B->ninputs; q--) i = s_next_active(B, i + 1);
+    C->k = pos;
+    C->i = i;
+    C->e = pos % B->m;
+    if (pos < B->n) s_brow(B, C);
+}
+
+static void s_bgen(void *ctx, int c, fe *a, fe *b, size_t cnt)
+{
+    bstream *B = ctx;
+    const field *F = B->F;
+    bcur *C = &B->cur[c];
+    for (size_t j = 0; j < cnt; j++, C->k++) {
+        if (C->k >= B->n) {
+            a[j] = b[j] = 0;
+            continue;
+        }
+        fe s = s_bcoef(C, B, C->buf, &C->blk, CHECK_DOMAIN_BITS, C->k);
+        fe xv = B->x[C->i * B->m + C->e];
+        a[j] = xv;
+        b[j] = mpc_fadd(F, s_mul_coef(F, s, mpc_fsub(F, xv, 1)), C->sm1);
+        if (++C->e == B->m) {
+            C->e = 0;
+            C->i = B->nbad ? s_next_active(B, C->i + 1) : C->i + 1;
+            if (C->k + 1 < B->n) {
+                C->k++;   /* the row's coefficient is indexed by the next entry */
+                s_brow(B, C);
+                C->k--;
+            }
+        }
+    }
+}
+
 /* z = sum s_e x_e (x_e - 1) over the entries (and, with_sum, each row's sum)
  * of the inputs not flagged, opened. Semi-honest: the local degree-2t value
  * through the PRZS-masked opening. Malicious: the same opening, of the inner
  * product <s o x, x - 1>, logged as one relation with the public z, so a
  * rushed share forcing z (an invalid ballot accepted, a valid one rejected)
- * fails the verification that comes before any opening depending on it. */
+ * fails the verification that comes before any opening depending on it. Long
+ * batches take the stream level (verify_open_dot_stream): only a quarter-length
+ * fold of the entries is logged. x are client inputs: nothing pending needs
+ * verifying before this opening. */
 static int s_bits_z(mpc *M, fe *z, const fe *x, size_t ninputs, size_t m, int with_sum,
                     const uint8_t *bad, size_t na, const uint8_t seed[32])
 {
     const field *F = mpc_field(M);
     int mal = mpc_security(M) == MPC_MALICIOUS, rc;
-    size_t w_ = m + (with_sum ? 1 : 0), k = 0;
-    fe *a = NULL, *b = NULL, *lz = NULL, acc = 0;
-    /* malicious: a and b are written straight into the log (x are client
-     * inputs: nothing pending needs verifying before this opening) */
-    if (mal && (rc = verify_log_dot(M, na * w_, &a, &b, &lz)) != 0) return rc;
-    coefs cf;
-    s_coefs_init(&cf, F, seed, CHECK_DOMAIN_BITS, 0);
-    for (size_t i = 0; i < ninputs; i++) {
-        if (bad[i]) continue;
-        const fe *xi = x + i * m;
-        fe sum = 0;
-        for (size_t e = 0; e < w_; e++) {
-            fe xv = e < m ? xi[e] : sum;
-            if (e < m) sum = mpc_fadd(F, sum, xv);
-            fe sx = fe_mul(F, s_coef(&cf), xv), xm = mpc_fsub(F, xv, 1);
-            if (mal) {
-                a[k] = sx;
-                b[k++] = xm;
-            }
-            acc = mpc_fadd(F, acc, fe_mul(F, sx, xm));
+    bstream B = { .F = F, .x = x, .bad = bad, .seed = seed, .ninputs = ninputs, .m = m,
+                  .with_sum = with_sum, .nbad = ninputs - na };
+    B.n = na * m;
+    for (int c = 0; c < 4; c++) B.cur[c].blk = B.cur[c].rblk = SIZE_MAX;
+    if (mal && verify_stream_ok(F) && B.n >= 4 * BITS_BLOCK) {
+        verify_stream S = { .n = B.n, .align = BITS_BLOCK, .seek = s_bseek, .gen = s_bgen, .ctx = &B };
+        rc = verify_open_dot_stream(M, z, &S);
+    } else {
+        fe *a = NULL, *b = NULL, *lz = NULL, acc = 0, ta[64], tb[64];
+        if (mal && (rc = verify_log_dot(M, B.n, &a, &b, &lz)) != 0) return rc;
+        s_bseek(&B, 0, 0);
+        for (size_t k = 0; k < B.n; k += 64) {
+            size_t c = B.n - k < 64 ? B.n - k : 64;
+            fe *pa = mal ? a + k : ta, *pb = mal ? b + k : tb;
+            s_bgen(&B, 0, pa, pb, c);
+            for (size_t j = 0; j < c; j++) acc = mpc_fadd(F, acc, fe_mul(F, pa[j], pb[j]));
         }
+        /* sum s_e x_e (x_e - 1), PRZS-masked */
+        rc = mal ? verify_open_2t(M, z, &acc, 1, lz) : mpc_open_2t(M, z, &acc, 1);
+        sodium_memzero(ta, sizeof ta);
+        sodium_memzero(tb, sizeof tb);
     }
-    s_coefs_wipe(&cf);
-    /* sum s_e x_e (x_e - 1), PRZS-masked */
-    rc = mal ? verify_open_2t(M, z, &acc, 1, lz) : mpc_open_2t(M, z, &acc, 1);
+    for (int c = 0; c < 4; c++) {
+        prg_wipe(&B.cur[c].g);
+        sodium_memzero(B.cur[c].buf, sizeof B.cur[c].buf);
+        sodium_memzero(B.cur[c].rbuf, sizeof B.cur[c].rbuf);
+        sodium_memzero(&B.cur[c].sm1, sizeof B.cur[c].sm1);
+    }
     return rc;
 }
 

@@ -5,6 +5,8 @@
  * fixed gives 64-bit coefficients theta; with u = theta x (per relation; one theta per inner
  * product) and v = y the single claim is <u, v> = Z, Z = sum theta z, a degree-t sharing every
  * server holds a share of. A false relation survives the combination with prob. <= 2^-64.
+ * (A log that is one run of elementwise relations skips this step: its first level combines
+ * groups of four relations with one coefficient each, verify_fold.c, with the same bound.)
  *
  * One level (fan-in k; BBCGI19 section 4.2, GSZ20, BGIN19). Cut u and v into k
  * slices of L = ceil(N/k) coordinates (zero padded): f_l and g_l are the
@@ -38,6 +40,7 @@
 #include "protocols/verify.h"
 
 #include <assert.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sodium.h>
@@ -46,10 +49,10 @@
 #include "common/xalloc.h"
 #include "protocols/mpc_impl.h"
 #include "protocols/shamir.h"
+#include "protocols/verify_impl.h"
 
 #define VERIFY_PAD 8192            /* room past the relations: padding, the mask */
 #define VERIFY_KLAST 512           /* largest fan-in of the last level: O(k^2) work */
-#define VERIFY_DOMAIN 0x56460000u  /* "VF" */
 
 typedef struct vseg {
     size_t start, len;
@@ -87,15 +90,40 @@ static vstate *s_state(mpc *M)
     return V;
 }
 
+/* Wipe the pages of [p, p + bytes) that were ever touched: untouched ones (most of Z when the
+ * log held long inner products) hold nothing and are not faulted in just to be zeroed. */
+static void s_wipe(fe *p, size_t bytes)
+{
+    size_t pg = 4096, np = (bytes + pg - 1) / pg;
+    unsigned char *in = malloc(np);
+    if (!in || mincore(p, bytes, in) != 0) {
+        sodium_memzero(p, bytes);
+        free(in);
+        return;
+    }
+    for (size_t a = 0; a < np;) {
+        if (!(in[a] & 1)) {
+            a++;
+            continue;
+        }
+        size_t b = a;
+        while (b < np && (in[b] & 1)) b++;
+        size_t end = b * pg < bytes ? b * pg : bytes;
+        sodium_memzero((uint8_t *)p + a * pg, end - a * pg);
+        a = b;
+    }
+    free(in);
+}
+
 void verify_free(mpc *M)
 {
     vstate *V = M->vstate;
     if (!V) return;
     size_t used = (V->hw + VERIFY_PAD) * sizeof(fe);
     if (used > V->bytes) used = V->bytes;
-    sodium_memzero(V->X, used);
-    sodium_memzero(V->Y, used);
-    sodium_memzero(V->Z, used);
+    s_wipe(V->X, used);
+    s_wipe(V->Y, used);
+    s_wipe(V->Z, used);
     munmap(V->X, V->bytes);
     munmap(V->Y, V->bytes);
     munmap(V->Z, V->bytes);
@@ -181,13 +209,6 @@ int verify_log_dot(mpc *M, size_t len, fe **a, fe **b, fe **z)
     return 0;
 }
 
-/* 64-bit coefficients from the coin's stream. */
-typedef struct coefs {
-    prg g;
-    uint64_t buf[512];
-    size_t pos;
-} coefs;
-
 static inline uint64_t s_coef(coefs *c)
 {
     if (c->pos == 512) {
@@ -195,101 +216,6 @@ static inline uint64_t s_coef(coefs *c)
         c->pos = 0;
     }
     return c->buf[c->pos++];
-}
-
-/* The fan-in 4 level without reductions in the extension: f(5), f(6), f(7) of the cubic through
- * f(1..4) have small integer coefficients (4 -6 4 -1; 10 -20 15 -4; 20 -45 36 -10 on f4 f3 f2 f1),
- * so with a Mersenne p below 2^120 each is one sum of shifted values and one reduction; sums of
- * products are accumulated in 256 bits and reduced once (s_mac, s_fold256). This is the bulk of
- * the check's work: every relation goes through it. */
-static int s_fast4(const field *F)
-{
-    return F->mers && F->bits <= 120;
-}
-
-static inline fe s_red(const field *F, fe r)   /* r < 2^127, Mersenne p */
-{
-    r = (r & F->mask) + (r >> F->mers);
-    return r >= F->p ? r - F->p : r;
-}
-
-/* Unreduced when p <= 2^100 (s_lazy): each value is its residue plus a multiple of p below 2^96,
- * and s_mac / s_fold256 accept factors that large. */
-static inline int s_lazy(const field *F)
-{
-    return F->mers <= 100;
-}
-
-static inline void s_ext4(const field *F, fe a1, fe a2, fe a3, fe a4, fe *e5, fe *e6, fe *e7)
-{
-    fe p64 = F->p << 6;   /* 64 p > every negative part */
-    fe r5 = (a4 << 2) + (a2 << 2) + p64 - ((a3 << 2) + (a3 << 1) + a1);
-    fe r6 = 10 * a4 + 15 * a2 + p64 - (20 * a3 + (a1 << 2));
-    fe r7 = 20 * a4 + 36 * a2 + p64 - (45 * a3 + 10 * a1);
-    if (s_lazy(F)) {
-        *e5 = r5;
-        *e6 = r6;
-        *e7 = r7;
-        return;
-    }
-    *e5 = s_red(F, r5);
-    *e6 = s_red(F, r6);
-    *e7 = s_red(F, r7);
-}
-
-typedef struct u256 {
-    fe lo, hi;
-} u256;
-
-/* A += a * b (a, b < p), no reduction. */
-static inline void s_mac(u256 *A, fe a, fe b)
-{
-    uint64_t a0 = (uint64_t)a, a1 = (uint64_t)(a >> 64), b0 = (uint64_t)b, b1 = (uint64_t)(b >> 64);
-    fe p00 = (fe)a0 * b0, p01 = (fe)a0 * b1, p10 = (fe)a1 * b0, p11 = (fe)a1 * b1;
-    fe mid = (p00 >> 64) + (uint64_t)p01 + (uint64_t)p10;
-    fe lo = (uint64_t)p00 | (mid << 64);
-    fe hi = p11 + (p01 >> 64) + (p10 >> 64) + (mid >> 64);
-    A->lo += lo;
-    A->hi += hi + (A->lo < lo);
-}
-
-/* A mod p for a Mersenne p = 2^m - 1, m <= 120, A a sum of at most 1024 products
- * (A < 2^(2m+10)). */
-static inline fe s_fold256(const field *F, u256 A)
-{
-    int m = F->mers;
-    fe r = (A.lo & F->mask) + ((A.hi << (128 - m)) | (A.lo >> m));
-    r = (r & F->mask) + (r >> m);
-    return r >= F->p ? r - F->p : r;
-}
-
-#define S_BATCH 1024   /* products per u256 accumulator before it is reduced */
-
-/* A += x * th for a 64-bit th: two partial products instead of four. */
-static inline void s_mac64(u256 *A, fe x, uint64_t th)
-{
-    fe p0 = (fe)(uint64_t)x * th, p1 = (fe)(uint64_t)(x >> 64) * th;   /* x th = p0 + p1 2^64 */
-    fe lo = p0 + (p1 << 64), hi = (p1 >> 64) + (lo < p0);
-    A->lo += lo;
-    A->hi += hi + (A->lo < lo);
-}
-
-static inline fe s_mul64(const field *F, fe x, uint64_t th)
-{
-    u256 A = { 0, 0 };
-    s_mac64(&A, x, th);
-    return s_fold256(F, A);
-}
-
-/* x th (x < p) partly reduced when lazy: one fold, x th mod 2^m + (x th >> m) < 2^m + 2^64 < 2p (m
- * >= 80); fully reduced otherwise. */
-static inline fe s_mul64p(const field *F, fe x, uint64_t th, int lazy)
-{
-    if (!lazy) return s_mul64(F, x, th);
-    fe p0 = (fe)(uint64_t)x * th, p1 = (fe)(uint64_t)(x >> 64) * th;   /* x th = p0 + p1 2^64 */
-    fe lo = p0 + (p1 << 64), hi = (p1 >> 64) + (lo < p0);
-    int m = F->mers;
-    return (lo & F->mask) + ((hi << (128 - m)) | (lo >> m));
 }
 
 /* Elementwise relations [i0, n) of one segment, fast fields: x *= theta in place, returns sum
@@ -441,98 +367,11 @@ static void s_level4(const field *F0, const fe *u, const fe *v, size_t L, fe *H2
     }
 }
 
-/* The first level when the log is one run of elementwise relations (mul, comparison, tournament):
- * the theta combination fused in, so every relation is read once before the fold. Slice c takes
- * its coefficients from its own stream (any fixed assignment of independent coefficients will do).
- * u becomes theta x in place (for the fold); returns the local share of sum theta z. */
-static inline __attribute__((always_inline)) fe s_level4c_run(const field *F, fe *u, const fe *v, const fe *z, size_t L,
-                               coefs *cf, fe *H2, int lazy)
-{
-    fe h[6] = { 0 }, Zs = 0;
-    const fe *v1 = v, *v2 = v + L, *v3 = v + 2 * L, *v4 = v + 3 * L;
-    fe *u1 = u, *u2 = u + L, *u3 = u + 2 * L, *u4 = u + 3 * L;
-    const fe *z1 = z, *z2 = z + L, *z3 = z + 2 * L, *z4 = z + 3 * L;
-    /* 64 p > every negative part of s_ext4 for a < p; 128 p for the lazy a < 2p */
-    fe p64 = F->p << (lazy ? 7 : 6);
-    /* blocks of 512 relations per slice: one refill of each coefficient buffer (the streams are
-     * consumed exactly as by s_coef), then no branch inside */
-    for (size_t base = 0; base < L; base += 512) {
-        size_t cnt = L - base < 512 ? L - base : 512;
-        for (int c = 0; c < 4; c++) prg_bytes(&cf[c].g, (uint8_t *)cf[c].buf, sizeof cf[c].buf);
-        const uint64_t *t1 = cf[0].buf, *t2 = cf[1].buf, *t3 = cf[2].buf, *t4 = cf[3].buf;
-        u256 A[6] = { { 0, 0 } }, AZ = { 0, 0 };
-        for (size_t j = 0; j < cnt; j++) {
-            size_t l = base + j;
-            fe a1 = s_mul64p(F, u1[l], t1[j], lazy), a2 = s_mul64p(F, u2[l], t2[j], lazy);
-            fe a3 = s_mul64p(F, u3[l], t3[j], lazy), a4 = s_mul64p(F, u4[l], t4[j], lazy);
-            u1[l] = a1;
-            u2[l] = a2;
-            u3[l] = a3;
-            u4[l] = a4;
-            s_mac64(&AZ, z1[l], t1[j]);
-            s_mac64(&AZ, z2[l], t2[j]);
-            s_mac64(&AZ, z3[l], t3[j]);
-            s_mac64(&AZ, z4[l], t4[j]);
-            fe b1 = v1[l], b2 = v2[l], b3 = v3[l], b4 = v4[l];
-            fe a5 = (a4 << 2) + (a2 << 2) + p64 - ((a3 << 2) + (a3 << 1) + a1);
-            fe a6 = 10 * a4 + 15 * a2 + p64 - (20 * a3 + (a1 << 2));
-            fe a7 = 20 * a4 + 36 * a2 + p64 - (45 * a3 + 10 * a1);
-            fe b5 = (b4 << 2) + (b2 << 2) + p64 - ((b3 << 2) + (b3 << 1) + b1);
-            fe b6 = 10 * b4 + 15 * b2 + p64 - (20 * b3 + (b1 << 2));
-            fe b7 = 20 * b4 + 36 * b2 + p64 - (45 * b3 + 10 * b1);
-            if (!lazy) {   /* constant per instantiation */
-                a5 = s_red(F, a5), a6 = s_red(F, a6), a7 = s_red(F, a7);
-                b5 = s_red(F, b5), b6 = s_red(F, b6), b7 = s_red(F, b7);
-            }
-            s_mac(&A[0], a1, b1);
-            s_mac(&A[1], a2, b2);
-            s_mac(&A[2], a3, b3);
-            s_mac(&A[3], a5, b5);
-            s_mac(&A[4], a6, b6);
-            s_mac(&A[5], a7, b7);
-        }
-        for (int c = 0; c < 6; c++) h[c] = mpc_fadd(F, h[c], s_fold256(F, A[c]));
-        /* 4 * 512 products of 64-bit coefficients: far below the bound */
-        Zs = mpc_fadd(F, Zs, s_fold256(F, AZ));
-    }
-    memcpy(H2, h, sizeof h);
-    return Zs;
-}
-
-static fe s_level4c(const field *F0, fe *u, const fe *v, const fe *z, size_t L,
-                    const uint8_t seed[32], fe *H2)
-{
-    /* a local copy of the field: the stores into the log cannot alias it, so its constants stay in
-     * registers */
-    const field Fl = *F0, *F = &Fl;
-    coefs cf[4];
-    for (int c = 0; c < 4; c++) {
-        prg_init(&cf[c].g, seed, VERIFY_DOMAIN | 2, (uint64_t)c);
-        cf[c].pos = 512;
-    }
-    fe Zs;
-    if (F->mers == 89) {   /* the default prime for k = 32: shifts by constants */
-        field F89 = Fl;
-        F89.mers = 89;
-        F89.p = F89.mask = ((fe)1 << 89) - 1;
-        Zs = s_level4c_run(&F89, u, v, z, L, cf, H2, 1);
-    } else if (s_lazy(F)) {
-        Zs = s_level4c_run(F, u, v, z, L, cf, H2, 1);
-    } else {
-        Zs = s_level4c_run(F, u, v, z, L, cf, H2, 0);
-    }
-    for (int c = 0; c < 4; c++) {
-        prg_wipe(&cf[c].g);
-        sodium_memzero(cf[c].buf, sizeof cf[c].buf);
-    }
-    return Zs;
-}
-
 /* One vector of the lazy fold (s_fold4): x[l] = f_l(beta) in Newton's forward form at 1. */
 static inline __attribute__((always_inline)) void s_fold4_lazy(const field *F, fe *x, size_t L,
                                                                const fe *w)
 {
-    /* offsets for inputs below 2p (s_level4c leaves theta x partly reduced) */
+    /* offsets for inputs below 2p (partly reduced values) */
     fe p1 = F->p << 1, p2 = F->p << 2, p4 = F->p << 3, w1 = w[1], w2 = w[2], w3 = w[3];
     const fe *x2 = x + L, *x3 = x + 2 * L, *x4 = x + 3 * L;
     for (size_t l = 0; l < L; l++) {
@@ -621,7 +460,7 @@ static int s_fold(const field *F, fe *u, fe *v, size_t k, size_t L, fe beta, fe 
 }
 
 /* Z' = h(beta) from h at the points 1..P (P = 2k-1), by the Lagrange basis. tmp: 2P elements. */
-static int s_eval(const field *F, fe *out, const fe *h, size_t P, fe beta, fe *tmp)
+int verify_eval(const field *F, fe *out, const fe *h, size_t P, fe beta, fe *tmp)
 {
     fe *d = tmp, *w = tmp + P, all = 1, fact = 1;
     for (size_t c = 1; c <= P; c++) {
@@ -647,7 +486,7 @@ static int s_eval(const field *F, fe *out, const fe *h, size_t P, fe beta, fe *t
 }
 
 /* A public point outside 1..P from a fresh coin. */
-static int s_beta(mpc *M, size_t P, fe *beta)
+int verify_beta(mpc *M, size_t P, fe *beta)
 {
     uint8_t seed[32];
     int rc = mpc_coin(M, seed);
@@ -676,8 +515,32 @@ static int s_is_last(size_t len, size_t n)
     return k <= VERIFY_KLAST || (k <= 4 * VERIFY_KLAST && 6 * k * k <= n);
 }
 
-/* The levels: on return u[0], v[0], *Z hold the final claim's shares. With seed (fused), the theta
- * combination is done inside the first level. */
+/* The first level of one elementwise run (verify_fold.c): H(1..4) from z, H(5..7) and the mask
+ * product reduced in one round, beta, the fold, Z = H(beta). */
+static int s_level_elem(mpc *M, vstate *V, size_t L, const uint8_t *seed, const fe rho[2],
+                        fe *maskprod, fe *Z, fe *tmp)
+{
+    const field *F = M->F;
+    fe H[7], beta;
+    verify_elem4(F, V->X, V->Y, V->Z, L, seed, H, H + 4);
+    fe R[4] = { H[4], H[5], H[6], fe_mul(F, rho[0], rho[1]) };
+    int rc = mul_reduce_unlogged(M, R, R, 4);
+    if (rc == 0) {
+        memcpy(H + 4, R, 3 * sizeof(fe));
+        *maskprod = R[3];
+        rc = verify_beta(M, 7, &beta);
+    }
+    if (rc == 0) {
+        verify_elem4_fold(F, V->X, V->Y, L, beta, seed);
+        rc = verify_eval(F, Z, H, 7, beta, tmp);
+    }
+    sodium_memzero(R, sizeof R);
+    sodium_memzero(H, sizeof H);
+    return rc;
+}
+
+/* The levels: on return u[0], v[0], *Z hold the final claim's shares. With seed (one elementwise
+ * run), the first level combines groups of four relations itself (verify_fold.c). */
 static int s_levels(mpc *M, vstate *V, fe *Z, const uint8_t *seed)
 {
     const field *F = M->F;
@@ -701,8 +564,12 @@ static int s_levels(mpc *M, vstate *V, fe *Z, const uint8_t *seed)
         }
         size_t nh = 2 * k - 2 + (lvl == 0);
         int f4 = k == 4 && !last && s_fast4(F);
-        if (f4 && lvl == 0 && seed) *Z = s_level4c(F, u, v, V->Z, L, seed, H);
-        else if (f4) s_level4(F, u, v, L, H);
+        if (f4 && lvl == 0 && seed) {   /* one elementwise run (verify_fold.c) */
+            if ((rc = s_level_elem(M, V, L, seed, rho, &maskprod, Z, tmp)) != 0) break;
+            len = L;
+            continue;
+        }
+        if (f4) s_level4(F, u, v, L, H);
         else s_level(F, u, v, k, L, H, tmp);
         if (lvl == 0) H[2 * k - 2] = fe_mul(F, rho[0], rho[1]);
         if ((rc = mul_reduce_unlogged(M, H, H, nh)) != 0) break;
@@ -714,10 +581,10 @@ static int s_levels(mpc *M, vstate *V, fe *Z, const uint8_t *seed)
         memmove(H + k, H + k - 1, (k - 1) * sizeof(fe));
         H[k - 1] = hk;
         fe beta;
-        if ((rc = s_beta(M, 2 * k - 1, &beta)) != 0) break;
+        if ((rc = verify_beta(M, 2 * k - 1, &beta)) != 0) break;
         if (f4) s_fold4(F, u, v, L, beta);
         else if ((rc = s_fold(F, u, v, k, L, beta, tmp)) != 0) break;
-        if ((rc = s_eval(F, Z, H, 2 * k - 1, beta, tmp)) != 0) break;
+        if ((rc = verify_eval(F, Z, H, 2 * k - 1, beta, tmp)) != 0) break;
         len = L;
         if (last) break;
     }
@@ -780,7 +647,7 @@ int mpc_verify(mpc *M)
     fe Z = 0;
     int rc = mpc_coin(M, seed);
     if (rc == 0) {
-        /* one elementwise run long enough for a first fan-in-4 level: fused */
+        /* one elementwise run long enough for a first fan-in-4 level: verify_fold.c */
         int fused = s_fast4(M->F) && V->nseg == 1 && !V->seg[0].dot && !s_is_last(V->n, V->n);
         if (!fused) Z = s_combine(M->F, V, seed);
         rc = s_levels(M, V, &Z, fused ? seed : NULL);

@@ -58,6 +58,20 @@ int verify_log_dot(mpc *M, size_t len, fe **a, fe **b, fe **z) MPC_WUR;
  * filled in place: no copy of long vectors); on success lz[0..m) (the logged
  * relations' public values, may be NULL) receive the opened values too. */
 int verify_open_2t(mpc *M, fe *out, const fe *z, size_t m, fe *lz) MPC_WUR;
+/* A long inner product <a, b> opened at degree 2t, its entries produced on demand in four
+ * slices of L entries (L a multiple of align): seek(ctx, c, pos) puts slice c at entry pos, gen
+ * the next cnt entries (zeros past n). */
+typedef struct verify_stream {
+    size_t n, align;
+    void (*seek)(void *ctx, int c, size_t pos);
+    void (*gen)(void *ctx, int c, fe *a, fe *b, size_t cnt);
+    void *ctx;
+} verify_stream;
+/* Fields the stream level serves (Mersenne below 2^120). */
+int verify_stream_ok(const field *F);
+/* Open <a, b> (out: public) and log it after one level of the check run at once, so only its
+ * quarter-length fold enters the log (verify_fold.c). Errors as mpc_round, verify_log_dot. */
+int verify_open_dot_stream(mpc *M, fe *out, const verify_stream *S) MPC_WUR;
 /* Add m opened (public) values to the running hash every server compares in
  * the next verification (malicious mode only). */
 void verify_hash_public(mpc *M, const fe *v, size_t m);

@@ -386,6 +386,100 @@ Test(verify, forced_validity_opening_aborts)
     s_ballot_attack(&F, valid, A, 3, 1);
 }
 
+/* A long batch of one-hot ballots (check_choice over 2 x 1,500 entries: the stream level of
+ * verify_open_dot_stream, quarter-length fold logged): exact flags with inputs flagged before
+ * and invalid ones anywhere, and the forced validity opening caught before the next opening. */
+enum { LB_N = 1500 };
+
+typedef struct long_job {
+    const fe *x;
+    uint8_t bad[LB_N];
+    int adv;
+    mpc_adv A;
+    int rc;
+    fe sum;
+    char err[256];
+} long_job;
+
+static const size_t s_lb_pre[] = { 3, 5, 1000 };   /* flagged before the check */
+
+static int s_long_body(mpc *M, void *arg)
+{
+    long_job *J = arg;
+    if (J->adv) mpc_adv_engine_set(M, &J->A);
+    memset(J->bad, 0, sizeof J->bad);
+    for (size_t i = 0; i < sizeof s_lb_pre / sizeof *s_lb_pre; i++) J->bad[s_lb_pre[i]] = 1;
+    int rc = check_choice(M, J->x, LB_N, 2, J->bad);
+    fe sum = 0;
+    for (size_t i = 0; rc == 0 && i < LB_N; i++)
+        if (!J->bad[i]) sum = fe_add(mpc_field(M), sum, fe_add(mpc_field(M), J->x[2 * i], J->x[2 * i + 1]));
+    if (rc == 0) rc = mpc_open(M, &J->sum, &sum, 1);
+    J->rc = rc;
+    snprintf(J->err, sizeof J->err, "%s", mpc_errmsg(M));
+    return rc;
+}
+
+static void s_long_run(const field *F, const fe *clear, long_job *J, int bad, mpc_adv A)
+{
+    fe *xs[3];
+    harness_share(F, 3, 1, 1, clear, 2 * LB_N, xs);
+    void *args[3];
+    memset(J, 0, 3 * sizeof *J);
+    for (int i = 0; i < 3; i++) {
+        J[i].x = xs[i];
+        args[i] = &J[i];
+    }
+    if (bad) {
+        J[bad - 1].adv = 1;
+        J[bad - 1].A = A;
+    }
+    (void)harness_run(F, 3, 1, HARNESS_HUB, s_long_body, args, NULL);
+    for (int i = 0; i < 3; i++) free(xs[i]);
+}
+
+Test(verify, long_ballot_batch_is_exact_and_a_forced_validity_opening_aborts)
+{
+    field F;
+    cr_assert_eq(field_init_default(&F, 32, 40), 0);
+    fe *clear = calloc(2 * LB_N, sizeof(fe));
+    uint8_t want[LB_N] = { 0 };
+    fe total = 0;
+    for (size_t i = 0; i < LB_N; i++) {
+        uint64_t r = harness_rand_bits(8) % 3;   /* blank, first, second */
+        if (r) clear[2 * i + r - 1] = 1;
+    }
+    static const size_t invalid[] = { 0, 5, 7, 800, 1499 };
+    clear[0] = clear[1] = 1;                        /* two choices */
+    clear[10] = clear[11] = 1;                      /* ballot 5: two choices, flagged before */
+    clear[14] = 2, clear[15] = 0;                   /* not a bit */
+    clear[1600] = 0, clear[1601] = F.p - 1;         /* -1 */
+    clear[2998] = 1, clear[2999] = 1;
+    for (size_t i = 0; i < sizeof invalid / sizeof *invalid; i++) want[invalid[i]] = 1;
+    for (size_t i = 0; i < sizeof s_lb_pre / sizeof *s_lb_pre; i++) want[s_lb_pre[i]] = 1;
+    for (size_t i = 0; i < LB_N; i++)
+        if (!want[i]) total = fe_add(&F, total, fe_add(&F, clear[2 * i], clear[2 * i + 1]));
+    long_job J[3];
+    mpc_adv none = { 0 };
+    s_long_run(&F, clear, J, 0, none);
+    for (int i = 0; i < 3; i++) {
+        cr_assert_eq(J[i].rc, 0, "S%d: %s", i + 1, J[i].err);
+        cr_assert(memcmp(J[i].bad, want, LB_N) == 0, "S%d: wrong flags", i + 1);
+        cr_assert(J[i].sum == total, "S%d: wrong tally", i + 1);
+    }
+    /* z' = 0: the invalid ballots accepted; z' = 1 on valid ones: the fallback */
+    mpc_adv A = { .cls = MPC_ADV_OPEN2T_RUSH, .site = 0, .elem = 0, .delta = 0, .force = 1 };
+    for (int bad = 1; bad <= 3; bad++) {
+        A.delta = bad == 2;
+        s_long_run(&F, clear, J, bad, A);
+        for (int i = 0; i < 3; i++) {
+            if (i + 1 == bad) continue;
+            cr_assert_eq(J[i].rc, ERR_CHEAT, "S%d: %s", i + 1, J[i].err);
+            cr_assert(strstr(J[i].err, "multiplication check failed") != NULL, "%s", J[i].err);
+        }
+    }
+    free(clear);
+}
+
 Test(verify, additive_error_in_the_tournament_aborts)
 {
     field F;
@@ -528,8 +622,8 @@ Test(verify, default_is_malicious_and_raw_2t_openings_are_refused)
 }
 
 /* Every field kind (Mersenne below 2^120 with the fast level, 2^127-1 and a
- * non-Mersenne prime with the generic one), a few thousand relations (several
- * levels): honest runs pass, one wrong product anywhere fails. */
+ * non-Mersenne prime with the generic one), 10,000 relations (the elementwise first level,
+ * then several more): honest runs pass, one wrong product anywhere fails. */
 typedef struct field_job {
     int adv;
     mpc_adv A;
@@ -564,11 +658,16 @@ Test(verify, check_is_sound_and_complete_in_every_field)
         memset(J, 0, sizeof J);
         cr_assert_eq(harness_run(&F, 3, 1, HARNESS_HUB, s_field_body, args, NULL), 0, "%s",
                      primes[f]);
-        memset(J, 0, sizeof J);
-        J[1].adv = 1;
-        J[1].A = (mpc_adv){ .cls = MPC_ADV_MUL_ADD, .site = 1, .elem = 4321, .delta = 1 };
-        (void)harness_run(&F, 3, 1, HARNESS_HUB, s_field_body, args, NULL);
-        cr_assert_eq(J[0].rc, ERR_CHEAT, "%s", primes[f]);
-        cr_assert_eq(J[2].rc, ERR_CHEAT, "%s", primes[f]);
+        /* the first relation, one inside the third slice of the first level, the last one */
+        static const struct { uint64_t site; size_t elem; } at[] = { { 0, 0 }, { 1, 4321 }, { 1, 4999 } };
+        for (int a = 0; a < 3; a++) {
+            memset(J, 0, sizeof J);
+            J[1].adv = 1;
+            J[1].A = (mpc_adv){ .cls = MPC_ADV_MUL_ADD, .site = at[a].site, .elem = at[a].elem,
+                                .delta = 1 };
+            (void)harness_run(&F, 3, 1, HARNESS_HUB, s_field_body, args, NULL);
+            cr_assert_eq(J[0].rc, ERR_CHEAT, "%s, relation %d", primes[f], a);
+            cr_assert_eq(J[2].rc, ERR_CHEAT, "%s, relation %d", primes[f], a);
+        }
     }
 }
