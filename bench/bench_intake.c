@@ -121,7 +121,7 @@ int main(int argc, char **argv)
     defn_spec spec = { .id = "bench-intake", .kind = DEFN_VOTE, .t = 1, .bits = 32, .kappa = 40,
                        .deadline = (int64_t)time(NULL) + 600, .timeout_ms = 20000, .n = I_N,
                        .servers = sv, .roll_size = N, .roll = roll,
-                       .rules_json = "{\"type\":\"threshold\",\"threshold\":\"1/2\"}" };
+                       .rules_json = "{\"type\":\"threshold\",\"threshold\":\"1/2\",\"close\":\"all_voted\"}" };
     char defn_path[4200];
     snprintf(defn_path, sizeof defn_path, "%s/definition.json", dir);
     defn *d = NULL;

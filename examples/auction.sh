@@ -14,7 +14,7 @@ price=${1:-first}
 keygen server1 server2 server3 ada grace linus
 # 2. the organizer writes the definition file (rules, servers, roll of bidders)
 write_defn "$DIR/definition.json" auction \
-    "{\"price\": \"$price\", \"reveal_winner\": true, \"reserve\": 100}" 3 ada grace linus
+    "{\"price\": \"$price\", \"reveal_winner\": true, \"reserve\": 100, \"close\": \"all_voted\"}" 3 ada grace linus
 # 3. each server operator starts a server
 start_servers 3
 # 4. each bidder bids from its own terminal (here: its own process)

@@ -11,7 +11,7 @@ trap 'stop_servers; [ -n "${KEEP:-}" ] || rm -rf "$DIR"' EXIT
 faculty="ahmed beatriz chen dana emeka fatima goran"
 keygen server1 server2 server3 $faculty
 write_defn "$DIR/definition.json" vote \
-    '{"type": "threshold", "threshold": "2/3", "base": "yes_no"}' 3 $faculty
+    '{"type": "threshold", "threshold": "2/3", "base": "yes_no", "close": "all_voted"}' 3 $faculty
 start_servers 3
 clients=""
 for who in ahmed:yes beatriz:yes chen:no dana:yes emeka:blank fatima:yes goran:no; do
