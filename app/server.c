@@ -253,6 +253,11 @@ static int s_mesh(s_server *S)
         int64_t give_up = defn_deadline(d) + defn_timeout_ms(d) / 1000 + 1;
         if (rc != ERR_TIMEOUT || s_stop || (int64_t)time(NULL) > give_up) {
             fprintf(stderr, "error: aborted, no output: mesh: %s\n", err);
+            if (rc == ERR_TIMEOUT)
+                fprintf(stderr, "hint: with n = %d and t = %d every server is needed to compute; "
+                                "restart the missing server with its data directory (no ballot "
+                                "is lost) and then this one: the result is computed once all "
+                                "are up\n", n, defn_t(d));
             return 1;
         }
         log_msg(LOG_INFO, "mesh: %s; waiting for the other servers to close their intake", err);
