@@ -423,15 +423,6 @@ static defn_voter *s_roll_add(s_new *N, const char *name, const char *src, size_
     return &N->roll[i];
 }
 
-static int s_name_ok(const char *s)
-{
-    size_t len = strlen(s);
-    if (len < 1 || len > DEFN_MAX_ID) return 0;
-    for (size_t i = 0; i < len; i++)
-        if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] == 0x7f) return 0;
-    return 1;
-}
-
 static int s_strcmp(const struct dirent **a, const struct dirent **b)
 {
     return strcmp((*a)->d_name, (*b)->d_name);   /* byte order, not the locale's */
@@ -456,7 +447,7 @@ static int s_roll_dir(s_new *N, const char *dir)
         char path[4096], name[300], why[512];
         snprintf(name, sizeof name, "%.*s", (int)strlen(ents[i]->d_name) - 4, ents[i]->d_name);
         snprintf(path, sizeof path, "%s/%s", dir, ents[i]->d_name);
-        if (!bad && !s_name_ok(name)) {
+        if (!bad && !defn_roll_name_ok(name)) {
             fprintf(stderr, "error: %s: the name \"%.64s\" must be 1..%d bytes without control "
                     "characters\n", path, name, DEFN_MAX_ID);
             bad = 1;
@@ -500,7 +491,7 @@ static int s_roll_file(s_new *N, const char *path)
         if (nt != 2) {
             fprintf(stderr, "error: %s: expected \"name pubfile\" or \"name hexkey\"\n", where);
             bad = 1;
-        } else if (!s_name_ok(tok[0])) {
+        } else if (!defn_roll_name_ok(tok[0])) {
             fprintf(stderr, "error: %s: the name must be 1..%d bytes\n", where, DEFN_MAX_ID);
             bad = 1;
         } else if (N->nroll == DEFN_MAX_ROLL) {

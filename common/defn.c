@@ -175,7 +175,7 @@ int defn_name_ok(const char *s)
     return 1;
 }
 
-static int s_name_ok(const char *s)
+int defn_roll_name_ok(const char *s)
 {
     size_t len = strlen(s);
     if (len < 1 || len > DEFN_MAX_ID) return 0;
@@ -352,7 +352,7 @@ static int s_parse_roll(defn *d, const json_t *root, char *err, size_t errlen)
         defn_voter *v = &d->roll[i];
         v->name = s_get_str(e, path, "name", err, errlen);
         if (!v->name) goto out;
-        if (!s_name_ok(v->name)) {
+        if (!defn_roll_name_ok(v->name)) {
             err_fmt(err, errlen, "%s.name: expected 1..%d bytes without control characters",
                     path, DEFN_MAX_ID);
             goto out;

@@ -64,6 +64,8 @@ const char *defn_id(const defn *d);
 int defn_kind(const defn *d);                 /* DEFN_AUCTION, DEFN_VOTE or DEFN_SUM */
 /* 1 when s is a valid id or name: 1..DEFN_MAX_ID characters of [A-Za-z0-9._-]. */
 int defn_name_ok(const char *s);
+/* 1 if s is a valid roll name: 1..DEFN_MAX_ID bytes, no control character. */
+int defn_roll_name_ok(const char *s);
 int defn_n(const defn *d);
 int defn_t(const defn *d);
 int defn_bits(const defn *d);
