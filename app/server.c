@@ -176,6 +176,33 @@ static int s_probe(s_server *S)
     return bad;
 }
 
+/* The data directory is this session's: DATA/session holds its id, written
+ * when the directory is first used and compared on every start. */
+static int s_own_dir(s_server *S)
+{
+    char path[4096], sid[65];
+    sodium_bin2hex(sid, sizeof sid, defn_sid(S->c.d), 32);
+    snprintf(path, sizeof path, "%s/session", S->data_dir);
+    uint8_t *have = NULL;
+    size_t len = 0;
+    if (fs_read_file(path, &have, &len, 128) == 0) {
+        int same = len >= 64 && memcmp(have, sid, 64) == 0;
+        if (!same)
+            fprintf(stderr, "error: %s belongs to another session (%.64s), not this "
+                            "definition's (%s): use another data directory\n",
+                    S->data_dir, (const char *)have, sid);
+        free(have);
+        return same ? 0 : 1;
+    }
+    char line[66];
+    snprintf(line, sizeof line, "%s\n", sid);
+    if (fs_write_atomic(path, line, 65, 0600) != 0) {
+        fprintf(stderr, "error: cannot write %s: %s\n", path, strerror(errno));
+        return 1;
+    }
+    return 0;
+}
+
 /* open: keys are a server of the definition; data directory and store. */
 static int s_open(s_server *S, const char *kp, const char *dp)
 {
@@ -194,6 +221,7 @@ static int s_open(s_server *S, const char *kp, const char *dp)
         return 1;
     }
     char path[4096], err[512];
+    if (s_own_dir(S) != 0) return 1;
     snprintf(path, sizeof path, "%s/inputs.db", S->data_dir);
     if (store_open(&S->st, path, defn_sid(d), (uint32_t)defn_roll_size(d), err, sizeof err) != 0) {
         fprintf(stderr, "error: %s\n", err);
