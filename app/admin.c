@@ -144,7 +144,8 @@ void app_time_text(int64_t t, char local[64], char utc[32])
 /* ---- options ---- */
 
 static const char *const s_base_v[] = { "--servers", "--roll", "--deadline", "--out", "--id",
-                                        "--t", "--bits", "--security", "--timeout-ms" };
+                                        "--t", "--bits", "--security", "--timeout-ms",
+                                        "--close" };
 
 static int s_options(s_new *N, int argc, char **argv)
 {
@@ -590,6 +591,12 @@ static int s_rules(s_new *N)
         fprintf(stderr, "error: %s\n", err);
         return 2;
     }
+    const char *close = cli_get(&N->a, "--close");   /* every application's rule */
+    if (close && strcmp(close, "deadline") && strcmp(close, "all_voted")) {
+        fprintf(stderr, "error: --close: expected deadline or all_voted\n");
+        return 2;
+    }
+    if (close) json_object_set_new(N->rules, "close", json_string(close));
     return 0;
 }
 
