@@ -75,6 +75,12 @@ void app_failpoint(const char *name)
 
 void app_print_security(const json_t *result, FILE *out)
 {
+    json_int_t inv = json_integer_value(json_object_get(result, "invalid")),
+               inc = json_integer_value(json_object_get(result, "inconsistent")),
+               und = json_integer_value(json_object_get(result, "undelivered"));
+    if (inv || inc || und)   /* why inputs were left out, apart */
+        fprintf(out, "excluded: %" JSON_INTEGER_FORMAT " invalid, %" JSON_INTEGER_FORMAT
+                     " inconsistent, %" JSON_INTEGER_FORMAT " undelivered\n", inv, inc, und);
     const char *s = json_string_value(json_object_get(result, "security"));
     if (s && !strcmp(s, "semi-honest"))
         fprintf(out, "security: semi-honest (correct only if every server follows the protocol; "

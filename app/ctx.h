@@ -32,8 +32,9 @@ void app_ctx_free(app_ctx *c);
  * killed with SIGKILL: no cleanup, no flush. */
 void app_failpoint(const char *name);
 
-/* The line every human-readable result ends with: under which adversary it
- * holds (the signed "security" of the output). */
+/* The lines every human-readable result ends with: why inputs were excluded
+ * (when any were) and under which adversary it holds (the signed "security"
+ * of the output). */
 void app_print_security(const json_t *result, FILE *out);
 
 /* The canonical text of a result object: compact, keys in insertion order,
