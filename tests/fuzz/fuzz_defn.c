@@ -166,8 +166,12 @@ static void s_valid(const defn *d, const uint8_t *data, size_t size)
     if (rs < 1 || rs > DEFN_MAX_ROLL || defn_roll_at(d, rs)) abort();
     for (size_t i = 0; i < rs; i++) {
         const defn_voter *v = defn_roll_at(d, i);
-        if (!v || !v->name || defn_roll_find(d, v->curve_pk) != (long)i ||
-            defn_roll_find_sign(d, v->sign_pk) != (long)i || defn_server_find(d, v->curve_pk) != -1)
+        static const uint8_t zero[32];
+        if (!v) abort();
+        int has_curve = memcmp(v->curve_pk, zero, 32) != 0;   /* optional (credentials) */
+        if (!v->name || defn_roll_find(d, v->curve_pk) != (has_curve ? (long)i : -1) ||
+            defn_roll_find_sign(d, v->sign_pk) != (long)i ||
+            (has_curve && defn_server_find(d, v->curve_pk) != -1))
             abort();
     }
 
@@ -176,7 +180,12 @@ static void s_valid(const defn *d, const uint8_t *data, size_t size)
     char err[256];
     static const char *const none[] = { NULL };
     int rc = defn_rules_check_keys(d, none, err, sizeof err);
-    if (json_object_size(rules) ? rc != ERR_PARSE : rc != 0) abort();
+    /* "close" is every application's rule: alone and well formed it passes */
+    const json_t *cl = json_object_get(rules, "close");
+    int close_ok = cl && json_is_string(cl) && (!strcmp(json_string_value(cl), "deadline") ||
+                                                !strcmp(json_string_value(cl), "all_voted"));
+    size_t others = json_object_size(rules) - (cl ? 1 : 0);
+    if ((others || (cl && !close_ok)) ? rc != ERR_PARSE : rc != 0) abort();
     const char *key;
     json_t *val;
     json_object_foreach((json_t *)rules, key, val) {
