@@ -212,3 +212,32 @@ Test(crash, a_bid_that_missed_a_down_server_counts_under_semi_honest_security)
     s_missed_bid(&s, "semi-honest");
     e2e_session_stop(&s, NULL);
 }
+
+/* n = 2t+1 tolerates no server down at the close: the others wait until the
+ * deadline plus one timeout, then abort with no result, naming the missing
+ * server and saying what to do; restarted, all three compute it. */
+Test(crash, a_server_down_at_the_close_aborts_with_what_to_do_and_a_restart_computes)
+{
+    e2e_session_deadline_s = 4;
+    e2e_session_close = "deadline";
+    e2e_session s;
+    e2e_session_start(&s, "auction", 3, 1, s_roll, NULL, RULES, 10);
+    e2e_session_deadline_s = 3600;
+    e2e_session_close = "all_voted";
+    s_bid(&s, "ana", "50");
+    s_bid(&s, "ben", "70");
+    cr_assert_eq(e2e_session_kill(&s, 3), 128 + SIGKILL);
+    for (int i = 1; i <= 2; i++) {
+        cr_expect_eq(e2e_session_wait_exit(&s, i, 30000), 1, "server %d aborts", i);
+        cr_expect(s_log_has(&s, i, "server 3"), "server %d names server 3", i);
+        cr_expect(s_log_has(&s, i, "every server is needed"), "server %d says why", i);
+        cr_expect(s_log_has(&s, i, "restart the missing server"), "server %d says what to do", i);
+        char p[E2E_PATH + 32];
+        snprintf(p, sizeof p, "%s/d%d/result.stmt", s.dir, i);
+        cr_expect_neq(access(p, F_OK), 0, "server %d signed nothing", i);
+    }
+    for (int i = 1; i <= 3; i++) e2e_session_restart(&s, i, NULL);
+    e2e_session_wait_results(&s, 30000);
+    s_check_winner(&s, 70, "ben", 2);
+    e2e_session_stop(&s, NULL);
+}
