@@ -174,16 +174,19 @@ static int s_pipeline(mpc *M, job *J)
     const scenario *S = J->S;
     agree_entry mine[MAXIN], acc[MAXIN];
     uint16_t holders[MAXIN];
-    for (size_t i = 0; i < S->count; i++) {
-        mine[i] = (agree_entry){ .roll = (uint32_t)i, .seq = 1 };
-        memset(mine[i].hash, (int)i, 32);
+    /* server 1 missed the first input (it was down): the others, the cheater
+     * among them, must deliver it, so the reconciliation round carries data */
+    size_t nmine = 0;
+    for (size_t i = mpc_me(M) == 1 ? 1 : 0; i < S->count; i++) {
+        mine[nmine] = (agree_entry){ .roll = (uint32_t)i, .seq = 1 };
+        memset(mine[nmine++].hash, (int)i, 32);
     }
     agree_keys K = { .sid = s_sid, .sign_sk = s_sk[mpc_me(M) - 1],
                      .sign_pk = (const uint8_t(*)[32])s_pk };
     size_t na = 0;
     uint8_t h[32], bad[MAXIN] = { 0 };
     agree_io io = { .get = s_io_get, .put = s_io_put };
-    int rc = agree_inputs(M, &K, S->count, mine, S->count, acc, holders, &na, h, NULL, NULL);
+    int rc = agree_inputs(M, &K, S->count, mine, nmine, acc, holders, &na, h, NULL, NULL);
     if (rc == 0) rc = agree_deliver(M, acc, holders, na, &io);
     if (rc == 0 && na != S->count) rc = ERR_CHEAT;
     if (rc == 0) rc = check_degree(M, J->rows, S->count, S->m, bad);
