@@ -261,6 +261,9 @@ static void s_timeout_err(net *nw, int peer, uint64_t step, uint8_t type)
     int oldest = peer;
     for (int j = 1; j <= nw->n; j++)
         if (j != nw->me && nw->heard_ms[j] < nw->heard_ms[oldest]) oldest = j;
+    /* frames from different peers can arrive out of order: only a silence
+     * clearly longer than the awaited peer's (half a timeout) points elsewhere */
+    if (nw->heard_ms[peer] - nw->heard_ms[oldest] < nw->timeout_ms / 2) oldest = peer;
     if (oldest == peer) {
         net_core_err(nw, "timeout: server %d silent at step %" PRIu64 " (type %u) after %d ms",
                      peer, step, type, nw->timeout_ms);

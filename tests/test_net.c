@@ -199,7 +199,7 @@ Test(net, hub_rejects_replayed_and_duplicate_steps)
 Test(net, hub_timeout_names_the_server_silent_longest)
 {
     duo d = s_duo(250);
-    usleep(100000);
+    usleep(200000);   /* server 2 silent for longer than half a timeout */
     netfx_put(d.a, 3, 4, 1, "alive");
     netfx_expect(d.c, 1, 4, 1, "alive");
     netfx_expect_err(d.c, 1, 4, 2, ERR_TIMEOUT, "timeout: server 2");
