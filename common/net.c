@@ -103,6 +103,7 @@ net *net_core_new(const net_ops *ops, void *tp, int n, int me, const uint8_t *si
     nw->n = n;
     nw->me = me;
     nw->timeout_ms = timeout_ms;
+    nw->live = n >= 1 && n <= MPC_MAX_SERVERS ? (1u << n) - 1 : 0;
     memcpy(nw->sid, sid, MPC_SID_LEN);
     snprintf(nw->err, sizeof nw->err, "no error");
     for (int j = 0; j <= n && j <= MPC_MAX_SERVERS; j++) nw->heard_ms[j] = s_now_ms();
@@ -179,6 +180,12 @@ static void s_take(net *nw, int from, int i, net_frame *f)
  * error (naming the sender) is returned. */
 static int s_accept(net *nw, int from, net_frame *f)
 {
+    if (from >= 1 && from <= nw->n && !(nw->live >> (from - 1) & 1u)) {
+        /* a server the others went on without (it came up late): whatever it
+         * sends is not part of this run, and must not count as flooding */
+        s_release(nw, f);
+        return 0;
+    }
     if (from >= 1 && from <= nw->n) nw->heard_ms[from] = s_now_ms();
     const uint8_t *frame = f->data;
     size_t flen = f->len;
@@ -199,7 +206,8 @@ static int s_accept(net *nw, int from, net_frame *f)
         net_core_err(nw, "server %d sent step %" PRIu64 " (type %u) for another session id: "
                      "dropped", from, h.step, h.type);
     } else if (h.type >= NET_TYPE_RESERVED
-               && ((h.type != NET_TYPE_HELLO && h.type != NET_TYPE_BYE) || h.step != 0)) {
+               && (h.type == NET_TYPE_ROSTER ? h.step > 1
+                   : (h.type != NET_TYPE_HELLO && h.type != NET_TYPE_BYE) || h.step != 0)) {
         net_core_err(nw, "server %d sent reserved message type %u (step %" PRIu64 "): dropped",
                      from, h.type, h.step);
     } else if (h.step == UINT64_MAX) {
@@ -260,7 +268,7 @@ static void s_timeout_err(net *nw, int peer, uint64_t step, uint8_t type)
 {
     int oldest = peer;
     for (int j = 1; j <= nw->n; j++)
-        if (j != nw->me && nw->heard_ms[j] < nw->heard_ms[oldest]) oldest = j;
+        if (net_peer_ok(nw, j) && nw->heard_ms[j] < nw->heard_ms[oldest]) oldest = j;
     /* frames from different peers can arrive out of order: only a silence
      * clearly longer than the awaited peer's (half a timeout) points elsewhere */
     if (nw->heard_ms[peer] - nw->heard_ms[oldest] < nw->timeout_ms / 2) oldest = peer;
@@ -303,18 +311,19 @@ static int s_recv(net *nw, int peer, uint8_t type, uint64_t step, net_frame *f)
     }
 }
 
-int net_core_barrier(net *nw, uint8_t type, const char *what, int timeout_ms)
+int net_core_barrier(net *nw, uint8_t type, const char *what, int timeout_ms, unsigned *gotmask)
 {
     int got[MPC_MAX_SERVERS + 1] = { 0 };
+    if (gotmask) *gotmask = 1u << (nw->me - 1);
     for (int j = 1; j <= nw->n; j++) {
-        if (j == nw->me) continue;
+        if (!net_peer_ok(nw, j)) continue;
         if (nw->next[j][type] > 0) {
             net_core_err(nw, "%s barrier already done", what);
             return ERR_STATE;
         }
     }
     for (int j = 1; j <= nw->n; j++) {
-        if (j == nw->me) continue;
+        if (!net_peer_ok(nw, j)) continue;
         int rc = s_send(nw, j, type, 0, NULL, 0);
         if (rc != 0) return rc;
     }
@@ -322,13 +331,14 @@ int net_core_barrier(net *nw, uint8_t type, const char *what, int timeout_ms)
     for (;;) {
         int missing = 0;
         for (int j = 1; j <= nw->n; j++) {
-            if (j == nw->me || got[j]) continue;
+            if (!net_peer_ok(nw, j) || got[j]) continue;
             int i = s_find(nw, j, type, 0);
             if (i >= 0) {
                 net_frame f;
                 s_take(nw, j, i, &f);
                 s_release(nw, &f);
                 got[j] = 1;
+                if (gotmask) *gotmask |= 1u << (j - 1);
             } else {
                 missing++;
             }
@@ -341,7 +351,7 @@ int net_core_barrier(net *nw, uint8_t type, const char *what, int timeout_ms)
     size_t pos = (size_t)snprintf(nw->err, sizeof nw->err, "no %s from ", what);
     int first = 1;
     for (int j = 1; j <= nw->n && pos < sizeof nw->err; j++) {
-        if (j == nw->me || got[j]) continue;
+        if (!net_peer_ok(nw, j) || got[j]) continue;
         char desc[400];
         nw->ops->describe(nw, j, desc, sizeof desc);
         pos += (size_t)snprintf(nw->err + pos, sizeof nw->err - pos, "%sserver %d%s",
@@ -353,10 +363,107 @@ int net_core_barrier(net *nw, uint8_t type, const char *what, int timeout_ms)
     return ERR_TIMEOUT;
 }
 
+/* "{1, 2, 4}" */
+static void s_set_text(char *out, size_t len, unsigned set)
+{
+    size_t pos = (size_t)snprintf(out, len, "{");
+    for (int j = 1; j <= MPC_MAX_SERVERS && pos < len; j++)
+        if (set >> (j - 1) & 1u)
+            pos += (size_t)snprintf(out + pos, len - pos, "%s%d", pos > 1 ? ", " : "", j);
+    if (pos < len) snprintf(out + pos, len - pos, "}");
+}
+
+/* Wait until deadline for (j, ROSTER, step): its 2-byte mask, or -1 when
+ * silent or malformed (which then counts as silent: the roster goes on
+ * without j, or fails if j was a member). */
+static long s_roster_recv(net *nw, int j, uint64_t step, int64_t deadline)
+{
+    for (;;) {
+        int i = s_find(nw, j, NET_TYPE_ROSTER, step);
+        if (i >= 0) {
+            net_frame f;
+            s_take(nw, j, i, &f);
+            long v = f.len == NET_HDR_LEN + 2 ? (long)f.data[NET_HDR_LEN] << 8 | f.data[NET_HDR_LEN + 1]
+                                              : -1;
+            s_release(nw, &f);
+            return v;
+        }
+        int rc = s_pull(nw, s_remaining(deadline));
+        if (rc < 0 || (rc == 0 && s_remaining(deadline) == 0)) return -1;
+    }
+}
+
+static int s_roster_send(net *nw, unsigned to, uint64_t step, unsigned v)
+{
+    uint8_t b[2] = { (uint8_t)(v >> 8), (uint8_t)v };
+    for (int j = 1; j <= nw->n; j++)
+        if (j != nw->me && (to >> (j - 1) & 1u)) {
+            int rc = s_send(nw, j, NET_TYPE_ROSTER, step, b, 2);
+            if (rc) return rc;
+        }
+    return 0;
+}
+
+int net_core_roster(net *nw, unsigned view, int quorum, int wait_ms)
+{
+    unsigned mebit = 1u << (nw->me - 1), roster = view | mebit;
+    char a[64], b[64];
+    int rc = s_roster_send(nw, view, 0, view | mebit);
+    int64_t deadline = s_now_ms() + wait_ms;
+    for (int j = 1; j <= nw->n && rc == 0; j++) {
+        if (j == nw->me || !(view >> (j - 1) & 1u)) continue;
+        long v = s_roster_recv(nw, j, 0, deadline);
+        roster &= v < 0 ? ~(1u << (j - 1)) : (unsigned)v;
+    }
+    if (rc) return rc;
+    if (!(roster & mebit)) {
+        s_set_text(a, sizeof a, roster);
+        net_core_err(nw, "the other servers went on as %s, without this server (it came up "
+                     "late)", a);
+        return ERR_PROTO;
+    }
+    /* every member sends its roster even when it is too small, so all fail alike */
+    rc = s_roster_send(nw, roster, 1, roster);
+    deadline = s_now_ms() + wait_ms;
+    for (int j = 1; j <= nw->n && rc == 0; j++) {
+        if (j == nw->me || !(roster >> (j - 1) & 1u)) continue;
+        long v = s_roster_recv(nw, j, 1, deadline);
+        s_set_text(a, sizeof a, roster);
+        s_set_text(b, sizeof b, v < 0 ? 0 : (unsigned)v);
+        if (v < 0) {
+            net_core_err(nw, "server %d fell silent while the servers agreed on who is up "
+                         "(%s)", j, a);
+            return ERR_TIMEOUT;
+        }
+        if ((unsigned)v != roster) {
+            net_core_err(nw, "the servers disagree on who is up: server %d says %s, this server "
+                         "%s (one came up while the others gave up on it); restart them",
+                         j, b, a);
+            return ERR_PROTO;
+        }
+    }
+    if (rc) return rc;
+    if (__builtin_popcount(roster) < quorum) {
+        s_set_text(a, sizeof a, roster);
+        net_core_err(nw, "only servers %s are up: %d are needed to compute", a, quorum);
+        return ERR_TIMEOUT;
+    }
+    nw->live = roster;
+    return 0;
+}
+
 /* ---- public message API ----------------------------------------------------- */
 
 int net_me(const net *nw) { return nw->me; }
 int net_n(const net *nw) { return nw->n; }
+unsigned net_live(const net *nw) { return nw->live; }
+
+int net_restrict(net *nw, unsigned live)
+{
+    if (!nw || !(live >> (nw->me - 1) & 1u) || (live & ~nw->live)) return ERR_ARG;
+    nw->live = live;
+    return 0;
+}
 const char *net_errmsg(const net *nw) { return nw ? nw->err : "no transport"; }
 
 void net_stats(const net *nw, uint64_t *msgs_sent, uint64_t *bytes_sent)
@@ -463,7 +570,7 @@ int net_recv_vec(net *nw, int peer, uint8_t type, uint64_t step,
 
 int net_bye(net *nw)
 {
-    return net_core_barrier(nw, NET_TYPE_BYE, "bye", nw->timeout_ms);
+    return net_core_barrier(nw, NET_TYPE_BYE, "bye", nw->timeout_ms, NULL);
 }
 
 int net_send_raw(net *nw, int peer, const uint8_t *frame, size_t len)

@@ -25,6 +25,7 @@
 /* Types >= NET_TYPE_RESERVED belong to the transport (hello and closing
  * barriers); net_send/net_recv refuse them with ERR_ARG. */
 #define NET_TYPE_RESERVED 0xF0
+#define NET_TYPE_ROSTER   0xFD
 #define NET_TYPE_HELLO    0xFE
 #define NET_TYPE_BYE      0xFF
 /* Future messages buffered per sender before the sender counts as flooding
@@ -74,6 +75,8 @@ typedef struct net_zmq_cfg {
     int linger_ms;                           /* on close; <= 0 means NET_LINGER_MS */
     int hello_timeout_ms;                    /* hello barrier; <= 0 means timeout_ms
                                               * (servers started by hand need minutes) */
+    int quorum;                              /* servers (me included) enough to go on
+                                              * without the others; <= 0 or n: all */
 } net_zmq_cfg;
 
 /* Join the mesh: bind a CURVE server socket at endpoints[me-1] behind a ZAP
@@ -83,7 +86,11 @@ typedef struct net_zmq_cfg {
  * the field: ERR_ARG on a bad cfg (my_sk not matching server_pk[me-1], two
  * servers with one key), ERR_CRYPTO if libzmq lacks CURVE, ERR_IO if bind or
  * connect fails, ERR_TIMEOUT listing the peers with no hello (and whether a
- * peer refused our key), ERR_PROTO/ERR_CRYPTO if a peer sent a bad frame. */
+ * peer refused our key), ERR_PROTO/ERR_CRYPTO if a peer sent a bad frame.
+ * With quorum < n: when the hello barrier times out with at least quorum
+ * servers heard, the servers agree on who is up (two small rounds, every
+ * server runs them whenever quorum < n) and the net is restricted to them
+ * (net_live); ERR_PROTO when they disagree or this server was left out. */
 int net_zmq_open(net **out, const net_zmq_cfg *cfg, char *err, size_t errlen) MPC_WUR;
 
 /* Close sockets (finite linger), stop the ZAP handler, terminate the context:
@@ -97,6 +104,14 @@ int net_bye(net *nw) MPC_WUR;
 
 int net_me(const net *nw);
 int net_n(const net *nw);
+/* The servers taking part (bit j-1 = server j, me included): all n unless
+ * the mesh opened with a quorum without some, or net_restrict. Frames from
+ * the others are dropped unread; sending to them is ERR_ARG. */
+unsigned net_live(const net *nw);
+/* Take part with only the servers in live (me included, a subset of the
+ * current ones); ERR_ARG otherwise. For the in-process hub (tests of runs
+ * with servers down); the mesh sets it itself. */
+int net_restrict(net *nw, unsigned live) MPC_WUR;
 
 /* Send one message to peer (1..n, != me). payload may be NULL when len is 0.
  * ERR_ARG on a bad peer, a reserved type, step 2^64-1 or len > NET_MAX_PAYLOAD;

@@ -51,6 +51,7 @@ struct net {
     const net_ops *ops;
     void *tp;                                        /* transport state (ops->close) */
     int n, me, timeout_ms;
+    unsigned live;                                   /* servers taking part (bit j-1) */
     uint8_t sid[MPC_SID_LEN];
     uint64_t next[MPC_MAX_SERVERS + 1][256];         /* next unconsumed step */
     net_msg inbox[MPC_MAX_SERVERS + 1][NET_MAX_BUFFERED];
@@ -71,17 +72,29 @@ net *net_core_new(const net_ops *ops, void *tp, int n, int me, const uint8_t *si
 __attribute__((format(printf, 2, 3)))
 void net_core_err(net *nw, const char *fmt, ...);
 
-/* Hello or bye barrier: one message of type (step 0) to every peer, then wait
- * up to timeout_ms for one from each. ERR_TIMEOUT names the missing peers
- * through ops->describe; ERR_STATE if this barrier already ran. */
-int net_core_barrier(net *nw, uint8_t type, const char *what, int timeout_ms) MPC_WUR;
+/* Hello or bye barrier: one message of type (step 0) to every live peer, then
+ * wait up to timeout_ms for one from each. ERR_TIMEOUT names the missing peers
+ * through ops->describe (got, when not NULL, receives the mask of those heard,
+ * me included, on every return); ERR_STATE if this barrier already ran. */
+int net_core_barrier(net *nw, uint8_t type, const char *what, int timeout_ms,
+                     unsigned *got) MPC_WUR;
+
+/* Agree with the others on who takes part when some may be down (the servers
+ * in view heard the hello; see net_zmq_cfg.quorum): two rounds of
+ * NET_TYPE_ROSTER. Round 1: view to every server in it; the roster is the
+ * intersection of the views of those that answer within wait_ms. Round 2: the
+ * roster to its members, each of which must send the same one. On success the
+ * net is restricted to the roster (net_live). ERR_TIMEOUT when fewer than
+ * quorum remain or a member falls silent, ERR_PROTO when the servers disagree
+ * (one came up while the others gave up on it) or this server was left out. */
+int net_core_roster(net *nw, unsigned view, int quorum, int wait_ms) MPC_WUR;
 
 /* Wipe (frames carry shares) and free a malloc'd frame; NULL is fine. */
 void net_frame_free(uint8_t *frame, size_t len);
 
 static inline int net_peer_ok(const net *nw, int peer)
 {
-    return peer >= 1 && peer <= nw->n && peer != nw->me;
+    return peer >= 1 && peer <= nw->n && peer != nw->me && (nw->live >> (peer - 1) & 1u);
 }
 
 #endif

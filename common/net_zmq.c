@@ -390,9 +390,15 @@ int net_zmq_open(net **out, const net_zmq_cfg *cfg, char *err, size_t errlen)
     if ((rc = s_mesh_bind(nw, cfg, linger)) != 0) goto fail;
     for (int j = 1; j <= nw->n; j++)
         if (j != nw->me && (rc = s_mesh_connect(nw, cfg, j, linger)) != 0) goto fail;
-    rc = net_core_barrier(nw, NET_TYPE_HELLO, "hello",
-                          cfg->hello_timeout_ms > 0 ? cfg->hello_timeout_ms : cfg->timeout_ms);
+    int hello = cfg->hello_timeout_ms > 0 ? cfg->hello_timeout_ms : cfg->timeout_ms;
+    int quorum = cfg->quorum > 0 && cfg->quorum < cfg->n ? cfg->quorum : cfg->n;
+    unsigned got = 0;
+    rc = net_core_barrier(nw, NET_TYPE_HELLO, "hello", hello, &got);
     s_mon_stop(nw);
+    if (rc == ERR_TIMEOUT && quorum < cfg->n && __builtin_popcount(got) >= quorum) rc = 0;
+    /* every server runs the roster when some may go on without the others: a
+     * server that heard everyone cannot know that all did */
+    if (rc == 0 && quorum < cfg->n) rc = net_core_roster(nw, got, quorum, hello + cfg->timeout_ms);
     if (rc != 0) goto fail;
     *out = nw;
     return 0;

@@ -17,6 +17,7 @@ typedef struct s_agree {
     const agree_keys *K;
     size_t R;
     int n, me;
+    unsigned live;                      /* mpc_live: the servers taking part */
     uint8_t *lists[MPC_MAX_SERVERS];    /* signed list payloads, as received (own too) */
     size_t lens[MPC_MAX_SERVERS];
     uint8_t hash[MPC_MAX_SERVERS][32];  /* hash of each server's list */
@@ -25,6 +26,17 @@ typedef struct s_agree {
     void *arg;
     int sent;                           /* rounds whose step is taken */
 } s_agree;
+
+/* A server taking part other than me; s_in: taking part (me included). */
+static int s_peer(const s_agree *A, int j)
+{
+    return j != A->me && (A->live >> (j - 1) & 1u);
+}
+
+static int s_in(const s_agree *A, int j)
+{
+    return A->live >> (j - 1) & 1u;
+}
 
 /* Receive peer j's message of a round, waiting on past timeouts while the
  * caller says so: a server still in intake until the deadline makes every
@@ -48,7 +60,7 @@ static void s_abandon(s_agree *A)
     for (int r = A->sent; r < 3; r++) {
         uint64_t step = mpc_step(A->M);
         for (int j = 1; j <= A->n; j++)
-            if (j != A->me && mpc_send_raw(A->M, j, type[r], step, &none, 0, 0) != 0)
+            if (s_peer(A, j) && mpc_send_raw(A->M, j, type[r], step, &none, 0, 0) != 0)
                 continue;   /* that peer will time out on us: nothing better to do */
     }
 }
@@ -112,11 +124,11 @@ static int s_round_lists(s_agree *A)
     A->sent = 1;   /* this round's step is taken: an abort continues after it */
     int rc = 0;
     for (int j = 1; j <= A->n && rc == 0; j++)
-        if (j != A->me)
+        if (s_peer(A, j))
             rc = mpc_send_raw(A->M, j, AGREE_MSG_LIST, step, A->lists[A->me - 1],
                               A->lens[A->me - 1], 0);
     for (int j = 1; j <= A->n && rc == 0; j++) {
-        if (j == A->me) continue;
+        if (!s_peer(A, j)) continue;
         uint8_t *pl = NULL;
         size_t len = 0;
         rc = s_recv(A, j, AGREE_MSG_LIST, step, &pl, &len);
@@ -133,7 +145,7 @@ static int s_round_lists(s_agree *A)
 /* Check peer k's echo: every third server exactly once, each signed by it. */
 static int s_check_echo(s_agree *A, int k, const uint8_t *pl, size_t len)
 {
-    size_t want = (size_t)(A->n - 2) * S_ECHO_ITEM;
+    size_t want = (size_t)(__builtin_popcount(A->live) - 2) * S_ECHO_ITEM;
     if (len == 0 && want)
         return mpc_fail(A->M, ERR_CHEAT, "server %d aborted the agreement (see its log)", k);
     if (len != want) return mpc_fail(A->M, ERR_PROTO, "server %d sent a malformed echo", k);
@@ -141,7 +153,8 @@ static int s_check_echo(s_agree *A, int k, const uint8_t *pl, size_t len)
     for (size_t off = 0; off < len; off += S_ECHO_ITEM) {
         int j = pl[off];
         const uint8_t *h = pl + off + 1, *sig = pl + off + 33;
-        if (j < 1 || j > A->n || j == k || j == A->me || (seen & (1u << j)) || !s_sig_ok(A, j, h, sig))
+        if (j < 1 || j > A->n || j == k || !s_peer(A, j) || (seen & (1u << j)) ||
+            !s_sig_ok(A, j, h, sig))
             return mpc_fail(A->M, ERR_PROTO, "server %d forwarded a list it did not receive", k);
         seen |= 1u << j;
         if (sodium_memcmp(h, A->hash[j - 1], 32) != 0)
@@ -160,10 +173,10 @@ static int s_round_echo(s_agree *A)
     uint8_t buf[MPC_MAX_SERVERS * S_ECHO_ITEM];
     int rc = 0;
     for (int k = 1; k <= A->n && rc == 0; k++) {
-        if (k == A->me) continue;
+        if (!s_peer(A, k)) continue;
         size_t len = 0;
         for (int j = 1; j <= A->n; j++) {
-            if (j == A->me || j == k) continue;
+            if (!s_peer(A, j) || j == k) continue;
             buf[len] = (uint8_t)j;
             memcpy(buf + len + 1, A->hash[j - 1], 32);
             memcpy(buf + len + 33, A->sig[j - 1], S_SIG);
@@ -172,7 +185,7 @@ static int s_round_echo(s_agree *A)
         rc = mpc_send_raw(A->M, k, AGREE_MSG_ECHO, step, buf, len, 0);
     }
     for (int k = 1; k <= A->n && rc == 0; k++) {
-        if (k == A->me) continue;
+        if (!s_peer(A, k)) continue;
         uint8_t *pl = NULL;
         size_t len = 0;
         rc = s_recv(A, k, AGREE_MSG_ECHO, step, &pl, &len);
@@ -202,6 +215,7 @@ static void s_union(s_agree *A, agree_entry *out, uint16_t *holders, size_t *nou
     for (int pass = 0; pass < 2; pass++)   /* 0: pick the winners; 1: their holders */
         for (int j = 1; j <= A->n; j++) {
             const uint8_t *pl = A->lists[j - 1];
+            if (!s_in(A, j)) continue;
             for (uint32_t e = 0; e < be_get32(pl); e++) {
                 const uint8_t *p = pl + 4 + (size_t)e * AGREE_ENTRY_LEN;
                 uint32_t roll = be_get32(p);
@@ -246,7 +260,7 @@ static int s_lists_valid(s_agree *A, int own)
     uint8_t *seen = xcalloc(A->R ? A->R : 1, 1);
     int rc = 0;
     for (int j = 1; j <= A->n && rc == 0; j++) {
-        if ((j == A->me) != own || s_list_valid(A, A->lists[j - 1], seen)) continue;
+        if (!s_in(A, j) || (j == A->me) != own || s_list_valid(A, A->lists[j - 1], seen)) continue;
         rc = own ? mpc_fail(A->M, ERR_ARG, "agree: duplicate or out-of-range roll index")
                  : mpc_fail(A->M, ERR_PROTO, "server %d sent a malformed input list", j);
     }
@@ -276,9 +290,9 @@ static int s_round_confirm(s_agree *A, const uint8_t h[32])
     A->sent = 3;
     int rc = 0;
     for (int j = 1; j <= A->n && rc == 0; j++)
-        if (j != A->me) rc = mpc_send_raw(A->M, j, AGREE_MSG_SET, step, h, 32, 0);
+        if (s_peer(A, j)) rc = mpc_send_raw(A->M, j, AGREE_MSG_SET, step, h, 32, 0);
     for (int j = 1; j <= A->n && rc == 0; j++) {
-        if (j == A->me) continue;
+        if (!s_peer(A, j)) continue;
         uint8_t *pl = NULL;
         size_t len = 0;
         rc = s_recv(A, j, AGREE_MSG_SET, step, &pl, &len);
@@ -296,8 +310,8 @@ int agree_inputs(mpc *M, const agree_keys *K, size_t roll_size, const agree_entr
                  uint8_t set_hash[32], agree_wait_fn wait, void *arg)
 {
     if (nmine > roll_size) return mpc_fail(M, ERR_ARG, "agree: more entries than roll members");
-    s_agree A = { .M = M, .K = K, .R = roll_size, .n = mpc_n(M), .me = mpc_me(M), .wait = wait,
-                  .arg = arg };
+    s_agree A = { .M = M, .K = K, .R = roll_size, .n = mpc_n(M), .me = mpc_me(M),
+                  .live = mpc_live(M), .wait = wait, .arg = arg };
     s_encode(&A, mine, nmine);
     int rc = s_lists_valid(&A, 1);
     if (rc == 0) rc = s_round_lists(&A);
@@ -385,9 +399,10 @@ int agree_deliver(mpc *M, const agree_entry *acc, const uint16_t *holders, size_
                   const agree_io *io)
 {
     int n = mpc_n(M), me = mpc_me(M), rc = 0;
+    unsigned live = mpc_live(M);
     uint64_t step = mpc_step(M);
     for (int j = 1; j <= n && rc == 0; j++) {
-        if (j == me) continue;
+        if (j == me || !(live >> (j - 1) & 1u)) continue;
         uint8_t *buf = NULL;
         size_t len = 0;
         rc = s_deliver_msg(M, acc, holders, na, io, j, &buf, &len);
@@ -395,7 +410,7 @@ int agree_deliver(mpc *M, const agree_entry *acc, const uint16_t *holders, size_
         free(buf);
     }
     for (int j = 1; j <= n && rc == 0; j++) {
-        if (j == me) continue;
+        if (j == me || !(live >> (j - 1) & 1u)) continue;
         uint8_t *pl = NULL;
         size_t len = 0;
         rc = mpc_recv_raw(M, j, AGREE_MSG_DELIVER, step, &pl, &len);

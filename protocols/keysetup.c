@@ -252,7 +252,8 @@ static int s_slots(ks *K, prss *ps)
     for (int a = 1; a <= K->n; a++)
         for (int b = a + 1; b <= K->n; b++) {
             unsigned m = s_bit(a) | s_bit(b);
-            K->sl[K->ns++] = (ks_slot){ .kind = 1, .id = m, .mem = m };
+            /* a pair with a server down has no holders (its key is never used) */
+            K->sl[K->ns++] = (ks_slot){ .kind = 1, .id = m, .mem = (m & K->all) == m ? m : 0 };
         }
     return 0;
 }
@@ -265,7 +266,7 @@ static ks *s_new(net *nw, prss *ps, const uint8_t *sid, int *rc)
     K->nw = nw;
     K->n = net_n(nw);
     K->me = net_me(nw);
-    K->all = (1u << K->n) - 1;
+    K->all = net_live(nw);   /* the servers taking part: all, or those up */
     if (sid) memcpy(K->ctx, sid, sizeof K->ctx);
     *rc = ERR_ARG;
     if (K->n < 1 || K->n > KS_MAXN || K->me < 1 || K->me > K->n || s_slots(K, ps) != 0) {
@@ -375,7 +376,9 @@ static void s_abandon(ks *K, int r)
 {
     for (; r <= KEYSETUP_ROUNDS; r++)
         for (int j = 1; j <= K->n; j++) {
-            if (j == K->me || (K->sent[r - 1] & s_bit(j)) || (K->broken & s_bit(j))) continue;
+            if (j == K->me || !(K->all & s_bit(j)) || (K->sent[r - 1] & s_bit(j)) ||
+                (K->broken & s_bit(j)))
+                continue;
             if (net_send(K->nw, j, MPC_MSG_KEYS, K->step0 + (uint64_t)(r - 1), NULL, 0) != 0)
                 K->broken |= s_bit(j);
             K->sent[r - 1] |= s_bit(j);
@@ -385,7 +388,7 @@ static void s_abandon(ks *K, int r)
 static int s_send_round(ks *K, int r)
 {
     for (int j = 1; j <= K->n; j++) {
-        if (j == K->me) continue;
+        if (j == K->me || !(K->all & s_bit(j))) continue;
         size_t full = r == 3 ? s_build3(K, j) : s_build12(K, r, j), len = full;
         int skip = s_cheat(K, KEYSETUP_CHEAT_SILENT, j, r);
         if (s_cheat(K, KEYSETUP_CHEAT_SHORT, j, r)) len--;
@@ -486,7 +489,7 @@ static void s_parse3(ks *K, int j, const uint8_t *p)
 static int s_recv_round(ks *K, int r)
 {
     for (int j = 1; j <= K->n; j++) {
-        if (j == K->me || (K->dead & s_bit(j))) continue;
+        if (j == K->me || !(K->all & s_bit(j)) || (K->dead & s_bit(j))) continue;
         uint8_t *pl = NULL;
         size_t len = 0, want = s_len(K, r, j);
         int rc, tries = 0;

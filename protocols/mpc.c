@@ -55,6 +55,13 @@ int mpc_init(mpc *M, const field *F, int n, int t, net *nw)
         s_err(M, "mpc_init: bad arguments");
         return ERR_ARG;
     }
+    if (__builtin_popcount(net_live(nw)) < 2 * t + 1) {
+        s_err(M, "mpc_init: %d of %d servers take part; %d are needed", __builtin_popcount(net_live(nw)),
+              n, 2 * t + 1);
+        return ERR_ARG;
+    }
+    M->live = net_live(nw);
+    M->nlive = __builtin_popcount(M->live);
     M->F = F;
     M->n = n;
     M->t = t;
@@ -131,6 +138,22 @@ void mpc_destroy(mpc **M)
 const char *mpc_errmsg(const mpc *M)
 {
     return M->err[0] ? M->err : "no error";
+}
+
+unsigned mpc_live(const mpc *M)
+{
+    return M->live;
+}
+
+unsigned mpc_first_live(const mpc *M, int k)
+{
+    unsigned set = 0;
+    for (int j = 1; j <= M->n && k > 0; j++)
+        if (M->live >> (j - 1) & 1u) {
+            set |= 1u << (j - 1);
+            k--;
+        }
+    return set;
 }
 
 int mpc_n(const mpc *M)
@@ -349,7 +372,7 @@ int mpc_round_send(mpc *M, uint8_t type, uint64_t *step, const fe *const *send,
     const field *F = M->F;
     *step = mpc_step(M);
     for (int j = 1; j <= M->n; j++) {
-        if (j == M->me || !send[j - 1]) continue;
+        if (!mpc_peer(M, j) || !send[j - 1]) continue;
         size_t len = slen[j - 1] * F->bytes;
         uint8_t *b = s_wbuf(M, len);
         mpc_encode(F, b, send[j - 1], slen[j - 1]);
@@ -364,7 +387,7 @@ int mpc_round_recv(mpc *M, uint8_t type, uint64_t step, fe *const *recv,
                    const size_t *rlen)
 {
     for (int j = 1; j <= M->n; j++) {
-        if (j == M->me || !recv[j - 1]) continue;
+        if (!mpc_peer(M, j) || !recv[j - 1]) continue;
         uint8_t *pl = NULL;
         size_t len = 0;
         int rc = mpc_recv_raw(M, j, type, step, &pl, &len);
@@ -391,7 +414,8 @@ int mpc_round(mpc *M, uint8_t type, const fe *const *send, const size_t *slen,
 
 /* ---- openings ------------------------------------------------------------- */
 
-/* Exchange x with every peer: rows[i-1] = party i's m shares (rows[me-1] = x). */
+/* Exchange x with every peer: rows[i-1] = party i's m shares (rows[me-1] = x;
+ * NULL for a party not taking part). */
 static int s_exchange_all(mpc *M, uint8_t type, fe *all, const fe **rows, const fe *x, size_t m)
 {
     const fe *send[MPC_MAX_SERVERS];
@@ -401,7 +425,7 @@ static int s_exchange_all(mpc *M, uint8_t type, fe *all, const fe **rows, const 
         send[j - 1] = x;
         len[j - 1] = m;
         recv[j - 1] = all + (size_t)(j - 1) * m;
-        rows[j - 1] = j == M->me ? x : recv[j - 1];
+        rows[j - 1] = j == M->me ? x : mpc_peer(M, j) ? recv[j - 1] : NULL;
     }
     return mpc_round(M, type, send, len, recv, len);
 }
@@ -448,8 +472,8 @@ static int s_open(mpc *M, fe *out, uint8_t *bad, const fe *x, size_t m, int flag
 #endif
     rc = s_exchange_all(M, MPC_MSG_OPEN, all, rows, x, m);
     if (rc) goto out;
-    if (n > t + 1) {
-        int crc = shamir_check(M->sh, rows, t, m, bad);
+    if (M->nlive > t + 1) {
+        int crc = shamir_check_set(M->sh, rows, M->live, t, m, bad);
         if (crc && !bad) {
             s_err(M, "open: shares of %zu values do not fit degree %d", m, t);
             rc = ERR_CHEAT;
@@ -458,7 +482,7 @@ static int s_open(mpc *M, fe *out, uint8_t *bad, const fe *x, size_t m, int flag
     } else if (bad) {
         memset(bad, 0, m);
     }
-    rc = shamir_reconstruct(M->sh, out, rows, (1u << (t + 1)) - 1, t, m);
+    rc = shamir_reconstruct(M->sh, out, rows, mpc_first_live(M, t + 1), t, m);
     if (rc) s_err(M, "open: reconstruction failed");
     else if (M->security == MPC_MALICIOUS) verify_hash_public(M, out, m);
 out:
@@ -493,20 +517,21 @@ static int s_exchange_rush(mpc *M, fe *all, const fe **rows, fe *mine, size_t m)
     uint64_t step = mpc_step(M);
     fe *recv[MPC_MAX_SERVERS];
     size_t len[MPC_MAX_SERVERS];
+    unsigned first = mpc_first_live(M, 2 * t + 1);
     for (int j = 1; j <= n; j++) {
-        recv[j - 1] = j == me ? NULL : all + (size_t)(j - 1) * m;
+        recv[j - 1] = mpc_peer(M, j) ? all + (size_t)(j - 1) * m : NULL;
         len[j - 1] = m;
         rows[j - 1] = j == me ? mine : recv[j - 1];
     }
     if ((rc = mpc_round_recv(M, MPC_MSG_OPEN2T, step, recv, len)) != 0) return rc;
     fe *honest = mpc_alloc(M, m);
     memcpy(honest, mine, m * sizeof(fe));
-    if (me <= 2 * t + 1) {
+    if (first >> (me - 1) & 1u) {
         fe lam = 1, *s = all + (size_t)(me - 1) * m;   /* my row is free: scratch */
-        for (int j = 1; j <= 2 * t + 1; j++)
-            if (j != me)
+        for (int j = 1; j <= n; j++)
+            if (j != me && (first >> (j - 1) & 1u))
                 lam = fe_mul(F, lam, fe_mul(F, (fe)j, fe_inv(F, fe_from_i64(F, j - me))));
-        if ((rc = shamir_reconstruct(M->sh, s, rows, (1u << (2 * t + 1)) - 1, 2 * t, m)) != 0)
+        if ((rc = shamir_reconstruct(M->sh, s, rows, first, 2 * t, m)) != 0)
             return rc;
         fe il = fe_inv(F, lam);
         for (size_t e = 0; e < m; e++) {
@@ -519,7 +544,7 @@ static int s_exchange_rush(mpc *M, fe *all, const fe **rows, fe *mine, size_t m)
     mpc_encode(F, b, mine, m);
     mpc_encode(F, h, honest, m);
     for (int j = 1; j <= n && rc == 0; j++) {
-        if (j == me) continue;
+        if (!mpc_peer(M, j)) continue;
         /* equivocation: the honest share to everyone but adv.peer */
         const uint8_t *out = M->adv.peer && j != M->adv.peer ? h : b;
         rc = mpc_send_raw(M, j, MPC_MSG_OPEN2T, step, out, m * F->bytes, m);
@@ -547,12 +572,12 @@ static int s_open_2t(mpc *M, fe *out, const fe *z, size_t m)
 #endif
         rc = s_exchange_all(M, MPC_MSG_OPEN2T, all, rows, mine, m);
     if (rc) goto out;
-    if (n > 2 * t + 1 && shamir_check(M->sh, rows, 2 * t, m, NULL)) {
+    if (M->nlive > 2 * t + 1 && shamir_check_set(M->sh, rows, M->live, 2 * t, m, NULL)) {
         s_err(M, "open_2t: shares of %zu values do not fit degree %d", m, 2 * t);
         rc = ERR_CHEAT;
         goto out;
     }
-    rc = shamir_reconstruct(M->sh, out, rows, (1u << (2 * t + 1)) - 1, 2 * t, m);
+    rc = shamir_reconstruct(M->sh, out, rows, mpc_first_live(M, 2 * t + 1), 2 * t, m);
     if (rc) s_err(M, "open_2t: reconstruction failed");
     else if (M->security == MPC_MALICIOUS) verify_hash_public(M, out, m);
 out:

@@ -47,7 +47,7 @@ typedef struct mpc mpc;
  * PRSS group keys and the pairwise keys from contributions of all their holders
  * with key confirmation (protocols/keysetup.h: three rounds, one message per
  * peer each; a cheating holder aborts the set-up, named where the evidence
- * allows). Security mode: MPC_MALICIOUS until mpc_set_security. Needs 0 <= t, 2t < n, n == net_n(nw); kappa is the statistical
+ * allows). Security mode: MPC_MALICIOUS until mpc_set_security. Needs 0 <= t, 2t < n, n == net_n(nw), at least 2t+1 servers in net_live(nw); kappa is the statistical
  * security of masked openings in bits (kappa <= 0: MPC_KAPPA; at most
  * MPC_KAPPA_MAX). The transport stays owned by the caller and must outlive the
  * context. Returns an owned context (free with mpc_destroy), or NULL with the
@@ -79,6 +79,10 @@ void mpc_stats(const mpc *M, uint64_t *rounds, uint64_t *elems, uint64_t *bytes)
 int mpc_n(const mpc *M);                  /* number of servers */
 int mpc_t(const mpc *M);                  /* threshold: t+1 shares reconstruct */
 int mpc_me(const mpc *M);                 /* own index, 1..n */
+/* The servers taking part (bit j-1 = server j): all n, or the 2t+1 or more
+ * that were up when the mesh opened (net_live). Shares keep their points 1..n;
+ * every round, opening and resharing runs among these only. */
+unsigned mpc_live(const mpc *M);
 const field *mpc_field(const mpc *M);     /* the field (owned by the caller) */
 int mpc_kappa(const mpc *M);              /* statistical security in bits */
 

@@ -48,6 +48,9 @@ typedef struct mpc_chunk {
 struct mpc {
     const field *F;
     int n, t, me;          /* me is 1-based */
+    unsigned live;         /* the servers taking part (net_live): all n, or any
+                            * 2t+1 or more of them when some are down */
+    int nlive;
     shamir *sh;
     prss *ps;
     net *nw;
@@ -75,6 +78,15 @@ struct mpc {
     mpc_adv adv;           /* test-only deviation; cls == MPC_ADV_NONE otherwise */
 #endif
 };
+
+/* 1 iff party j takes part in this run and is not me: the peers of every round. */
+static inline int mpc_peer(const mpc *M, int j)
+{
+    return j != M->me && (M->live >> (j - 1) & 1u);
+}
+
+/* The k lowest-indexed live parties (the reconstruction sets). */
+unsigned mpc_first_live(const mpc *M, int k);
 
 /* Set up a caller-allocated context: mpc_create without the allocation and with
  * kappa = MPC_KAPPA (the caller may change M->kappa before the first operation).

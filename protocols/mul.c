@@ -1,12 +1,13 @@
 /* mul: GRR degree reduction with PRG-derived resharing values, and select.
  *
- * Resharers are parties 1..2t+1 (points of the degree-2t reconstruction, Lagrange
- * coefficients lam_i at 0). Resharer i holds d_i (its share of the degree-2t
- * product) and reshares it with a degree-t polynomial q_i, q_i(0) = d_i. The
- * values of q_i at the t parties D_i = {i+1, ..., i+t} (cyclically) are drawn
+ * Resharers are the first 2t+1 live parties, 1..2t+1 when all are up (points
+ * of the degree-2t reconstruction, Lagrange coefficients lam_i at 0). Resharer
+ * i holds d_i (its share of the degree-2t product) and reshares it with a
+ * degree-t polynomial q_i, q_i(0) = d_i. The values of q_i at the t parties
+ * D_i = {i+1, ..., i+t} (cyclically over the live ones) are drawn
  * from the ChaCha20 stream of the pairwise key k_{i,j} (nonce: sender, step), so
  * i and j compute them without a message; q_i is then fixed, and i sends q_i(s)
- * only to the other n-1-t parties. Every party j outputs sum_i lam_i q_i(j); the
+ * only to the other live parties. Every party j outputs sum_i lam_i q_i(j); the
  * streams and messages carry lam_i q_i(j) directly, so receivers only add.
  * Security (semi-honest, see docs/protocols.md): for a coalition A of at most t
  * parties not containing i, the values of q_i on D_i \ A are pseudo-random to A,
@@ -26,9 +27,10 @@
 #define MUL_DOMAIN 0x47525200u   /* "GRR\0" | sender index */
 
 typedef struct grr {
-    int nr;                             /* resharers: parties 1..nr, nr = 2t+1 */
-    fe lam[MPC_MAX_SERVERS];               /* lam[i-1]: Lagrange at 0, points 1..nr */
-    int sender;                         /* 1 if me <= nr */
+    int nr;                             /* resharers: the first nr = 2t+1 live */
+    int r[MPC_MAX_SERVERS];             /* their indices */
+    fe lam[MPC_MAX_SERVERS];            /* lam[i-1]: Lagrange at 0 over them */
+    int sender;                         /* 1 if me is one */
     int nd, ns;                         /* |D_me| = t, |S_me| */
     int D[MPC_MAX_SERVERS], S[MPC_MAX_SERVERS];
     /* The streams and messages carry values pre-multiplied by the sender's
@@ -42,10 +44,11 @@ typedef struct grr {
     int der[MPC_MAX_SERVERS], rcv[MPC_MAX_SERVERS];
 } grr;
 
-/* D_i = {i+1, ..., i+t} cyclically over 1..n. */
-static int s_in_D(int i, int j, int n, int t)
+/* D_i = the t live parties after i, cyclically in index order (with every
+ * party live: {i+1, ..., i+t} mod n). pos[j] is j's place among the k live. */
+static int s_in_D(const int *pos, int k, int i, int j, int t)
 {
-    int dist = ((j - i) % n + n) % n;
+    int dist = ((pos[j] - pos[i]) % k + k) % k;
     return dist >= 1 && dist <= t;
 }
 
@@ -67,19 +70,26 @@ static grr *s_tables(mpc *M)
 {
     if (M->grr) return M->grr;
     const field *F = M->F;
-    int n = M->n, t = M->t, me = M->me;
+    int n = M->n, t = M->t, me = M->me, nl = 0;
     grr *G = xmalloc(sizeof *G);
     memset(G, 0, sizeof *G);
     G->nr = 2 * t + 1;
-    int pts[MPC_MAX_SERVERS + 1];
-    for (int i = 0; i < G->nr; i++) pts[i] = i + 1;
-    s_lagrange_at(F, G->lam, pts, G->nr, 0);
+    int pts[MPC_MAX_SERVERS + 1], pos[MPC_MAX_SERVERS + 1] = { 0 };
+    for (int j = 1; j <= n; j++)
+        if (M->live >> (j - 1) & 1u) {
+            if (nl < G->nr) G->r[nl] = j;
+            pos[j] = nl++;
+        }
+    for (int i = 0; i < G->nr; i++) pts[i] = G->r[i];
+    fe lam[MPC_MAX_SERVERS];
+    s_lagrange_at(F, lam, pts, G->nr, 0);
+    for (int i = 0; i < G->nr; i++) G->lam[G->r[i] - 1] = lam[i];
 
-    G->sender = me <= G->nr;
+    G->sender = pos[me] < G->nr;
     if (G->sender) {
         for (int j = 1; j <= n; j++) {
-            if (j == me) continue;
-            if (s_in_D(me, j, n, t)) G->D[G->nd++] = j;
+            if (!mpc_peer(M, j)) continue;
+            if (s_in_D(pos, nl, me, j, t)) G->D[G->nd++] = j;
             else G->S[G->ns++] = j;
         }
         /* interpolation points {0} u D */
@@ -95,9 +105,10 @@ static grr *s_tables(mpc *M)
         G->o0 = fe_mul(F, lm, L[0]);
         for (int k = 0; k < G->nd; k++) G->od[k] = L[k + 1];
     }
-    for (int i = 1; i <= G->nr; i++) {
+    for (int q = 0; q < G->nr; q++) {
+        int i = G->r[q];
         if (i == me) continue;
-        if (s_in_D(i, me, n, t)) G->der[G->nder++] = i;
+        if (s_in_D(pos, nl, i, me, t)) G->der[G->nder++] = i;
         else G->rcv[G->nrecv++] = i;
     }
     M->grr = G;

@@ -182,6 +182,43 @@ int shamir_check(const shamir *S, const fe *const *shares, int d, size_t m, uint
     return cheat ? ERR_CHEAT : 0;
 }
 
+int shamir_check_set(const shamir *S, const fe *const *shares, unsigned set, int d, size_t m,
+                     uint8_t *bad)
+{
+    const int n = S->n;
+    if (set == (1u << n) - 1) return shamir_check(S, shares, d, m, bad);
+    int pts[MPC_MAX_SERVERS], np = 0;
+    for (int i = 1; i <= n; i++)
+        if (set >> (i - 1) & 1u) pts[np++] = i;
+    if (d < 0 || d >= np || (set >> n) != 0) return ERR_ARG;
+    const field *F = S->F;
+    /* w[k][i]: weight of base point pts[i] (i <= d) in the value at pts[k] (k > d) */
+    fe w[MPC_MAX_SERVERS][MPC_MAX_SERVERS];
+    for (int k = d + 1; k < np; k++)
+        for (int i = 0; i <= d; i++) {
+            fe num = 1, den = 1;
+            for (int j = 0; j <= d; j++) {
+                if (j == i) continue;
+                num = fe_mul(F, num, s_int(F, pts[k] - pts[j]));
+                den = fe_mul(F, den, s_int(F, pts[i] - pts[j]));
+            }
+            w[k][i] = fe_mul(F, num, fe_inv(F, den));
+        }
+    int cheat = 0;
+    for (size_t j = 0; j < m; j++) {
+        int bj = 0;
+        for (int k = d + 1; k < np; k++) {
+            fe pred = 0;
+            for (int i = 0; i <= d; i++)
+                pred = fe_add(F, pred, fe_mul(F, w[k][i], shares[pts[i] - 1][j]));
+            bj |= pred != shares[pts[k] - 1][j];
+        }
+        if (bad) bad[j] = (uint8_t)bj;
+        cheat |= bj;
+    }
+    return cheat ? ERR_CHEAT : 0;
+}
+
 void additive_split(const field *F, fe *shares, const fe *secrets, size_t m, int n)
 {
     assert(n >= 1);

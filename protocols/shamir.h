@@ -39,6 +39,11 @@ int shamir_reconstruct(const shamir *S, fe *secrets, const fe *const *shares, un
  * otherwise; bad (may be NULL) receives, per element, 1 when inconsistent and 0
  * when consistent. ERR_ARG when d is out of range. */
 int shamir_check(const shamir *S, const fe *const *shares, int d, size_t m, uint8_t *bad) MPC_WUR;
+/* shamir_check over the parties in set only (shares[i-1] read for members;
+ * the others may be NULL): a run with some servers down. ERR_ARG unless
+ * d < |set|. */
+int shamir_check_set(const shamir *S, const fe *const *shares, unsigned set, int d, size_t m,
+                     uint8_t *bad) MPC_WUR;
 
 int shamir_n(const shamir *S);
 int shamir_t(const shamir *S);

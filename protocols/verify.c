@@ -597,7 +597,7 @@ static int s_levels(mpc *M, vstate *V, fe *Z, const uint8_t *seed)
 static int s_final(mpc *M, vstate *V, fe u, fe v, fe Z)
 {
     const field *F = M->F;
-    int n = M->n, t = M->t, rc = 0, two = n > t + 2;
+    int n = M->n, t = M->t, rc = 0, two = M->nlive > t + 2;
     uint8_t h[32];
     crypto_generichash_state st = V->pub;
     crypto_generichash_final(&st, h, sizeof h);
@@ -621,14 +621,14 @@ static int s_final(mpc *M, vstate *V, fe u, fe v, fe Z)
         }
         rc = mpc_round(M, MPC_MSG_VERIFY, send, len, recv, len);
         size_t nv = two ? 2 - r : 3;   /* shared values in this round */
-        if (rc == 0 && n > t + 1 && shamir_check(M->sh, rows, t, nv, NULL) != 0)
+        if (rc == 0 && M->nlive > t + 1 && shamir_check_set(M->sh, rows, M->live, t, nv, NULL) != 0)
             rc = ERR_CHEAT;
         if (rc == 0)
-            rc = shamir_reconstruct(M->sh, val + off, rows, (1u << (t + 1)) - 1, t, nv);
+            rc = shamir_reconstruct(M->sh, val + off, rows, mpc_first_live(M, t + 1), t, nv);
     }
     if (rc == 0 && val[2] != fe_mul(F, val[0], val[1])) rc = ERR_CHEAT;
     for (int j = 1; rc == 0 && j <= n; j++)
-        if (j != M->me && sodium_memcmp(all[j - 1] + 3, mine + 3, 4 * sizeof(fe)) != 0)
+        if (mpc_peer(M, j) && sodium_memcmp(all[j - 1] + 3, mine + 3, 4 * sizeof(fe)) != 0)
             rc = ERR_CHEAT;
     sodium_memzero(mine, sizeof mine);
     return rc;

@@ -24,6 +24,13 @@ extern int harness_security;
  * body returns); arg is that party's argument. Returns 0 or an ERR_* code. */
 typedef int (*harness_fn)(mpc *M, void *arg);
 
+/* The servers that run (bit i = party i+1); 0, the default, runs all n. The
+ * others stay down: over the hub each running party's net is restricted to
+ * this set, over CurveZMQ the mesh opens with quorum |set| (hello barrier of
+ * harness_hello_ms) and the servers agree on who is up. Their rcs are 0. */
+extern unsigned harness_live;
+extern int harness_hello_ms;
+
 enum { HARNESS_HUB = 0, HARNESS_ZMQ = 1 };
 
 /* Run fn on n parties (threads) with threshold t over transport HARNESS_HUB or

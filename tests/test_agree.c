@@ -355,3 +355,27 @@ Test(agree, forged_list_signature_is_refused)
         cr_assert(strstr(jobs[p].err, "server 2") != NULL, "%s", jobs[p].err);
     }
 }
+
+/* n = 5, t = 1 with server 4 down: the four others agree on the same union
+ * (nobody counts server 4 as a holder) and reconcile among themselves. */
+Test(agree, union_with_a_server_down)
+{
+    job jobs[5];
+    void *args[5];
+    int rcs[5];
+    s_fill(jobs, 5);
+    for (int p = 0; p < 5; p++) {
+        jobs[p].deliver = 1;
+        args[p] = &jobs[p];
+    }
+    harness_live = 0x17;
+    int rc = harness_run(s_field(), 5, 1, HARNESS_HUB, s_body, args, rcs);
+    harness_live = 0;
+    cr_assert_eq(rc, 0);
+    for (int p = 0; p < 5; p++) {
+        if (p == 3) continue;
+        cr_assert_eq(jobs[p].nout, 11, "party %d accepted %zu", p + 1, jobs[p].nout);
+        cr_assert_eq(memcmp(jobs[p].set_hash, jobs[0].set_hash, 32), 0, "one accepted set");
+        for (size_t i = 0; i < jobs[p].nout; i++) cr_assert_eq(jobs[p].holders[i] & 0x8u, 0);
+    }
+}

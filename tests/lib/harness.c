@@ -17,6 +17,8 @@
 
 int harness_timeout_ms = HARNESS_TIMEOUT_MS;
 int harness_security = -1;
+unsigned harness_live = 0;
+int harness_hello_ms = 1500;
 
 typedef struct party {
     const field *F;
@@ -24,6 +26,7 @@ typedef struct party {
     harness_fn fn;
     void *arg;
     int rc;
+    unsigned live;
     net_hub *hub;
     const uint8_t *sid;
     const char *const *eps;
@@ -40,14 +43,20 @@ static void *s_party(void *p_)
     if (p->transport == HARNESS_HUB) {
         nw = net_mem_new(p->hub, p->me, p->sid, harness_timeout_ms);
         if (!nw) p->rc = ERR_ARG;
+        else if (p->live) p->rc = net_restrict(nw, p->live);
     } else {
         net_zmq_cfg cfg = { .n = p->n, .me = p->me, .sid = p->sid, .endpoints = p->eps,
                             .server_pk = p->pk, .my_sk = p->sk,
-                            .timeout_ms = harness_timeout_ms, .linger_ms = 500 };
+                            .timeout_ms = harness_timeout_ms, .linger_ms = 500,
+                            .quorum = p->live ? __builtin_popcount(p->live) : 0,
+                            .hello_timeout_ms = p->live ? harness_hello_ms : 0 };
         p->rc = net_zmq_open(&nw, &cfg, err, sizeof err);
         if (p->rc) fprintf(stderr, "harness S%d: %s\n", p->me, err);
     }
-    if (p->rc) return NULL;
+    if (p->rc) {
+        net_free(&nw);
+        return NULL;
+    }
     mpc *M = mpc_create(p->F, p->n, p->t, 0, nw, err, sizeof err);
     if (!M) {
         p->rc = ERR_PROTO;
@@ -114,13 +123,20 @@ int harness_run(const field *F, int n, int t, int transport, harness_fn fn,
             crypto_box_keypair(pk[i], sk[i]);
         }
     }
+    unsigned live = harness_live & ((1u << n) - 1);
     for (int i = 0; i < n; i++) {
         ps[i] = (party){ .F = F, .n = n, .t = t, .me = i + 1, .transport = transport,
                          .fn = fn, .arg = args ? args[i] : NULL, .hub = hub, .sid = sid,
-                         .eps = eps, .pk = (const uint8_t (*)[32])pk, .sk = sk[i] };
+                         .eps = eps, .pk = (const uint8_t (*)[32])pk, .sk = sk[i],
+                         .live = live };
+        if (live && !(live >> i & 1u)) continue;   /* down */
         if (pthread_create(&th[i], NULL, s_party, &ps[i]) != 0) abort();
     }
     for (int i = 0; i < n; i++) {
+        if (live && !(live >> i & 1u)) {
+            if (rcs) rcs[i] = 0;
+            continue;
+        }
         pthread_join(th[i], NULL);
         if (rcs) rcs[i] = ps[i].rc;
         if (ps[i].rc && !rc) rc = ps[i].rc;
