@@ -206,14 +206,16 @@ int app_client_submit(const defn *d, const keys *k, const fe *plain, uint32_t m,
     free(req);
     free(env);
     if (out->nreceipts == n) return 0;
-    if (out->nreceipts >= t + 1 && !out->refused) {
-        fprintf(report, "warning: safely cast with %d of %d receipts (t+1 = %d needed): the "
+    /* n - t holders: with up to n - 2t - 1 servers down at the close and t
+     * lying, one honest holder still takes part (t+1 when n = 2t+1) */
+    if (out->nreceipts >= n - t && !out->refused) {
+        fprintf(report, "warning: safely cast with %d of %d receipts (n-t = %d needed): the "
                         "servers missing it receive it from the others at the close\n",
-                out->nreceipts, n, t + 1);
+                out->nreceipts, n, n - t);
         return 1;
     }
     fprintf(report, "error: NOT safely cast: %d of %d receipts, %d needed; submit again\n",
-            out->nreceipts, n, t + 1);
+            out->nreceipts, n, n - t);
     return out->refused ? ERR_REFUSED : ERR_IO;
 }
 

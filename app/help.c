@@ -85,7 +85,7 @@ int app_usage(const app_ops *ops, const char *cmd, FILE *out)
                      "       [--json] (INPUT | --raw V)\n"
                      "Seal one input in a signed envelope and send it to every server, retrying\n"
                      "the silent ones for SECONDS (default 60); again before the close replaces\n"
-                     "it. Exit 0 once it is safely cast (t+1 receipts). Prints the tracker\n"
+                     "it. Exit 0 once it is safely cast (n-t receipts). Prints the tracker\n"
                      "(envelope hash), also written to KEY.ballot (or --tracker) for `check`.\n"
                      "KEY is a key file or a credential file. --json: {\"receipts\", \"servers\",\n"
                      "\"safely_cast\", \"seq\", \"tracker\"}.\n", n, ops->verb);

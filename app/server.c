@@ -256,6 +256,15 @@ static int s_intake(s_server *S)
     return 0;
 }
 
+/* "2, 4" */
+static void s_set_names(char *out, size_t len, unsigned set)
+{
+    size_t pos = 0;
+    out[0] = 0;
+    for (int j = 1; j <= MPC_MAX_SERVERS && pos < len; j++)
+        if (set >> (j - 1) & 1u) pos += (size_t)snprintf(out + pos, len - pos, "%s%d", pos ? ", " : "", j);
+}
+
 /* mesh: the others may close later (at the deadline at most) or be
  * restarting; keep trying until the deadline plus one timeout, answering late
  * clients that intake is closed. */
@@ -269,9 +278,12 @@ static int s_mesh(s_server *S)
         eps[i] = defn_server_at(d, i + 1)->mesh;
         memcpy(spk[i], defn_server_at(d, i + 1)->curve_pk, 32);
     }
+    /* n >= 2t+2: any 2t+1 up at the close compute (the others are named) */
+    int t = defn_t(d), quorum = n >= 2 * t + 2 ? 2 * t + 1 : n;
     net_zmq_cfg cfg = { .n = n, .me = S->me, .sid = defn_sid(d), .endpoints = eps,
                         .server_pk = (const uint8_t(*)[32])spk, .my_sk = keys_curve_sk(S->c.k),
-                        .timeout_ms = defn_timeout_ms(d), .hello_timeout_ms = defn_timeout_ms(d) };
+                        .timeout_ms = defn_timeout_ms(d), .hello_timeout_ms = defn_timeout_ms(d),
+                        .quorum = quorum };
     char err[512];
     ports_release(S->mesh_fd);   /* held since start: the mesh socket takes it now */
     S->mesh_fd = -1;
@@ -281,11 +293,18 @@ static int s_mesh(s_server *S)
         int64_t give_up = defn_deadline(d) + defn_timeout_ms(d) / 1000 + 1;
         if (rc != ERR_TIMEOUT || s_stop || (int64_t)time(NULL) > give_up) {
             fprintf(stderr, "error: aborted, no output: mesh: %s\n", err);
-            if (rc == ERR_TIMEOUT)
+            if (rc == ERR_TIMEOUT && quorum == n)
                 fprintf(stderr, "hint: with n = %d and t = %d every server is needed to compute; "
                                 "restart the missing server with its data directory (no ballot "
                                 "is lost) and then this one: the result is computed once all "
-                                "are up\n", n, defn_t(d));
+                                "are up\n", n, t);
+            else if (rc == ERR_TIMEOUT)
+                fprintf(stderr, "hint: with n = %d and t = %d any %d servers compute; restart "
+                                "the missing ones with their data directories (no ballot is "
+                                "lost) and then this one\n", n, t, quorum);
+            else if (rc == ERR_PROTO && quorum < n)
+                fprintf(stderr, "hint: the other servers may have computed without this one: "
+                                "see `status` and `result`\n");
             return 1;
         }
         log_msg(LOG_INFO, "mesh: %s; waiting for the other servers to close their intake", err);
@@ -297,7 +316,15 @@ static int s_mesh(s_server *S)
         return 1;
     }
     mpc_set_security(S->M, defn_security(d) == DEFN_SEMI_HONEST ? MPC_SEMI_HONEST : MPC_MALICIOUS);
-    log_msg(LOG_INFO, "mesh of %d servers up", n);
+    unsigned live = net_live(S->nw);
+    if (__builtin_popcount(live) < n) {
+        char down[64];
+        s_set_names(down, sizeof down, ((1u << n) - 1) & ~live);
+        log_msg(LOG_WARN, "computing with %d of %d servers: server(s) %s down (named in the "
+                          "result)", __builtin_popcount(live), n, down);
+    } else {
+        log_msg(LOG_INFO, "mesh of %d servers up", n);
+    }
     return 0;
 }
 
@@ -470,6 +497,13 @@ static int s_compute(s_server *S)
     json_object_set_new(S->output, "undelivered", json_integer(0));
     json_object_set_new(S->output, "security",
                         json_string(defn_security_name(defn_security(S->c.d))));
+    unsigned live = mpc_live(S->M), all = (1u << defn_n(S->c.d)) - 1;
+    if (live != all) {   /* who did not take part: signed with the result */
+        json_t *absent = json_array();
+        for (int j = 1; j <= defn_n(S->c.d); j++)
+            if (!(live >> (j - 1) & 1u)) json_array_append_new(absent, json_integer(j));
+        json_object_set_new(S->output, "absent", absent);
+    }
     return 0;
 }
 

@@ -241,3 +241,50 @@ Test(crash, a_server_down_at_the_close_aborts_with_what_to_do_and_a_restart_comp
     s_check_winner(&s, 70, "ben", 2);
     e2e_session_stop(&s, NULL);
 }
+
+/* n = 4, t = 1: server 4 dies during intake and stays down; at the deadline
+ * the other three compute the right result and name it as absent. A bid cast
+ * while it is down is safely cast with n-t = 3 receipts and counts. */
+Test(crash, n4_a_server_down_at_the_close_is_named_and_the_others_compute, .timeout = 120)
+{
+    e2e_session_deadline_s = 8;
+    e2e_session_close = "deadline";
+    e2e_session_timeout_ms = 3000;
+    e2e_session s;
+    e2e_session_start(&s, "auction", 4, 1, s_roll, NULL, RULES, 10);
+    e2e_session_deadline_s = 3600;
+    e2e_session_close = "all_voted";
+    e2e_session_timeout_ms = 10000;
+    s_bid(&s, "ana", "50");
+    s_bid(&s, "ben", "70");
+    cr_assert_eq(e2e_session_kill(&s, 4), 128 + SIGKILL);
+    e2e_out r;
+    e2e_session_submit(&s, &r, "cy", "60");
+    cr_assert_eq(r.status, 0, "3 of 4 receipts: %s", r.err);
+    cr_expect(strstr(r.err, "safely cast with 3 of 4") != NULL, "%s", r.err);
+    e2e_out_free(&r);
+    char p[4][E2E_PATH + 64];
+    for (int i = 0; i < 3; i++) snprintf(p[i], sizeof p[i], "%s/d%d/result.stmt", s.dir, i + 1);
+    for (int tries = 0; tries < 600; tries++) {
+        if (access(p[0], F_OK) == 0 && access(p[1], F_OK) == 0 && access(p[2], F_OK) == 0) break;
+        usleep(100000);
+    }
+    for (int i = 1; i <= 3; i++) {
+        cr_assert_eq(access(p[i - 1], F_OK), 0, "server %d signed a result", i);
+        cr_expect(s_log_has(&s, i, "server(s) 4 down"), "server %d names server 4", i);
+    }
+    e2e_app(&r, "auction", "result", "--defn", s.defn, "--json", p[0], p[1], p[2], NULL);
+    cr_assert_eq(r.status, 0, "result: %s", r.err);
+    json_t *o = e2e_json(r.out);
+    cr_assert_not_null(o, "%s", r.out);
+    cr_expect_eq(e2e_jint(o, "winning_bid"), 70);
+    cr_expect_str_eq(e2e_jstr(o, "winner"), "ben");
+    cr_expect_eq(e2e_jint(o, "accepted"), 3);
+    json_t *absent = json_object_get(o, "absent");
+    cr_expect(json_is_array(absent) && json_array_size(absent) == 1 &&
+                  json_integer_value(json_array_get(absent, 0)) == 4,
+              "the statement names server 4: %s", r.out);
+    json_decref(o);
+    e2e_out_free(&r);
+    e2e_session_stop(&s, NULL);
+}
