@@ -62,7 +62,8 @@ static void s_report(bench *B, const meter *mt, const char *name, const char *un
     snprintf(extra, sizeof extra, ",\"k\":%d,\"N\":%zu,\"security\":\"%s\",\"verify_rounds\":%llu",
              B_K, N, mpc_security(B->M) == MPC_MALICIOUS ? "malicious" : "semi-honest",
              (unsigned long long)(vr - B->vr0));
-    procs_report(B->M, mt, name, per > 0 ? per / dt : dt, unit, extra);
+    /* per > 0: a rate (per items in dt); per < 0: seconds per item (-per items) */
+    procs_report(B->M, mt, name, per > 0 ? per / dt : per < 0 ? dt / -per : dt, unit, extra);
 }
 
 /* Public pseudo-random k-bit values (same on every server), as constant
@@ -95,6 +96,27 @@ static int s_bench_mul(bench *B)
     if (!rc) s_report(B, &mt, "mul_per_s", "mul/s", (double)m, m);
     free(x);
     free(y);
+    return rc;
+}
+
+/* A bare round: one element to each peer and one from each, R times in a row
+ * (the floor under every protocol's latency: rounds x this). */
+static int s_bench_round(bench *B)
+{
+    size_t R = B->quick ? 500 : 5000;
+    fe one[1] = { 1 }, in[B_N][1];
+    const fe *send[B_N];
+    fe *recv[B_N];
+    size_t len[B_N];
+    for (int j = 0; j < B_N; j++) {
+        send[j] = one;
+        recv[j] = in[j];
+        len[j] = 1;
+    }
+    meter mt;
+    int rc = s_start(B, &mt);
+    for (size_t r = 0; r < R && !rc; r++) rc = mpc_round(B->M, MPC_MSG_OPEN, send, len, recv, len);
+    if (!rc) s_report(B, &mt, "round_trip_seconds", "s", -(double)R, R);
     return rc;
 }
 
@@ -229,6 +251,7 @@ static int s_fig_cmp(bench *B, size_t a) { (void)a; return s_bench_cmp(B); }
 static int s_fig_bits(bench *B, size_t a) { (void)a; return s_bench_randbits(B); }
 static int s_fig_cmpv(bench *B, size_t a) { (void)a; return s_bench_cmp_value(B); }
 static int s_fig_max(bench *B, size_t N) { return s_bench_max(B, N); }
+static int s_fig_round(bench *B, size_t a) { (void)a; return s_bench_round(B); }
 
 static int s_server(mpc *M, void *arg)
 {
@@ -236,7 +259,8 @@ static int s_server(mpc *M, void *arg)
     int rc = 0;
     bench B = { .M = M, .quick = O->quick };
     if ((rc = mpc_coin(M, B.seed)) != 0) return rc;   /* public input seed */
-    rc = s_figure(&B, O, s_fig_mul, 0);
+    rc = s_figure(&B, O, s_fig_round, 0);
+    if (!rc) rc = s_figure(&B, O, s_fig_mul, 0);
     if (!rc) rc = s_figure(&B, O, s_fig_cmp, 0);
     if (!rc) rc = s_figure(&B, O, s_fig_bits, 0);
     if (!rc) rc = s_figure(&B, O, s_fig_cmpv, 0);

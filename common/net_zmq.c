@@ -28,6 +28,7 @@ typedef struct zmesh {
     zap *zap;
     void *dealer[MPC_MAX_SERVERS + 1];
     void *mon[MPC_MAX_SERVERS + 1];       /* monitor of dealer[j], hello phase only */
+    int mon_on;                           /* some monitor is open */
     int hs[MPC_MAX_SERVERS + 1];          /* HS_* of dealer[j] */
     int hs_detail[MPC_MAX_SERVERS + 1];   /* ZAP status code or errno */
     char *ep[MPC_MAX_SERVERS + 1];
@@ -101,7 +102,9 @@ static void s_mon_read(net *nw, int j)
     zmq_msg_close(&b);
 }
 
-static int s_zmq_recv(net *nw, int timeout_ms, int *from, net_frame *f)
+/* Wait up to timeout_ms for the router to be readable, reading monitor
+ * events meanwhile: 1 readable, 0 not, or an error. */
+static int s_zmq_wait(net *nw, int timeout_ms)
 {
     zmesh *z = nw->tp;
     zmq_pollitem_t it[MPC_MAX_SERVERS + 2];
@@ -114,7 +117,6 @@ static int s_zmq_recv(net *nw, int timeout_ms, int *from, net_frame *f)
         it[k] = (zmq_pollitem_t){ z->mon[j], 0, ZMQ_POLLIN, 0 };
         who[k++] = j;
     }
-    f->data = NULL;
     int rc = zmq_poll(it, k, timeout_ms);
     if (rc < 0) {
         if (zmq_errno() == EINTR) return 0;
@@ -123,13 +125,27 @@ static int s_zmq_recv(net *nw, int timeout_ms, int *from, net_frame *f)
     }
     for (int i = 1; i < k; i++)
         if (it[i].revents & ZMQ_POLLIN) s_mon_read(nw, who[i]);
-    if (!(it[0].revents & ZMQ_POLLIN)) return 0;
+    return (it[0].revents & ZMQ_POLLIN) != 0;
+}
 
+static int s_zmq_recv(net *nw, int timeout_ms, int *from, net_frame *f)
+{
+    zmesh *z = nw->tp;
+    f->data = NULL;
     zmq_msg_t id, m;
     zmq_msg_init(&id);
     zmq_msg_init(&m);
-    rc = 0;
-    if (zmq_msg_recv(&id, z->router, ZMQ_DONTWAIT) < 0) goto out;   /* spurious wake-up */
+    int rc = 0;
+    /* a frame already queued is taken without a poll (one system call less
+     * per message once a round's frames are in); the hello phase polls the
+     * monitors too */
+    int queued = !z->mon_on && zmq_msg_recv(&id, z->router, ZMQ_DONTWAIT) >= 0;
+    if (!queued) {
+        rc = s_zmq_wait(nw, timeout_ms);
+        if (rc <= 0) goto out;
+        rc = 0;
+        if (zmq_msg_recv(&id, z->router, ZMQ_DONTWAIT) < 0) goto out;   /* spurious wake-up */
+    }
     if (!zmq_msg_more(&id) || zmq_msg_recv(&m, z->router, ZMQ_DONTWAIT) < 0) {
         net_core_err(nw, "mesh socket delivered a message without a body");
         rc = ERR_IO;
@@ -199,6 +215,7 @@ static void s_mon_stop(net *nw)
         zmq_close(z->mon[j]);
         z->mon[j] = NULL;
     }
+    z->mon_on = 0;
 }
 
 static void s_zmq_close(net *nw)
@@ -334,6 +351,7 @@ static void s_mon_start(net *nw, int j)
         return;
     int zero = 0;
     z->mon[j] = zmq_socket(z->ctx, ZMQ_PAIR);
+    z->mon_on = 1;
     if (!z->mon[j]) return;
     (void)zmq_setsockopt(z->mon[j], ZMQ_LINGER, &zero, sizeof zero);
     if (zmq_connect(z->mon[j], mon) != 0) {
