@@ -266,7 +266,7 @@ static int s_decide(mpc *M, const s_held *all, uint64_t *gen, char *err, size_t 
                                   "the same release: one of them cheats; nothing is opened", conf, j);
             return mpc_fail(M, ERR_CHEAT, "%s", err);
         }
-        conf = j;
+        if (!conf || conf != me) conf = j;   /* name this server when it confirmed */
     }
     if (conf) {
         /* a confirmed release may have had noisy values opened: only its own
