@@ -28,11 +28,8 @@
  * delta = (1 + e^eps') (1 - (1 - a'^(C+1))^2). */
 #include "protocols/dp.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
-#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
@@ -605,6 +602,12 @@ static int s_bitlen(uint64_t v)
 int dp_noisy_max(mpc *M, size_t *winner, fe *opened, const fe *counts, size_t m, int K,
                  const dp_plan *P, dp_cost *cost)
 {
+    return dp_noisy_max_with(M, winner, opened, counts, m, K, P, NULL, NULL, cost);
+}
+
+int dp_noisy_max_with(mpc *M, size_t *winner, fe *opened, const fe *counts, size_t m, int K,
+                      const dp_plan *P, const fe *noise, const fe *tie, dp_cost *cost)
+{
     if (!M || !winner || !counts || m == 0 || K < 1 || K > 40 || !s_plan_ok(P)) return ERR_ARG;
     const field *F = mpc_field(M);
     uint64_t top = (((uint64_t)1 << K) - 1) + 2 * (uint64_t)P->bound;
@@ -617,16 +620,22 @@ int dp_noisy_max(mpc *M, size_t *winner, fe *opened, const fe *counts, size_t m,
     fe *x = mpc_alloc(M, m), *xb = mpc_alloc(M, m * (size_t)Kx);
     fe *tb = mpc_alloc(M, m * DP_TIE_BITS), *V = mpc_alloc(M, m * (size_t)k);
     fe idx = 0;
-    int rc = s_laplace(M, x, m, P, &mt);
+    int rc = 0;
+    if (noise) memcpy(x, noise, m * sizeof(fe));   /* a stored release's noise (dp_release.h) */
+    else rc = s_laplace(M, x, m, P, &mt);
     if (rc) goto out;
     for (size_t i = 0; i < m; i++)   /* count + noise + bound, in [0, 2^Kx) */
         x[i] = fe_add(F, fe_add(F, x[i], counts[i]), (fe)P->bound);
     rc = bits_dec(M, xb, opened, x, m, Kx);
     if (rc) goto out;
     mt.bits += m * (size_t)(Kx + mpc_kappa(M));   /* the decomposition's mask (bits.h) */
-    rc = bits_rand(M, tb, m * DP_TIE_BITS);
-    if (rc) goto out;
-    mt.bits += m * DP_TIE_BITS;
+    if (tie) {
+        memcpy(tb, tie, m * DP_TIE_BITS * sizeof(fe));
+    } else {
+        rc = bits_rand(M, tb, m * DP_TIE_BITS);
+        if (rc) goto out;
+        mt.bits += m * DP_TIE_BITS;
+    }
     for (size_t i = 0; i < m; i++) {   /* tie-break bits below the noisy count */
         memcpy(V + i * (size_t)k, tb + i * DP_TIE_BITS, DP_TIE_BITS * sizeof(fe));
         memcpy(V + i * (size_t)k + DP_TIE_BITS, xb + i * (size_t)Kx, (size_t)Kx * sizeof(fe));
@@ -665,52 +674,5 @@ int dp_rr_estimate(uint64_t ones, uint64_t n, double *p_hat, double *se)
     double pi = (double)ones / (double)n;
     *p_hat = 2.0 * pi - 0.5;
     *se = 2.0 * sqrt(pi * (1.0 - pi) / (double)n);
-    return 0;
-}
-
-int dp_budget_spend(const char *path, double eps, double delta, double budget, double *spent,
-                    char *err, size_t errlen)
-{
-    if (!(eps > 0) || !(budget > 0) || !(delta >= 0) || !isfinite(eps) || !isfinite(budget)) {
-        snprintf(err, errlen, "privacy budget: epsilon and budget must be positive numbers");
-        return ERR_ARG;
-    }
-    double used = 0;
-    FILE *f = fopen(path, "r");
-    if (f) {
-        double e, d;
-        int n;
-        while ((n = fscanf(f, "%lf %lf", &e, &d)) == 2) {
-            if (!(e > 0) || !isfinite(e)) break;
-            used += e;
-        }
-        int bad = n != EOF;
-        fclose(f);
-        if (bad) {
-            snprintf(err, errlen, "privacy budget ledger %s is damaged; refusing to release", path);
-            return ERR_PARSE;
-        }
-    } else if (errno != ENOENT) {
-        snprintf(err, errlen, "privacy budget ledger %s: %s", path, strerror(errno));
-        return ERR_IO;
-    }
-    /* a relative slack absorbs the decimal round trip of the ledger's numbers */
-    if (used + eps > budget * (1 + 1e-9)) {
-        snprintf(err, errlen,
-                 "privacy budget exhausted: epsilon %.6g already spent of %.6g, a release of "
-                 "%.6g more is refused",
-                 used, budget, eps);
-        return ERR_REFUSED;
-    }
-    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0600);
-    char line[96];
-    int len = snprintf(line, sizeof line, "%.17g %.17g\n", eps, delta);
-    if (fd < 0 || write(fd, line, (size_t)len) != len || fsync(fd) != 0) {
-        snprintf(err, errlen, "privacy budget ledger %s: %s", path, strerror(errno));
-        if (fd >= 0) close(fd);
-        return ERR_IO;
-    }
-    close(fd);
-    if (spent) *spent = used + eps;
     return 0;
 }

@@ -113,6 +113,13 @@ int dp_binomial_coins(uint64_t *coins, double eps, double delta, int64_t sensiti
  * the noisy counts), ERR_CHEAT (opened index out of range), network errors. */
 int dp_noisy_max(mpc *M, size_t *winner, fe *opened, const fe *counts, size_t m, int K,
                  const dp_plan *P, dp_cost *cost) MPC_WUR;
+/* dp_noisy_max with the release's randomness given instead of drawn (a stored
+ * release being rerun, dp_release.h): noise (m samples of plan P, secret) and
+ * tie (m * DP_TIE_BITS shared bits, secret); either may be NULL to draw it
+ * fresh. The bit decomposition's mask is always fresh (it hides, it does not
+ * decide). Same errors. */
+int dp_noisy_max_with(mpc *M, size_t *winner, fe *opened, const fe *counts, size_t m, int K,
+                      const dp_plan *P, const fe *noise, const fe *tie, dp_cost *cost) MPC_WUR;
 
 /* Randomized response, client side (the seed's poll): with probability 1/2 the
  * true bit x (0 or 1), else a fair coin; libsodium randomness. P[1 | x = 1] = 3/4
@@ -126,13 +133,14 @@ int dp_rr_estimate(uint64_t ones, uint64_t n, double *p_hat, double *se) MPC_WUR
 
 /* Per-election privacy budget (basic composition: epsilons and deltas add).
  * The ledger at path lists every release a server has made for the election,
- * one "eps delta" line each. Spend (eps, delta) only if the epsilons already
- * spent plus eps stay within budget: the line is appended and fsync'ed before
- * this returns 0, so it is recorded before any noisy value is opened, and a
- * rerun after a crash spends again (fresh noise is a new release). *spent
- * (may be NULL) receives the total after this release. Errors, with a message:
+ * one "eps delta [release]" line each (dp_release.h keys its lines by release,
+ * so a rerun of the same release spends nothing). Spend (eps, delta) only if
+ * the epsilons already spent plus eps stay within budget: the line is appended
+ * and fsync'ed before this returns 0, so it is recorded before any noisy value
+ * is opened. This call always spends (a line without a release). *spent (may
+ * be NULL) receives the total after this release. Errors, with a message:
  * ERR_ARG (eps <= 0, budget <= 0, NaN), ERR_REFUSED (budget exhausted),
- * ERR_PARSE (a damaged ledger), ERR_IO. */
+ * ERR_PARSE (a damaged ledger), ERR_IO. Implemented in dp_release.c. */
 int dp_budget_spend(const char *path, double eps, double delta, double budget, double *spent,
                     char *err, size_t errlen) MPC_WUR;
 

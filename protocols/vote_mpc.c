@@ -147,14 +147,14 @@ static int s_threshold_exact(mpc *M, const vote_spec *s, fe d, fe Y, fe *yes)
 /* The noisy decision yes = [d + Z >= 0], Z Laplace noise: only the sign of the
  * noisy statistic (post-processing); the "at least one yes" rule is part of the
  * noise's job here. */
-static int s_threshold_dp(mpc *M, const vote_spec *s, fe d, fe *yes)
+static int s_threshold_dp(mpc *M, const vote_spec *s, fe d, const fe *noise, fe *yes)
 {
     const field *F = mpc_field(M);
     dp_plan P;
     double e, dl;
-    fe z = 0, x, lt = 0;
+    fe z = noise ? noise[0] : 0, x, lt = 0;
     int rc = vote_dp_cost(s, &P, &e, &dl);
-    if (rc == 0) rc = dp_laplace(M, &z, 1, &P, NULL);
+    if (rc == 0 && !noise) rc = dp_laplace(M, &z, 1, &P, NULL);
     if (rc == 0) {
         x = fe_add(F, d, z);
         rc = cmp_ltz(M, &lt, &x, 1, s_threshold_bits(s) + s_bitlen((uint64_t)P.bound) + 1);
@@ -166,10 +166,12 @@ static int s_threshold_dp(mpc *M, const vote_spec *s, fe d, fe *yes)
     return rc;
 }
 
-static int s_threshold(mpc *M, const vote_spec *s, const fe *tally, vote_outcome *o)
+static int s_threshold(mpc *M, const vote_spec *s, const fe *tally, const fe *noise,
+                       vote_outcome *o)
 {
     fe d = s_threshold_stat(mpc_field(M), s, tally, o->cast), yes = 0, pub;
-    int rc = s->dp_eps > 0 ? s_threshold_dp(M, s, d, &yes) : s_threshold_exact(M, s, d, tally[0], &yes);
+    int rc = s->dp_eps > 0 ? s_threshold_dp(M, s, d, noise, &yes)
+                           : s_threshold_exact(M, s, d, tally[0], &yes);
     if (rc == 0) rc = mpc_open(M, &pub, &yes, 1);
     if (rc == 0 && pub > 1) rc = mpc_fail(M, ERR_CHEAT, "opened outcome is not a bit");
     if (rc == 0) o->yes = pub == 1;
@@ -193,12 +195,14 @@ static void s_decide(const vote_spec *s, const int64_t *score, vote_outcome *o)
 
 /* dp, reveal_tallies: open tally + Laplace noise per option. */
 static int s_open_noisy(mpc *M, const vote_spec *s, const dp_plan *P, const fe *tally,
-                        vote_outcome *o)
+                        const fe *noise, vote_outcome *o)
 {
     const field *F = mpc_field(M);
     size_t m = (size_t)s->options;
     fe z[VOTE_MAX_OPTIONS], noisy[VOTE_MAX_OPTIONS];
-    int rc = dp_laplace(M, z, m, P, NULL);
+    int rc = 0;
+    if (noise) memcpy(z, noise, m * sizeof(fe));
+    else rc = dp_laplace(M, z, m, P, NULL);
     if (rc == 0) {
         field_vec_add(F, noisy, tally, z, m);
         rc = mpc_open(M, noisy, noisy, m);
@@ -281,7 +285,8 @@ static int s_open_winner(mpc *M, const vote_spec *s, const fe *tally, vote_outco
     return rc;
 }
 
-static int s_choice(mpc *M, const vote_spec *s, const fe *tally, vote_outcome *o)
+static int s_choice(mpc *M, const vote_spec *s, const fe *tally, const fe *noise,
+                    vote_outcome *o)
 {
     if (!(s->dp_eps > 0))
         return s->reveal_tallies ? s_open_exact(M, s, tally, o) : s_open_winner(M, s, tally, o);
@@ -289,16 +294,46 @@ static int s_choice(mpc *M, const vote_spec *s, const fe *tally, vote_outcome *o
     double e, dl;
     int rc = vote_dp_cost(s, &P, &e, &dl);
     if (rc != 0) return mpc_fail(M, rc, "vote: cannot plan the noise for epsilon %g", s->dp_eps);
-    if (s->reveal_tallies) return s_open_noisy(M, s, &P, tally, o);
+    if (s->reveal_tallies) return s_open_noisy(M, s, &P, tally, noise, o);
     /* report-noisy-max: a winner, never a tie */
-    size_t w = 0;
-    rc = dp_noisy_max(M, &w, NULL, tally, (size_t)s->options, s_bitlen(o->cast) + 1, &P, NULL);
+    size_t w = 0, m = (size_t)s->options;
+    rc = dp_noisy_max_with(M, &w, NULL, tally, m, s_bitlen(o->cast) + 1, &P, noise,
+                           noise ? noise + m : NULL, NULL);
     if (rc == 0) o->winner = (int)w;
+    return rc;
+}
+
+size_t vote_dp_noise_len(const vote_spec *s)
+{
+    if (!(s->dp_eps > 0)) return 0;
+    if (s->type == VOTE_THRESHOLD) return 1;
+    size_t m = (size_t)s->options;
+    return s->reveal_tallies ? m : m + m * DP_TIE_BITS;
+}
+
+int vote_dp_noise(mpc *M, const vote_spec *s, fe *noise, size_t len)
+{
+    dp_plan P;
+    double e, dl;
+    size_t m = s->type == VOTE_THRESHOLD ? 1 : (size_t)s->options;
+    if (len != vote_dp_noise_len(s) || len == 0)
+        return mpc_fail(M, ERR_ARG, "vote_dp_noise: %zu elements for a release of %zu", len,
+                        vote_dp_noise_len(s));
+    int rc = vote_dp_cost(s, &P, &e, &dl);
+    if (rc != 0) return mpc_fail(M, rc, "vote: cannot plan the noise for epsilon %g", s->dp_eps);
+    rc = dp_laplace(M, noise, m, &P, NULL);
+    if (rc == 0 && len > m) rc = bits_rand(M, noise + m, len - m);   /* noisy max's tie bits */
     return rc;
 }
 
 int vote_run(mpc *M, const vote_spec *s, const fe *rows, size_t count, uint8_t *excluded,
              vote_outcome *out)
+{
+    return vote_run_noise(M, s, rows, count, excluded, NULL, out);
+}
+
+int vote_run_noise(mpc *M, const vote_spec *s, const fe *rows, size_t count, uint8_t *excluded,
+                   const fe *noise, vote_outcome *out)
 {
     const field *F = mpc_field(M);
     size_t m = (size_t)s->options;
@@ -318,9 +353,9 @@ int vote_run(mpc *M, const vote_spec *s, const fe *rows, size_t count, uint8_t *
     out->quorum_met = out->cast >= s->quorum;
     if (s->type == VOTE_THRESHOLD) {
         /* below the quorum (public: the cast count is) the motion fails unopened */
-        if (out->quorum_met && out->cast > 0) rc = s_threshold(M, s, tally, out);
+        if (out->quorum_met && out->cast > 0) rc = s_threshold(M, s, tally, noise, out);
     } else {
-        rc = s_choice(M, s, tally, out);
+        rc = s_choice(M, s, tally, noise, out);
     }
     sodium_memzero(tally, sizeof tally);
     return rc;

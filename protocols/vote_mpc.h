@@ -78,4 +78,17 @@ void vote_encode_options(fe *out, int options, const int *chosen, int nchosen);
 int vote_run(mpc *M, const vote_spec *s, const fe *rows, size_t count, uint8_t *excluded,
              vote_outcome *out) MPC_WUR;
 
+/* The randomness a dp release of s uses, as field elements: the Laplace noise
+ * (1 sample for a threshold vote, one per option otherwise) and, for
+ * report-noisy-max, DP_TIE_BITS tie bits per option after it. 0 without dp. */
+size_t vote_dp_noise_len(const vote_spec *s);
+/* Draw it: len = vote_dp_noise_len(s) shares (secret) of fresh noise, what
+ * vote_run would draw itself. ERR_ARG for another len, else dp's errors. */
+int vote_dp_noise(mpc *M, const vote_spec *s, fe *noise, size_t len) MPC_WUR;
+/* vote_run with the release's randomness given (vote_dp_noise_len(s) shares,
+ * secret; a stored release being rerun, protocols/dp_release.h), or drawn
+ * fresh inside when noise is NULL. Same errors. */
+int vote_run_noise(mpc *M, const vote_spec *s, const fe *rows, size_t count, uint8_t *excluded,
+                   const fe *noise, vote_outcome *out) MPC_WUR;
+
 #endif

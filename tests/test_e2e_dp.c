@@ -3,6 +3,7 @@
  * refuses a release past it, and bad DP requests are refused before anything
  * starts. Real processes, real sockets. */
 #include <criterion/criterion.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,13 +136,34 @@ Test(e2e_dp, a_release_past_the_budget_is_refused)
     cr_expect_eq(r2.status, 0, "the published release is served after a restart: %s", r2.err);
     e2e_out_free(&r2);
     e2e_session_stop(&s, st);
-    /* without its published result, computing again would be a second noisy
-     * release: 0.5 + 0.5 exceeds the budget of 0.8, so every server refuses and
-     * nothing is opened */
+    /* without its published result the servers compute again, but it is the
+     * same release: its confirmed noise is reused and nothing more is spent
+     * (docs/dp.md, "Reruns") */
     for (int i = 1; i <= 3; i++) {
         char p[E2E_PATH + 32];
         snprintf(p, sizeof p, "%s/d%d/result.stmt", s.dir, i);
         cr_assert_eq(unlink(p), 0);
+    }
+    s.serve_s = 20;
+    for (int i = 1; i <= 3; i++) e2e_session_restart(&s, i, NULL);
+    s.serve_s = 0;
+    e2e_session_wait_results(&s, 30000);
+    e2e_app(&r2, "vote", "result", "--defn", s.defn, "--json", NULL);
+    cr_expect_eq(r2.status, 0, "the rerun releases again: %s", r2.err);
+    json_t *o = e2e_json(r2.out);
+    cr_assert_not_null(o, "%s", r2.out);
+    cr_expect(fabs(json_number_value(json_object_get(json_object_get(o, "dp"), "spent")) - 0.5) < 1e-3,
+              "still 0.5 spent: %s", r2.out);
+    json_decref(o);
+    e2e_out_free(&r2);
+    e2e_session_stop(&s, st);
+    /* with the noise gone too, computing again would be a second noisy
+     * release: 0.5 + 0.5 exceeds the budget of 0.8, so every server refuses
+     * and nothing is opened */
+    for (int i = 1; i <= 3; i++) {
+        char cmd[3 * E2E_PATH];
+        snprintf(cmd, sizeof cmd, "rm -f %s/d%d/result.stmt %s/d%d/dp_noise.*", s.dir, i, s.dir, i);
+        cr_assert_eq(system(cmd), 0);
     }
     for (int i = 1; i <= 3; i++) e2e_session_restart(&s, i, NULL);
     for (int i = 1; i <= 3; i++) {

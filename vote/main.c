@@ -8,8 +8,14 @@
 #include <strings.h>
 #include <jansson.h>
 
+#include <sodium.h>
+
 #include "app/app.h"
+#include "app/ctx.h"
+#include "common/log.h"
+#include "common/secmem.h"
 #include "protocols/dp.h"
+#include "protocols/dp_release.h"
 #include "protocols/vote_mpc.h"
 
 typedef struct rules {
@@ -234,28 +240,62 @@ static json_t *s_real(double v, int sig)
     return json_real(strtod(buf, NULL));
 }
 
-/* Record the release in the budget ledger before anything noisy opens; *dp
- * describes it for the signed result. */
-static int s_dp_spend(const rules *r, const char *data_dir, json_t **dp, char *err, size_t errlen)
+/* The public parameters a release is bound to (dp_release.h): the mechanism,
+ * epsilon, sensitivity and every rule that shapes what is opened. */
+static void s_dp_params(const rules *r, const dp_plan *P, char *out, size_t len)
+{
+    const vote_spec *s = &r->s;
+    snprintf(out, len,
+             "vote discrete_laplace method %d epsilon %.17g planned %.17g sensitivity %lld "
+             "type %d options %d abstain %d max_approvals %d threshold %lld/%lld strict %d "
+             "base %d quorum %llu roll %llu reveal_tallies %d tie_first %d",
+             P->method, s->dp_eps, P->eps, (long long)P->sensitivity, s->type, s->options,
+             s->abstain, s->max_approvals, (long long)s->num, (long long)s->den, s->strict,
+             s->base, (unsigned long long)s->quorum, (unsigned long long)s->roll,
+             s->reveal_tallies, s->tie_first);
+}
+
+static int s_dp_draw(mpc *M, fe *out, size_t len, void *arg)
+{
+    return vote_dp_noise(M, arg, out, len);
+}
+
+/* The release's noise, stored and confirmed by every server (a rerun after a
+ * crash reuses it), and the ledger charged once per release, all before
+ * anything noisy opens; *dp describes it for the signed result. */
+static int s_dp_release(const rules *r, const defn *d, const char *data_dir, mpc *M,
+                        const fe *rows, size_t count, uint32_t m, const uint32_t *roll,
+                        const uint8_t *excluded, fe *noise, size_t len, json_t **dp, char *err,
+                        size_t errlen)
 {
     dp_plan P;
-    double eps, delta, spent;
-    char path[4200];
+    double eps, delta;
+    char params[512], pub[65];
     int rc = vote_dp_cost(&r->s, &P, &eps, &delta);
     if (rc != 0) {
         snprintf(err, errlen, "dp: cannot plan the noise for epsilon %g", r->s.dp_eps);
         return rc;
     }
-    snprintf(path, sizeof path, "%s/dp_ledger", data_dir);
-    if ((rc = dp_budget_spend(path, eps, delta, r->dp_budget, &spent, err, errlen)) != 0) return rc;
+    s_dp_params(r, &P, params, sizeof params);
+    dp_release R;
+    dp_release_id(&R, defn_field(d), defn_sid(d), params, roll, excluded, count, rows, m);
+    dp_release_cfg C = { .dir = data_dir, .eps = eps, .delta = delta, .budget = r->dp_budget,
+                         .draw = s_dp_draw, .draw_arg = (void *)&r->s, .stage = app_failpoint };
+    dp_release_info info;
+    if ((rc = dp_release_noise(M, &C, &R, noise, len, &info, err, errlen)) != 0) return rc;
+    if (info.reused)
+        log_msg(LOG_INFO, "dp: rerun of release %.16s: reusing its stored noise (generation %llu, "
+                          "no new spend)", R.name, (unsigned long long)info.gen);
+    sodium_bin2hex(pub, sizeof pub, R.pub, 32);
     *dp = json_object();
     json_object_set_new(*dp, "mechanism", json_string("discrete_laplace"));
     json_object_set_new(*dp, "epsilon", s_real(eps, 6));
     json_object_set_new(*dp, "delta", s_real(delta, 3));
     json_object_set_new(*dp, "sensitivity", json_integer((json_int_t)P.sensitivity));
     json_object_set_new(*dp, "neighbours", json_string("replace_one_ballot"));
-    json_object_set_new(*dp, "spent", s_real(spent, 6));
+    json_object_set_new(*dp, "spent", s_real(info.spent, 6));
     json_object_set_new(*dp, "budget", s_real(r->dp_budget, 6));
+    json_object_set_new(*dp, "release", json_string(pub));
     return 0;
 }
 
@@ -288,17 +328,19 @@ static int s_compute(const void *rp, const defn *d, const char *data_dir, mpc *M
     const rules *r = rp;
     vote_outcome o;
     json_t *dp = NULL;
-    (void)d;
-    (void)roll;
-    (void)m;
-    if (r->s.dp_eps > 0) {
-        int rc = s_dp_spend(r, data_dir, &dp, err, errlen);
-        if (rc != 0) return rc;
+    size_t len = vote_dp_noise_len(&r->s);
+    fe *noise = len ? calloc(len, sizeof(fe)) : NULL;
+    int rc = 0;
+    if (len && !noise) return ERR_NOMEM;
+    if (len) rc = s_dp_release(r, d, data_dir, M, rows, count, m, roll, excluded, noise, len,
+                               &dp, err, errlen);
+    if (rc == 0) {
+        rc = vote_run_noise(M, &r->s, rows, count, excluded, noise, &o);
+        if (rc != 0) snprintf(err, errlen, "%s", mpc_errmsg(M));
     }
-    int rc = vote_run(M, &r->s, rows, count, excluded, &o);
+    if (noise) secmem_free(noise, len * sizeof(fe));
     if (rc != 0) {
         json_decref(dp);
-        snprintf(err, errlen, "%s", mpc_errmsg(M));
         return rc;
     }
     *out = s_output(r, &o);
