@@ -234,10 +234,12 @@ static int s_round(mpc *M, uint8_t type, const dp_release *R, s_held mine, s_hel
     s_le64(msg + 1, mine.gen);
     memcpy(msg + 9, R->pub, 32);
     uint64_t step = mpc_step(M);
+    unsigned live = mpc_live(M);
+    for (int j = 1; j <= n; j++) all[j - 1] = (s_held){ S_NONE, 0 };
     for (int j = 1; j <= n && rc == 0; j++)
-        if (j != me) rc = mpc_send_raw(M, j, type, step, msg, sizeof msg, 0);
+        if (j != me && (live >> (j - 1) & 1u)) rc = mpc_send_raw(M, j, type, step, msg, sizeof msg, 0);
     for (int j = 1; j <= n && rc == 0; j++) {
-        if (j == me) continue;
+        if (j == me || !(live >> (j - 1) & 1u)) continue;
         uint8_t *pl = NULL;
         size_t len = 0;
         rc = mpc_recv_raw(M, j, type, step, &pl, &len);
@@ -259,8 +261,9 @@ static int s_round(mpc *M, uint8_t type, const dp_release *R, s_held mine, s_hel
 static int s_decide(mpc *M, const s_held *all, uint64_t *gen, char *err, size_t errlen)
 {
     int n = mpc_n(M), me = mpc_me(M), conf = 0;
+    unsigned live = mpc_live(M);   /* servers down take no part: their state is unknown */
     for (int j = 1; j <= n; j++) {
-        if (all[j - 1].state != S_CONFIRMED) continue;
+        if (!(live >> (j - 1) & 1u) || all[j - 1].state != S_CONFIRMED) continue;
         if (conf && all[j - 1].gen != all[conf - 1].gen) {
             snprintf(err, errlen, "dp release: servers %d and %d confirmed different noise for "
                                   "the same release: one of them cheats; nothing is opened", conf, j);
@@ -274,7 +277,7 @@ static int s_decide(mpc *M, const s_held *all, uint64_t *gen, char *err, size_t 
         *gen = all[conf - 1].gen;
         for (int j = 1; j <= n; j++) {
             const s_held *h = &all[j - 1];
-            if (h->state != S_NONE && h->gen == *gen) continue;
+            if (!(live >> (j - 1) & 1u) || (h->state != S_NONE && h->gen == *gen)) continue;
             if (j == me)
                 snprintf(err, errlen, "dp release: server %d confirmed the noise of this release "
                                       "but this server holds %s for it (generation %llu): its data "
@@ -285,10 +288,11 @@ static int s_decide(mpc *M, const s_held *all, uint64_t *gen, char *err, size_t 
             else
                 snprintf(err, errlen, "dp release: server %d claims to hold %s (generation %llu) "
                                       "for this release, which server %d confirmed: server %d "
-                                      "cheats or lost its data directory; fresh noise would be a "
-                                      "second release of the same inputs, so nothing is opened "
-                                      "(restore its data directory)", j, s_held_name[h->state],
-                         (unsigned long long)h->gen, conf, j);
+                                      "cheats, lost its data directory, or was down when the "
+                                      "release was made; fresh noise would be a second release "
+                                      "of the same inputs, so nothing is opened (restore its data "
+                                      "directory, or rerun with it stopped)", j,
+                         s_held_name[h->state], (unsigned long long)h->gen, conf, j);
             return mpc_fail(M, ERR_CHEAT, "%s", err);
         }
         return 1;
@@ -296,12 +300,13 @@ static int s_decide(mpc *M, const s_held *all, uint64_t *gen, char *err, size_t 
     /* nobody confirmed, so no honest server sent a share of a noisy value:
      * reuse what all hold, else draw afresh */
     uint64_t top = 0;
-    int same = 1;
+    int same = 1, first = __builtin_ctz(live);
     for (int j = 0; j < n; j++) {
-        same = same && all[j].state != S_NONE && all[j].gen == all[0].gen;
+        if (!(live >> j & 1u)) continue;
+        same = same && all[j].state != S_NONE && all[j].gen == all[first].gen;
         if (all[j].gen > top) top = all[j].gen;
     }
-    *gen = same ? all[0].gen : top + 1;
+    *gen = same ? all[first].gen : top + 1;
     return same;
 }
 
@@ -317,7 +322,9 @@ static int s_confirm(mpc *M, const dp_release_cfg *C, const dp_release *R, const
     s_held all[MPC_MAX_SERVERS];
     int rc = s_round(M, DP_MSG_STORED, R, (s_held){ S_STORED, mine.gen }, all, err, errlen);
     for (int j = 1; j <= mpc_n(M) && rc == 0; j++) {
-        if (j == mpc_me(M) || (all[j - 1].state != S_NONE && all[j - 1].gen == mine.gen)) continue;
+        if (j == mpc_me(M) || !(mpc_live(M) >> (j - 1) & 1u) ||
+            (all[j - 1].state != S_NONE && all[j - 1].gen == mine.gen))
+            continue;
         snprintf(err, errlen, "dp release: server %d did not store noise generation %llu "
                               "(it says %s, generation %llu); nothing is opened", j,
                  (unsigned long long)mine.gen, s_held_name[all[j - 1].state],

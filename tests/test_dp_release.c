@@ -315,3 +315,40 @@ Test(dp_release, ledger_lines_are_keyed_by_release)
     remove(path);
     remove(dir);
 }
+
+/* n = 4, t = 1, server 4 down for the release: a rerun by the same three
+ * reuses it (a different set of three would not hold every share it needs
+ * but still sees the same noise here, as all three made it); a rerun with
+ * server 4 back is refused naming it (it holds no share of the noise, and
+ * fresh noise would be a second release). */
+Test(dp_release, a_release_made_with_a_server_down_reruns_without_it)
+{
+    world W;
+    int rcs[MAXN];
+    fe x[COUNT] = { 1, 1, 0, 1 };
+    s_world(&W, 4, 1, 1.0);
+    s_inputs(&W, x);
+    harness_live = 0x7;
+    int rc = s_run(&W, rcs);
+    cr_assert_eq(rc, 0, "first run: %s", W.p[0].err);
+    fe first[LEN];
+    memcpy(first, W.p[0].opened, sizeof first);
+    rc = s_run(&W, rcs);
+    harness_live = 0;
+    cr_assert_eq(rc, 0, "rerun: %s", W.p[0].err);
+    cr_expect_eq(memcmp(first, W.p[0].opened, sizeof first), 0, "the same noise");
+    for (int i = 0; i < 3; i++) {
+        cr_expect_eq(W.p[i].info.reused, 1);
+        cr_expect_eq(s_ledger_lines(W.p[i].dir), 1, "one spend");
+    }
+    harness_timeout_ms = 1000;
+    rc = s_run(&W, rcs);
+    harness_timeout_ms = HARNESS_TIMEOUT_MS;
+    cr_assert_neq(rc, 0, "server 4 back: refused");
+    for (int i = 0; i < 3; i++) {
+        cr_expect_eq(rcs[i], ERR_CHEAT, "S%d: %s", i + 1, W.p[i].err);
+        cr_expect(strstr(W.p[i].err, "server 4") != NULL, "%s", W.p[i].err);
+        cr_expect(strstr(W.p[i].err, "was down") != NULL, "%s", W.p[i].err);
+    }
+    s_world_free(&W);
+}
