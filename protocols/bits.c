@@ -22,11 +22,51 @@ static void s_pool_reserve(mpc *M, size_t cap)
     M->bitpool_cap = nc;
 }
 
+/* a^2 mod 2^m - 1 for m <= 120, lazily reduced: the result is congruent and
+ * below 2^m + 8, a bound that the next squaring keeps (m <= 120; one
+ * 64x64 product less than fe_mul and no compare). */
+static inline fe s_sqr_lazy(fe a, int m, fe mask)
+{
+    uint64_t a0 = (uint64_t)a, a1 = (uint64_t)(a >> 64);
+    fe p00 = (fe)a0 * a0, p01 = (fe)a0 * a1;
+    fe p11 = (fe)a1 * a1;
+    fe mid = (p00 >> 64) + ((fe)(uint64_t)p01 << 1);
+    fe lo = (uint64_t)p00 | (mid << 64);
+    fe hi = (fe)p11 + ((p01 >> 64) << 1) + (mid >> 64);
+    fe r = (lo & mask) + ((hi << (128 - m)) | (lo >> m));
+    return (r & mask) + (r >> m);
+}
+
+#define S_LANES 4   /* independent squaring chains in flight (latency-bound) */
+
+/* mers-2 lazy squarings of a[0..m), S_LANES chains at a time; inlined with a
+ * constant mers for the default field so every shift is by a constant. */
+static inline void s_sqrt_lazy(fe *q, const fe *a, size_t m, int mers)
+{
+    const fe p = ((fe)1 << mers) - 1, mask = p;   /* below p + 8: one subtraction */
+    size_t i = 0;
+    for (; i + S_LANES <= m; i += S_LANES) {
+        fe v[S_LANES];
+        for (int k = 0; k < S_LANES; k++) v[k] = a[i + (size_t)k];
+        for (int s = 0; s < mers - 2; s++)
+            for (int k = 0; k < S_LANES; k++) v[k] = s_sqr_lazy(v[k], mers, mask);
+        for (int k = 0; k < S_LANES; k++) q[i + (size_t)k] = v[k] >= p ? v[k] - p : v[k];
+    }
+    for (; i < m; i++) {
+        fe v = a[i];
+        for (int s = 0; s < mers - 2; s++) v = s_sqr_lazy(v, mers, mask);
+        q[i] = v >= p ? v - p : v;
+    }
+}
+
 /* q[i] = a[i]^((p+1)/4), the square root of a quadratic residue (p = 3 mod 4). */
 static void s_sqrt_exp(const field *F, fe *q, const fe *a, size_t m)
 {
-    if (F->mers) {
-        /* (p+1)/4 = 2^(mers-2): mers-2 squarings */
+    if (F->mers == 89) {
+        s_sqrt_lazy(q, a, m, 89);   /* (p+1)/4 = 2^(mers-2) */
+    } else if (F->mers && F->mers <= 120) {
+        s_sqrt_lazy(q, a, m, F->mers);
+    } else if (F->mers) {
         for (size_t i = 0; i < m; i++) {
             fe v = a[i];
             for (int s = 0; s < F->mers - 2; s++) v = fe_mul(F, v, v);
