@@ -16,6 +16,7 @@
 #include "common/prg.h"
 #include "common/secmem.h"
 #include "common/xalloc.h"
+#include "protocols/bincmp.h"
 #include "protocols/bits.h"
 #include "protocols/compare.h"
 #include "protocols/max.h"
@@ -198,6 +199,69 @@ static int s_bench_cmp_value(bench *B)
     return rc;
 }
 
+/* Public values as a constant binary-domain bit matrix (every share equal:
+ * the cost does not depend on the values). */
+static uint64_t *s_bin_matrix(const uint64_t *v, size_t N, int k)
+{
+    size_t nw = gf2_words(N);
+    uint64_t *X = xcalloc(bin_matrix_words(k, nw), 8);
+    for (int j = 0; j < k; j++)
+        for (size_t e = 0; e < N; e++) X[(size_t)j * nw + e / 64] |= (v[e] >> j & 1u) << (e % 64);
+    return X;
+}
+
+/* Binary domain (protocols/gf2.h, semi-honest): comparisons of bit-decomposed
+ * values, checked against the clear ones. */
+static int s_bench_bin_cmp(bench *B)
+{
+    size_t m = B->quick ? 10000 : 100000, nw = gf2_words(m);
+    uint64_t *a = xmalloc(m * 8), *b = xmalloc(m * 8), *g = xmalloc(4 * nw * 8),
+             *bits = xmalloc(nw * 8);
+    s_public_values(B, a, m, B_K, 6);
+    s_public_values(B, b, m, B_K, 7);
+    uint64_t *A = s_bin_matrix(a, m, B_K), *Bm = s_bin_matrix(b, m, B_K);
+    meter mt;
+    int rc = s_start(B, &mt);
+    if (!rc) rc = bin_gt(B->M, g, A, Bm, B_K, nw);
+    if (!rc) s_report(B, &mt, "bin_cmp_per_s", "cmp/s", (double)m, m);
+    if (!rc) rc = gf2_open(B->M, bits, g, nw);
+    for (size_t i = 0; i < m && !rc; i++)
+        if ((bits[i / 64] >> (i % 64) & 1u) != (a[i] > b[i])) {
+            fprintf(stderr, "bench: binary comparison %zu wrong\n", i);
+            rc = ERR_STATE;
+        }
+    free(a), free(b), free(g), free(bits), free(A), free(Bm);
+    return rc;
+}
+
+static int s_bench_bin_max(bench *B, size_t N)
+{
+    uint64_t *v = xmalloc(N * 8), mx[4 * B_K], ix[4 * 64], bit;
+    s_public_values(B, v, N, B_K, 8);
+    uint64_t *X = s_bin_matrix(v, N, B_K);
+    meter mt;
+    int rc = s_start(B, &mt);
+    if (!rc) rc = bin_max(B->M, mx, ix, X, N, B_K);
+    if (!rc) s_report(B, &mt, "bin_max_seconds", "s", 0, N);
+    size_t w = 0, got = 0;
+    for (size_t i = 1; i < N; i++)
+        if (v[i] > v[w]) w = i;
+    int ib = bin_index_bits(N);
+    for (int j = 0; j < ib && !rc; j++) {
+        uint64_t row[4];
+        bin_row_get(row, ix, ib, j, 1);
+        rc = gf2_open(B->M, &bit, row, 1);
+        got |= (size_t)(bit & 1u) << j;
+    }
+    if (!rc && got != w) {
+        fprintf(stderr, "bench: binary max index wrong\n");
+        rc = ERR_STATE;
+    }
+    free(v);
+    free(X);
+    return rc;
+}
+
 static int s_bench_max(bench *B, size_t N)
 {
     size_t len = N * B_K;
@@ -252,6 +316,18 @@ static int s_fig_bits(bench *B, size_t a) { (void)a; return s_bench_randbits(B);
 static int s_fig_cmpv(bench *B, size_t a) { (void)a; return s_bench_cmp_value(B); }
 static int s_fig_max(bench *B, size_t N) { return s_bench_max(B, N); }
 static int s_fig_round(bench *B, size_t a) { (void)a; return s_bench_round(B); }
+static int s_fig_bin_cmp(bench *B, size_t a) { (void)a; return s_bench_bin_cmp(B); }
+static int s_fig_bin_max(bench *B, size_t N) { return s_bench_bin_max(B, N); }
+
+/* The binary domain has no verification yet: semi-honest figures only. */
+static int s_figure_semi(bench *B, const opts *O, int (*fn)(bench *, size_t), size_t arg)
+{
+    opts S = *O;
+    S.nmodes = 0;
+    for (int i = 0; i < O->nmodes; i++)
+        if (O->modes[i] == MPC_SEMI_HONEST) S.modes[S.nmodes++] = MPC_SEMI_HONEST;
+    return S.nmodes ? s_figure(B, &S, fn, arg) : 0;
+}
 
 static int s_server(mpc *M, void *arg)
 {
@@ -266,6 +342,8 @@ static int s_server(mpc *M, void *arg)
     if (!rc) rc = s_figure(&B, O, s_fig_cmpv, 0);
     size_t Ns[3] = { 1000, 10000, 100000 };
     for (int i = 0; i < (O->quick ? 2 : 3) && !rc; i++) rc = s_figure(&B, O, s_fig_max, Ns[i]);
+    if (!rc) rc = s_figure_semi(&B, O, s_fig_bin_cmp, 0);
+    for (int i = 0; i < (O->quick ? 2 : 3) && !rc; i++) rc = s_figure_semi(&B, O, s_fig_bin_max, Ns[i]);
     return rc;
 }
 

@@ -1,0 +1,60 @@
+/* gf2: the binary domain (issue 16, first part): Shamir sharing of bits over
+ * GF(2^4) = GF(2)[x]/(x^4 + x + 1), bit-sliced. A shared vector of 64*nw
+ * bits is 4*nw words: plane p (the coefficient of x^p of every share) at
+ * [p*nw, (p+1)*nw), bit b of word w is element 64*w + b. One AND gate on 64
+ * elements is a few dozen word operations instead of 64 field products, and
+ * a share costs 4 bits instead of a 12-byte F_p element.
+ *
+ * Party i's evaluation point is the field element i (1..15, so n <= 15; the
+ * engine allows n <= 9). XOR and NOT are local; AND is one round of GRR
+ * degree reduction among the live servers (mpc_live), exactly as mul.c over
+ * F_p: the first 2t+1 live servers reshare lambda_i * x_i y_i at degree t.
+ *
+ * Security: semi-honest (docs/protocols.md, "Binary domain"): the verification
+ * of protocols/verify.h is not carried over yet, so the applications do not
+ * use this domain under malicious security. */
+#ifndef MPC_GF2_H
+#define MPC_GF2_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "common/err.h"
+#include "protocols/mpc.h"
+
+#define GF2_PLANES 4
+#define GF2_MAX_PARTIES 15
+
+/* Words per plane for len elements. */
+static inline size_t gf2_words(size_t len)
+{
+    return (len + 63) / 64;
+}
+
+/* Multiply two GF(16) elements (0..15), and a bit-sliced vector by a public
+ * constant c: out = c * x (nw words per plane; out may alias x). */
+uint8_t gf16_mul(uint8_t a, uint8_t b);
+uint8_t gf16_inv(uint8_t a);
+void gf2_scale(uint64_t *out, uint8_t c, const uint64_t *x, size_t nw);
+
+/* Dealer side (clients, tests): share the bit vector bits (nw words, one bit
+ * per element) at degree t among n parties (n <= GF2_MAX_PARTIES):
+ * shares[i] (4*nw words) for party i+1; fresh libsodium randomness. */
+void gf2_share(uint64_t *const *shares, const uint64_t *bits, size_t nw, int n, int t);
+/* Reconstruct from parties 1..t+1 and check that all n shares fit degree t
+ * and that every value is a bit: 0, or ERR_CHEAT. */
+int gf2_reconstruct(uint64_t *bits, const uint64_t *const *shares, size_t nw, int n, int t) MPC_WUR;
+
+/* Local gates: z = x ^ y; z = x ^ 1 (NOT: the constant 1 is its own sharing);
+ * z, x, y of 4*nw words, may alias. */
+void gf2_xor(uint64_t *z, const uint64_t *x, const uint64_t *y, size_t nw);
+void gf2_not(uint64_t *z, const uint64_t *x, size_t nw);
+
+/* z = x AND y for nw*64 shared bits: one round (MPC_MSG_BIN). z may alias x
+ * or y. Errors as mpc_round. */
+int gf2_and(mpc *M, uint64_t *z, const uint64_t *x, const uint64_t *y, size_t nw) MPC_WUR;
+
+/* Open shared bits: every live server's shares are exchanged (one round) and
+ * must fit degree t and be bits, else ERR_CHEAT; bits gets nw words. */
+int gf2_open(mpc *M, uint64_t *bits, const uint64_t *x, size_t nw) MPC_WUR;
+
+#endif
