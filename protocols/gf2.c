@@ -200,43 +200,77 @@ static int s_live(const mpc *M, int *pts)
     return k;
 }
 
+/* The stream of resharer i's values for peer j at this step (pairwise key). */
+static void s_stream(mpc *M, uint64_t *out, size_t L, int i, int j, uint64_t step)
+{
+    prg g;
+    int other = i == M->me ? j : i;
+    prg_init(&g, M->pairkey + (size_t)(other - 1) * 32, S_DOMAIN | (uint32_t)i, step);
+    prg_bytes(&g, (uint8_t *)out, L * 8);
+    prg_wipe(&g);
+}
+
+/* D_i: the t live servers after position a (cyclically among the np live). */
+static int s_in_D(int a, int b, int np, int t)
+{
+    int d = ((b - a) % np + np) % np;
+    return d >= 1 && d <= t;
+}
+
+/* As mul.c over F_p: resharer i's degree-t polynomial q_i (q_i(0) =
+ * lambda_i x_i y_i) takes at the t servers D_i values from the pairwise
+ * streams, so those need no message; i sends q_i(s) only to the others. */
 int gf2_and(mpc *M, uint64_t *z, const uint64_t *x, const uint64_t *y, size_t nw)
 {
     if (M->n > GF2_MAX_PARTIES) return mpc_fail(M, ERR_ARG, "binary domain: n > 15");
     size_t L = GF2_PLANES * nw;
     int t = M->t, pts[GF2_MAX_PARTIES], np = s_live(M, pts), nr = 2 * t + 1, mine = -1;
-    for (int a = 0; a < nr; a++)
+    for (int a = 0; a < np; a++)
         if (pts[a] == M->me) mine = a;
-    uint64_t *buf = xmalloc((size_t)(t + 3) * L * 8 + 8);
-    uint64_t *e = buf, *coef = e + L, *q = coef + (size_t)t * L, *tmp = q + L;
+    uint64_t *buf = xmalloc((size_t)(t + 4) * L * 8 + 8);
+    uint64_t *e = buf, *r = e + L, *q = r + (size_t)t * L, *tmp = q + L, *own = tmp + L;
     uint64_t step = mpc_step(M);
     int rc = 0;
-    if (mine >= 0) {
-        uint8_t lam[GF2_MAX_PARTIES], key[PRG_KEYBYTES];
+    if (mine < nr) {
+        uint8_t lam[GF2_MAX_PARTIES], w[GF2_MAX_PARTIES + 1];
+        int ip[GF2_MAX_PARTIES + 1] = { 0 }, nd = 0;   /* interpolation points {0} u D */
         s_lagrange(lam, pts, nr, 0);
         s_mul(e, x, y, nw);
         gf2_scale(e, lam[mine], e, nw);
-        prg g;
-        randombytes_buf(key, sizeof key);
-        prg_init(&g, key, S_DOMAIN, step);
-        prg_bytes(&g, (uint8_t *)coef, (size_t)t * L * 8);
-        prg_wipe(&g);
-        sodium_memzero(key, sizeof key);
+        for (int b = 0; b < np; b++)
+            if (s_in_D(mine, b, np, t)) {
+                ip[1 + nd] = pts[b];
+                s_stream(M, r + (size_t)nd * L, L, M->me, pts[b], step);
+                nd++;
+            }
         uint8_t *wire = mpc_wire(M, L * 8);
-        for (int a = 0; a < np && rc == 0; a++) {
-            s_eval(q, e, coef, t, pts[a], tmp, nw);
-            if (pts[a] == M->me) continue;
+        for (int b = 0; b < np && rc == 0; b++) {
+            if (s_in_D(mine, b, np, t)) continue;
+            s_lagrange(w, ip, nd + 1, pts[b]);
+            gf2_scale(q, w[0], e, nw);
+            for (int k = 0; k < nd; k++) s_axpy(q, w[k + 1], r + (size_t)k * L, tmp, nw);
+            if (pts[b] == M->me) {
+                memcpy(own, q, L * 8);   /* z may alias x or y: written after */
+                continue;
+            }
             s_put(wire, q, L);
-            rc = mpc_send_raw(M, pts[a], MPC_MSG_BIN, step, wire, L * 8, 0);
+            rc = mpc_send_raw(M, pts[b], MPC_MSG_BIN, step, wire, L * 8, 0);
         }
-        s_eval(z, e, coef, t, M->me, tmp, nw);   /* own piece, after x and y are read */
+        memcpy(z, own, L * 8);
         sodium_memzero(wire, L * 8);
     } else {
         memset(z, 0, L * sizeof *z);
     }
-    for (int a = 0; a < nr && rc == 0; a++)
-        if (pts[a] != M->me) rc = s_recv_words(M, pts[a], step, z, L, 1, tmp);
-    sodium_memzero(buf, (size_t)(t + 3) * L * 8);
+    for (int a = 0; a < nr && rc == 0; a++) {
+        if (pts[a] == M->me) continue;
+        if (s_in_D(a, mine, np, t)) {   /* derived, no message */
+            s_stream(M, q, L, pts[a], M->me, step);
+            gf2_xor(z, z, q, nw);
+        } else {
+            rc = s_recv_words(M, pts[a], step, z, L, 1, tmp);
+        }
+    }
+    sodium_memzero(buf, (size_t)(t + 4) * L * 8);
     free(buf);
     return rc;
 }
