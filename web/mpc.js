@@ -187,6 +187,38 @@ function candidate(F, b, off) {
     return v & ((1n << BigInt(F.bits)) - 1n);
 }
 
+// One 64-byte ChaCha20-IETF keystream block (RFC 8439: 32-byte key, 32-bit
+// block counter, 12-byte nonce), as common/prg.c draws it from libsodium's
+// crypto_stream_chacha20_ietf_xor_ic, which the standard libsodium.js build
+// does not export.
+function chacha20Block(key, counter, nonce) {
+    const kw = new DataView(key.buffer, key.byteOffset, 32), nw = new DataView(nonce.buffer, nonce.byteOffset, 12);
+    const st = new Uint32Array(16);
+    st[0] = 0x61707865; st[1] = 0x3320646e; st[2] = 0x79622d32; st[3] = 0x6b206574;
+    for (let i = 0; i < 8; i++) st[4 + i] = kw.getUint32(4 * i, true);
+    st[12] = counter >>> 0;
+    for (let i = 0; i < 3; i++) st[13 + i] = nw.getUint32(4 * i, true);
+    const x = st.slice();
+    const rotl = (v, c) => (v << c) | (v >>> (32 - c));
+    const qr = (a, b, c, d) => {
+        x[a] = (x[a] + x[b]) >>> 0; x[d] = rotl(x[d] ^ x[a], 16) >>> 0;
+        x[c] = (x[c] + x[d]) >>> 0; x[b] = rotl(x[b] ^ x[c], 12) >>> 0;
+        x[a] = (x[a] + x[b]) >>> 0; x[d] = rotl(x[d] ^ x[a], 8) >>> 0;
+        x[c] = (x[c] + x[d]) >>> 0; x[b] = rotl(x[b] ^ x[c], 7) >>> 0;
+    };
+    for (let r = 0; r < 10; r++) {
+        qr(0, 4, 8, 12); qr(1, 5, 9, 13); qr(2, 6, 10, 14); qr(3, 7, 11, 15);
+        qr(0, 5, 10, 15); qr(1, 6, 11, 12); qr(2, 7, 8, 13); qr(3, 4, 9, 14);
+    }
+    const out = new Uint8Array(64), ow = new DataView(out.buffer);
+    for (let i = 0; i < 16; i++) ow.setUint32(4 * i, (x[i] + st[i]) >>> 0, true);
+    x.fill(0);
+    st.fill(0);
+    return out;
+}
+
+export { chacha20Block };
+
 const RAND_DIRECT = 1024;
 const RAND_DOMAIN_NONCE = Uint8Array.of(0x44, 0x4e, 0x52, 0x46, 0, 0, 0, 0, 0, 0, 0, 0); // "FRND" LE, counter 0
 
@@ -197,15 +229,16 @@ export function fieldRand(F, n, rand = defaultRand) {
     const per = F.bytes, out = [];
     if (n > Math.floor(RAND_DIRECT / per)) {
         const seed = rand(32);
-        let len = n * per * 2 + 512, stream, pos = 0;
-        const refill = () => {
-            stream = need().crypto_stream_chacha20_ietf_xor(new Uint8Array(len), RAND_DOMAIN_NONCE, seed);
-        };
-        refill();
+        let block = 0, stream = new Uint8Array(0), pos = 0;
         while (out.length < n) {
-            if (pos + per > stream.length) {   // the same stream, longer
-                len *= 2;
-                refill();
+            if (pos + per > stream.length) {   // 8 more blocks of the same stream
+                const more = new Uint8Array(512);
+                for (let k = 0; k < 8; k++) more.set(chacha20Block(seed, block++, RAND_DOMAIN_NONCE), 64 * k);
+                const next = concat(stream.subarray(pos), more);
+                wipe(stream);
+                wipe(more);
+                stream = next;
+                pos = 0;
             }
             const v = candidate(F, stream, pos);
             pos += per;

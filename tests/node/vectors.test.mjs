@@ -88,8 +88,13 @@ test("credentials: refused as cred_normalize refuses them", () => {
 test("web_envelope.tsv: encoding, sharing and sealing from a fixed tape", () => {
     const rows = vectors("web_envelope.tsv");
     assert.ok(rows.length >= 4);
-    for (const [prime, n, t, sid, roll, seq, m, plain, tapeHex, sks, seed, envelope, hash] of rows) {
+    for (const [prime, n, t, sid, roll, seq, m, input, plain, tapeHex, sks, seed, envelope, hash] of rows) {
         const F = fieldOfHex(prime), N = Number(n);
+        const [kind, a, b] = input.split(":");
+        const enc = kind === "threshold" ? mpc.encodeThreshold(a)
+            : kind === "options" ? mpc.encodeOptions(Number(a), b === "-" ? [] : b.split(",").map(Number))
+            : mpc.encodeBid(F, BigInt(b), Number(a));
+        assert.equal(toHex(mpc.fieldEncode(F, enc)), plain, input);
         const pk = sks.split(",").map((k) => sodium.crypto_scalarmult_base(fromHex(k)));
         const sign = sodium.crypto_sign_seed_keypair(fromHex(seed));
         const p = mpc.fieldDecode(F, fromHex(plain), Number(m));
@@ -100,4 +105,11 @@ test("web_envelope.tsv: encoding, sharing and sealing from a fixed tape", () => 
         assert.equal(toHex(env), envelope);
         assert.equal(toHex(mpc.envelopeHash(env)), hash);
     }
+});
+
+test("ChaCha20 block (RFC 8439 section 2.3.2)", () => {
+    const key = Uint8Array.from({ length: 32 }, (_, i) => i);
+    const out = mpc.chacha20Block(key, 1, fromHex("000000090000004a00000000"));
+    assert.equal(toHex(out), "10f1e7e4d13b5915500fdd1fa32071c4c7d1f4c733c068030422aa9ac3d46c4e" +
+                 "d2826446079faa0914c2d705d98b02a2b5129cd1de164eb9cbd083e8a2503c4e");
 });
