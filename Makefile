@@ -1,6 +1,6 @@
 # Top-level build: `make`, `make test`, `make asan`, `make bench`, `make demo`, `make deps`.
 CC      ?= cc
-PKGS    := gmp libsodium libzmq criterion jansson sqlite3
+PKGS    := gmp libsodium libzmq criterion jansson sqlite3 libmicrohttpd
 # The Debian 12 package of each pkg-config name in PKGS, and of the tools.
 DEB_gmp := libgmp-dev
 DEB_libsodium := libsodium-dev
@@ -8,6 +8,7 @@ DEB_libzmq := libzmq3-dev
 DEB_criterion := libcriterion-dev
 DEB_jansson := libjansson-dev
 DEB_sqlite3 := libsqlite3-dev
+DEB_libmicrohttpd := libmicrohttpd-dev
 DEB_cc := build-essential
 DEB_pkg-config := pkg-config
 DEB_PKGS := $(foreach p,cc pkg-config $(PKGS),$(or $(DEB_$(p)),$(p)))
@@ -48,8 +49,8 @@ WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wvla -Werror
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE $(WARN) -MMD -MP -I. \
-           $(shell pkg-config --cflags libsodium libzmq jansson sqlite3 2>/dev/null)
-LDLIBS  := -lgmp $(shell pkg-config --libs libsodium libzmq jansson sqlite3 2>/dev/null) -lpthread -lm
+           $(shell pkg-config --cflags libsodium libzmq jansson sqlite3 libmicrohttpd 2>/dev/null)
+LDLIBS  := -lgmp $(shell pkg-config --libs libsodium libzmq jansson sqlite3 libmicrohttpd 2>/dev/null) -lpthread -lm
 CR_LIBS := $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriterion)
 
 ifdef SANITIZE
