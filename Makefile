@@ -164,8 +164,9 @@ demo: all
 # pinned in package.json and package-lock.json), no CDN. npm ci runs only when
 # the lock file is newer than the installed tree, so a present node_modules
 # needs no network. build/web is the servers' default --web directory:
-# the page, mpc.js and libsodium's ESM build with its one bare import made
-# relative (no import map, so a strict Content-Security-Policy holds).
+# the page, mpc.js and libsodium's ESM build (as .js, the MIME type a module
+# script needs) with its one bare import made relative (no import map, so a
+# strict Content-Security-Policy holds).
 WEB_DIR   := build/web
 WEB_FILES := $(wildcard web/*)
 SODIUM_ESM := node_modules/libsodium/dist/modules-esm/libsodium.mjs
@@ -180,9 +181,9 @@ web: $(WEB_DIR)/.stamp
 $(WEB_DIR)/.stamp: node_modules/.npm-ci-stamp $(WEB_FILES)
 	@mkdir -p $(WEB_DIR)
 	cp $(WEB_FILES) $(WEB_DIR)/
-	cp $(SODIUM_ESM) $(WEB_DIR)/libsodium.mjs
-	sed 's|from"libsodium"|from"./libsodium.mjs"|' $(WRAP_ESM) > $(WEB_DIR)/libsodium-wrappers.mjs
-	@grep -q 'from"./libsodium.mjs"' $(WEB_DIR)/libsodium-wrappers.mjs || \
+	cp $(SODIUM_ESM) $(WEB_DIR)/libsodium.js
+	sed 's|from"libsodium"|from"./libsodium.js"|' $(WRAP_ESM) > $(WEB_DIR)/libsodium-wrappers.js
+	@grep -q 'from"./libsodium.js"' $(WEB_DIR)/libsodium-wrappers.js || \
 	    { echo "error: libsodium-wrappers.mjs: its import of libsodium was not found"; exit 1; }
 	cp node_modules/libsodium-wrappers/LICENSE $(WEB_DIR)/libsodium.LICENSE
 	@touch $@

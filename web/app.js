@@ -6,7 +6,7 @@
 // verify each receipt -> "safely cast" at t+1 -> after the close, GET
 // /api/result from every server and accept the outcome on t+1 matching
 // signatures.
-import sodium from "./libsodium-wrappers.mjs";
+import sodium from "./libsodium-wrappers.js";
 import * as mpc from "./mpc.js";
 
 const $ = (id) => document.getElementById(id);
@@ -268,9 +268,12 @@ async function cast(ev) {
     $("tracker-box").hidden = false;
     const status = $("cast-status");
     delete status.dataset.safe;
-    status.textContent = `Sealed your ${N.input}` +
-        (earlier && earlier.roll === roll ? ` (it replaces the one with tracker ${earlier.tracker.slice(0, 16)}…)` : "") +
-        `; sending it to the ${D.n} servers…`;
+    status.textContent = `Sealed your ${N.input}; sending it to the ${D.n} servers…`;
+    const repl = $("replaces");
+    repl.hidden = !(earlier && earlier.roll === roll);
+    if (!repl.hidden)
+        repl.textContent = `This ${N.input} replaces your earlier one from this device (tracker ` +
+            `${earlier.tracker.slice(0, 16)}…): the latest one the servers hold counts.`;
 
     const endAt = Date.now() + RETRY_S * 1000;
     let verified = 0, done = 0, refused = null;

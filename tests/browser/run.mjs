@@ -51,7 +51,7 @@ function missing(what) {
 // ---- preflight: say exactly what is missing, never pretend ----
 
 if (!existsSync(CHROMIUM)) missing(`no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM)`);
-if (!existsSync(join(WEB, "index.html")) || !existsSync(join(WEB, "libsodium-wrappers.mjs")))
+if (!existsSync(join(WEB, "index.html")) || !existsSync(join(WEB, "libsodium-wrappers.js")))
     missing(`no page in ${WEB} (make web)`);
 const bin = (app) => join(BUILD, app, app);
 const serverHelp = (() => {
@@ -100,7 +100,8 @@ async function election(app, name, count, ruleFlags, seconds) {
     const out = run(app, ["new", "--servers", join(dir, "servers.txt"), "--roll", join(dir, "creds", "roll.txt"),
                           "--deadline", iso(deadline), "--id", `web-${name}`, "--out", join(dir, "defn.json"),
                           "--timeout-ms", "20000", ...ruleFlags, "--json"]);
-    const names = readFileSync(join(dir, "creds", "roll.txt"), "utf8").trim().split("\n").map((l) => l.split(" ")[0]);
+    const names = readFileSync(join(dir, "creds", "roll.txt"), "utf8").split("\n")
+        .filter((l) => l && !l.startsWith("#")).map((l) => l.split(/\s+/)[0]);
     const codes = names.map((nm) => /credential\s+([A-Z2-7-]+)/.exec(readFileSync(join(dir, "creds", `${nm}.cred`), "utf8"))[1]);
     return { app, dir, sv, deadline, names, codes, sid: JSON.parse(out).session_id, defn: join(dir, "defn.json"),
              url: `http://127.0.0.1:${sv[0].http}/` };
@@ -114,7 +115,10 @@ function startServer(E, i) {
                     { cwd: E.dir, stdio: ["ignore", "ignore", "pipe"] });
     let errText = "";
     p.stderr.on("data", (b) => { errText += b; });
-    p.on("exit", (code) => { procs.delete(p); if (code) log(`server ${i} of ${E.app} exited ${code}: ${errText.slice(-400)}`); });
+    p.on("exit", (code) => {
+        procs.delete(p);
+        if (code && !p.stopping) log(`server ${i} of ${E.app} exited ${code}: ${errText.slice(-400)}`);
+    });
     procs.add(p);
     s.proc = p;
     return p;
@@ -125,6 +129,7 @@ function stopServer(E, i) {
     return new Promise((resolve) => {
         if (!p || p.exitCode !== null) return resolve();
         p.once("exit", () => resolve());
+        p.stopping = true;
         p.kill("SIGTERM");
     });
 }
@@ -229,7 +234,8 @@ async function testVote(browser) {
     {
         const { page } = await openPage(browser, E.url, ctxs[1]);
         const r = await castOnPage(page, E.codes[1], approve([3]));
-        check(r.safe === "true" && r.status.includes("replaces"), `voter 2 re-votes; the page says it replaces the first (${r.status})`);
+        const note = await textOf(page, "#replaces");
+        check(r.safe === "true" && note.includes("replaces"), `voter 2 re-votes; the page says it replaces the first (${note})`);
         final[1] = [3];
         await page.close();
     }

@@ -4,8 +4,13 @@ import { readFileSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import sodium from "libsodium-wrappers";
-import * as mpc from "../../web/mpc.js";
+import { webcrypto } from "node:crypto";
+
+// libsodium.js's ESM build needs globalThis.crypto (node 19+ has it; Debian 12's
+// node 18 does not by default), so it is imported only after this.
+if (!globalThis.crypto) globalThis.crypto = webcrypto;
+const sodium = (await import("libsodium-wrappers")).default;
+const mpc = await import("../../web/mpc.js");
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const BUILD = process.env.MPC_BUILD || join(ROOT, "build");
