@@ -210,6 +210,22 @@ async function testVote(browser) {
     check(await first.page.$eval("#c-choice-2", (e) => e.disabled), "a third approval is disabled once 2 are ticked");
     await first.page.type("#credential", E.codes[0]);
     await first.page.screenshot({ path: join(SHOTS, "ballot.png"), fullPage: true });
+    // readable on a phone: nothing wider than the screen
+    await first.page.setViewport({ width: 390, height: 844, isMobile: true, hasTouch: true });
+    const wide = await first.page.evaluate(() => document.documentElement.scrollWidth);
+    check(wide <= 390, `no horizontal scrolling at 390 px (${wide})`);
+    await first.page.screenshot({ path: join(SHOTS, "ballot-phone.png") });
+    await first.page.setViewport({ width: 820, height: 1000 });
+    // every control has a label
+    const unlabelled = await first.page.evaluate(() => [...document.querySelectorAll("input, button")]
+        .filter((e) => !(e.labels && e.labels.length) && !e.textContent.trim() && !e.getAttribute("aria-label"))
+        .map((e) => e.id || e.outerHTML));
+    check(unlabelled.length === 0, `every control has a label (${unlabelled.join(", ") || "all"})`);
+    // keyboard: Tab reaches the credential field and Space ticks a box
+    await first.page.focus("#credential");
+    await first.page.keyboard.press("Tab");
+    const focused = await first.page.evaluate(() => document.activeElement.id);
+    check(focused === "c-choice-0", `Tab moves from the credential to the first choice (${focused})`);
     await first.page.click("#c-choice-1");   // back to [0]
 
     // a wrong credential (not on the roll) and a malformed one are refused
