@@ -75,8 +75,9 @@ function showElection() {
     const dl = new Date(D.deadline * 1000);
     $("e-deadline").textContent = `${dl.toLocaleString(undefined, { dateStyle: "full", timeStyle: "long" })} (your local time)`;
     $("e-sid").textContent = sidHex().match(/.{8}/g).join(" ");
-    $("e-servers").textContent = `${D.n} servers; any ${D.t + 1} receipts make your ${N.input} safe, ` +
-        `and no ${D.t} of them can read it.`;
+    $("e-servers").textContent = `${D.n} servers; any ${D.t + 1} receipts make your ${N.input} safe, and ` +
+        (D.t === 1 ? "no single server can read it." : D.t === 0 ? "each server can read it (t = 0: no privacy)."
+                                                     : `no ${D.t} of them together can read it.`);
     $("facts").hidden = false;
     $("loading").hidden = true;
     $("cast-h").textContent = D.kind === "auction" ? "Your bid" : "Your ballot";
