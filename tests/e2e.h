@@ -129,6 +129,9 @@ extern const char *e2e_session_close;
  * "http" origin http://127.0.0.1:PORT on a free port and start it with
  * --http 127.0.0.1:PORT --web DIR (docs/http.md). */
 extern const char *e2e_session_web;
+/* With e2e_session_web: a PEM certificate and key (default NULL): the origins
+ * are https:// and the servers get --tls-cert and --tls-key. */
+extern const char *e2e_session_tls_cert, *e2e_session_tls_key;
 
 /* Keys, definition (kind from app, t, rules as JSON text, deadline in an hour)
  * and started servers (serving fetches for serve_s seconds after the result). */

@@ -666,3 +666,104 @@ Test(http, bad_http_flags_fail_before_intake)
     e2e_out_free(&r);
     close(lfd);
 }
+
+/* A whole vote through HTTP: every roll member's envelope POSTed to every
+ * server, the close when all are in, then /api/result gives each server's
+ * statement and accepted set, exactly the files it wrote. */
+Test(http, a_whole_vote_over_http_and_the_published_result)
+{
+    e2e_session_close = "all_voted";
+    e2e_session s;
+    s_start(&s);
+    for (int w = 0; s_roll[w]; w++) {
+        s_voter v;
+        s_voter_open(&v, &s, s_roll[w]);
+        size_t len;
+        uint8_t *env = s_seal(&v, w != 1, app_client_seq(), &len);
+        for (int i = 1; i <= 3; i++) {
+            s_resp r;
+            s_post(&r, s.http_port[i - 1], NULL, env, len, "application/octet-stream");
+            cr_assert_eq(r.code, 200, "%s to server %d: %s", s_roll[w], i, r.body);
+            s_resp_free(&r);
+        }
+        free(env);
+        s_voter_close(&v);
+    }
+    e2e_session_wait_results(&s, 60000);
+    for (int i = 1; i <= 3; i++) {
+        s_resp r;
+        json_t *o = NULL;
+        for (int tries = 0; tries < 100; tries++) {   /* written, then published */
+            s_get(&r, s.http_port[i - 1], "/api/result", NULL);
+            if (r.code == 200) break;
+            s_resp_free(&r);
+            usleep(100000);
+        }
+        cr_assert_eq(r.code, 200, "%s", r.body);
+        cr_assert_not_null(o = e2e_json(r.body), "%s", r.body);
+        char p[E2E_PATH + 32];
+        size_t sl, al;
+        snprintf(p, sizeof p, "%s/d%d/result.stmt", s.dir, i);
+        uint8_t *stmt = (uint8_t *)e2e_read(p, &sl);
+        snprintf(p, sizeof p, "%s/d%d/accepted.json", s.dir, i);
+        char *acc = e2e_read(p, &al);
+        char *hex = malloc(2 * sl + 1);
+        sodium_bin2hex(hex, 2 * sl + 1, stmt, sl);
+        cr_expect_str_eq(e2e_jstr(o, "statement"), hex);
+        json_t *want = e2e_json(acc);
+        cr_expect(json_equal(json_object_get(o, "accepted"), want), "accepted is accepted.json");
+        json_decref(want);
+        free(hex);
+        free(stmt);
+        free(acc);
+        json_decref(o);
+        s_resp_free(&r);
+    }
+    e2e_session_stop(&s, NULL);
+}
+
+/* HTTPS with a self-signed certificate (openssl and curl as the tools: the
+ * test is skipped without them). */
+Test(http, https_with_a_certificate)
+{
+    if (access("/usr/bin/openssl", X_OK) != 0 || access("/usr/bin/curl", X_OK) != 0)
+        cr_skip_test("needs /usr/bin/openssl and /usr/bin/curl");
+    char dir[E2E_PATH], cert[E2E_PATH + 16], key[E2E_PATH + 16];
+    e2e_tmpdir(dir, sizeof dir, "tls");
+    snprintf(cert, sizeof cert, "%s/cert.pem", dir);
+    snprintf(key, sizeof key, "%s/key.pem", dir);
+    const char *gen[] = { "/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                          "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", cert,
+                          "-days", "1", "-subj", "/CN=127.0.0.1", NULL };
+    e2e_out r;
+    e2e_exec(&r, gen, 30000);
+    cr_assert_eq(r.status, 0, "openssl: %s", r.err);
+    e2e_out_free(&r);
+    e2e_session_tls_cert = cert;
+    e2e_session_tls_key = key;
+    e2e_session s;
+    e2e_session_start(&s, "vote", 3, 1, s_roll, NULL, RULES, 30);
+    e2e_session_tls_cert = e2e_session_tls_key = NULL;
+    s_wait_up(&s);
+    char url[96];
+    snprintf(url, sizeof url, "https://127.0.0.1:%d/api/status", s.http_port[0]);
+    const char *get[] = { "/usr/bin/curl", "-sS", "--cacert", cert, "--max-time", "10", url,
+                          NULL };
+    int ok = 0;
+    for (int tries = 0; tries < 20 && !ok; tries++) {
+        e2e_exec(&r, get, 15000);
+        ok = r.status == 0 && strstr(r.out, "\"intake\":\"open\"") != NULL;
+        if (!ok) {
+            e2e_out_free(&r);
+            usleep(200000);
+        }
+    }
+    cr_expect(ok, "status over HTTPS, certificate verified");
+    if (ok) e2e_out_free(&r);
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/api/status", s.http_port[0]);
+    const char *plain[] = { "/usr/bin/curl", "-sS", "--max-time", "5", url, NULL };
+    e2e_exec(&r, plain, 15000);
+    cr_expect(strstr(r.out, "\"intake\"") == NULL, "no plain HTTP on an HTTPS port: %s", r.out);
+    e2e_out_free(&r);
+    e2e_session_stop(&s, NULL);
+}

@@ -463,6 +463,7 @@ int e2e_session_deadline_s = 3600;
 const char *e2e_session_security = NULL;
 const char *e2e_session_close = "all_voted";
 const char *e2e_session_web = NULL;
+const char *e2e_session_tls_cert = NULL, *e2e_session_tls_key = NULL;
 
 static pid_t s_spawn_server(const e2e_session *s, int i, int serve_s, const char *failpoint,
                             int append)
@@ -478,7 +479,8 @@ static pid_t s_spawn_server(const e2e_session *s, int i, int serve_s, const char
     snprintf(http, sizeof http, "127.0.0.1:%d", s->http_port[i - 1]);
     const char *argv[] = { s->app, "server", "--defn", s->defn, "--keys", key, "--data", data,
                            "--serve", serve, s->http_port[i - 1] ? "--http" : NULL, http, "--web",
-                           e2e_session_web, NULL };
+                           e2e_session_web, e2e_session_tls_cert ? "--tls-cert" : NULL,
+                           e2e_session_tls_cert, "--tls-key", e2e_session_tls_key, NULL };
     int mode = O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC);
     int fo = open(outp, mode, 0600);
     int fe_ = open(errp, mode, 0600);
@@ -524,7 +526,8 @@ void e2e_session_start(e2e_session *s, const char *app, int n, int t,
         if (e2e_session_web) {
             char origin[64];
             s->http_port[i - 1] = ports[2 * n + i - 1];
-            snprintf(origin, sizeof origin, "http://127.0.0.1:%d", s->http_port[i - 1]);
+            snprintf(origin, sizeof origin, "%s://127.0.0.1:%d",
+                     e2e_session_tls_cert ? "https" : "http", s->http_port[i - 1]);
             json_object_set_new(sv, "http", json_string(origin));
         }
         json_array_append_new(servers, sv);
