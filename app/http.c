@@ -226,9 +226,9 @@ static void s_begin(app_http *h, s_conn *c, struct MHD_Connection *mc, const cha
 
 static enum MHD_Result s_refuse_size(app_http *h, s_conn *c)
 {
-    char why[96];
-    snprintf(why, sizeof why, "request body too large (an envelope of this definition has "
-                              "at most %zu bytes)", h->max_body);
+    char why[128];
+    snprintf(why, sizeof why, "request body too large (over %zu bytes: larger than any envelope "
+                              "of this definition)", h->max_body);
     return s_send_error(h, c, 413, "refused", INTAKE_ST_MALFORMED, why);
 }
 
@@ -336,6 +336,12 @@ static int s_check_origin(const app_http_cfg *cfg, const defn *d, int me, char *
     }
     const char *colon = strrchr(cfg->addr, ':');
     long p = colon ? strtol(colon + 1, NULL, 10) : 0;
+    if (!strncmp(cfg->addr, "0.0.0.0:", 8) || !strncmp(cfg->addr, "[::]:", 5) ||
+        !strncmp(cfg->addr, "*:", 2)) {
+        snprintf(err, errlen, "--http %s: a wildcard address; give the IP address of this host "
+                              "that the page's origin reaches", cfg->addr);
+        return ERR_ARG;
+    }
     if (!origin) return 0;
     (void)defn_http_origin_problem(origin, &port, &otls);
     if (p != port) {

@@ -649,6 +649,13 @@ Test(http, bad_http_flags_fail_before_intake)
     cr_expect_eq(r.status, 1, "%s", r.err);
     cr_expect(strstr(r.err, "--web /nonexistent-web") != NULL, "%s", r.err);
     e2e_out_free(&r);
+    char wild[32];
+    snprintf(wild, sizeof wild, "0.0.0.0:%d", s.http_port[0]);
+    e2e_app(&r, "vote", "server", "--defn", s.defn, "--keys", key, "--data", data, "--http", wild,
+            NULL);
+    cr_expect_eq(r.status, 1, "%s", r.err);
+    cr_expect(strstr(r.err, "a wildcard address") != NULL, "%s", r.err);
+    e2e_out_free(&r);
     e2e_app(&r, "vote", "server", "--defn", s.defn, "--keys", key, "--data", data, "--web", s_web,
             NULL);
     cr_expect_eq(r.status, 2, "--web without --http: %s", r.err);
