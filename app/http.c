@@ -23,8 +23,12 @@
 #include "protocols/result.h"
 
 /* Connections at once, and from one address: a browser opens at most six
- * per origin, a NAT may hide many voters behind one address. */
+ * per origin, a NAT may hide many voters behind one address. The pool has
+ * S_CONN_MAX slots; MHD accepts a few more, which find no slot and are closed
+ * at once (a clear refusal; past MHD's limit, connections wait in the
+ * kernel's queue). */
 #define S_CONN_MAX 256
+#define S_CONN_MHD (S_CONN_MAX + 64)
 #define S_CONN_PER_IP 32
 /* A request (headers and body) must be in within this many seconds of its
  * start, however steadily it trickles (MHD's own timeout only counts
@@ -222,9 +226,9 @@ static void s_begin(app_http *h, s_conn *c, struct MHD_Connection *mc, const cha
 
 static enum MHD_Result s_refuse_size(app_http *h, s_conn *c)
 {
-    char why[96];
-    snprintf(why, sizeof why, "request body too large (an envelope of this definition has "
-                              "at most %zu bytes)", h->max_body);
+    char why[128];
+    snprintf(why, sizeof why, "request body too large (over %zu bytes: larger than any envelope "
+                              "of this definition)", h->max_body);
     return s_send_error(h, c, 413, "refused", INTAKE_ST_MALFORMED, why);
 }
 
@@ -274,8 +278,8 @@ static enum MHD_Result s_handler(void *cls, struct MHD_Connection *mc, const cha
     return s_answer(h, c, url);
 }
 
-/* Connections come from and go back to the pool; the pool has room for
- * MHD's connection limit, so a miss is a bug, answered by dropping it. */
+/* Connections come from and go back to the pool; one that finds it full is
+ * shut down (the handler then refuses it too: no slot). */
 static void s_notify_conn(void *cls, struct MHD_Connection *mc, void **socket_context,
                           enum MHD_ConnectionNotificationCode toe)
 {
@@ -332,6 +336,12 @@ static int s_check_origin(const app_http_cfg *cfg, const defn *d, int me, char *
     }
     const char *colon = strrchr(cfg->addr, ':');
     long p = colon ? strtol(colon + 1, NULL, 10) : 0;
+    if (!strncmp(cfg->addr, "0.0.0.0:", 8) || !strncmp(cfg->addr, "[::]:", 5) ||
+        !strncmp(cfg->addr, "*:", 2)) {
+        snprintf(err, errlen, "--http %s: a wildcard address; give the IP address of this host "
+                              "that the page's origin reaches", cfg->addr);
+        return ERR_ARG;
+    }
     if (!origin) return 0;
     (void)defn_http_origin_problem(origin, &port, &otls);
     if (p != port) {
@@ -428,7 +438,7 @@ static int s_start(app_http *h, char *err, size_t errlen)
                      (h->cert ? MHD_USE_TLS : 0);
     h->d = MHD_start_daemon(
         flags, 0, NULL, NULL, s_handler, h, MHD_OPTION_LISTEN_SOCKET, h->listen_fd,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)S_CONN_MAX, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)S_CONN_MHD, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
         (unsigned)S_CONN_PER_IP, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)S_DEADLINE_S,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)S_HEADER_MEM, MHD_OPTION_NOTIFY_CONNECTION,
         s_notify_conn, h, MHD_OPTION_NOTIFY_COMPLETED, s_notify_done, h,

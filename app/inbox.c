@@ -90,6 +90,9 @@ int app_inbox_open(app_inbox **out, const app_ctx *c, int me, store *st,
                              err, sizeof err);
     if (rc == 0 && http && http->addr)   /* an envelope plus slack for a sloppy client */
         rc = app_http_open(&ib->http, http, d, me, (size_t)max - INTAKE_HDR + 64, err, sizeof err);
+    else if (rc == 0 && defn_server_at(d, me)->http)
+        log_msg(LOG_WARN, "the definition gives this server the web origin %s but no --http is "
+                          "given: the page cannot submit here", defn_server_at(d, me)->http);
     if (rc != 0) fprintf(stderr, "error: %s\n", err);
     return rc;
 }
