@@ -1,6 +1,6 @@
 # Top-level build: `make`, `make test`, `make asan`, `make bench`, `make demo`, `make deps`.
 CC      ?= cc
-PKGS    := gmp libsodium libzmq criterion jansson sqlite3
+PKGS    := gmp libsodium libzmq criterion jansson sqlite3 libmicrohttpd
 # The Debian 12 package of each pkg-config name in PKGS, and of the tools.
 DEB_gmp := libgmp-dev
 DEB_libsodium := libsodium-dev
@@ -8,6 +8,7 @@ DEB_libzmq := libzmq3-dev
 DEB_criterion := libcriterion-dev
 DEB_jansson := libjansson-dev
 DEB_sqlite3 := libsqlite3-dev
+DEB_libmicrohttpd := libmicrohttpd-dev
 DEB_cc := build-essential
 DEB_pkg-config := pkg-config
 DEB_PKGS := $(foreach p,cc pkg-config $(PKGS),$(or $(DEB_$(p)),$(p)))
@@ -48,8 +49,8 @@ WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wvla -Werror
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE $(WARN) -MMD -MP -I. \
-           $(shell pkg-config --cflags libsodium libzmq jansson sqlite3 2>/dev/null)
-LDLIBS  := -lgmp $(shell pkg-config --libs libsodium libzmq jansson sqlite3 2>/dev/null) -lpthread -lm
+           $(shell pkg-config --cflags libsodium libzmq jansson sqlite3 libmicrohttpd 2>/dev/null)
+LDLIBS  := -lgmp $(shell pkg-config --libs libsodium libzmq jansson sqlite3 libmicrohttpd 2>/dev/null) -lpthread -lm
 CR_LIBS := $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriterion)
 
 ifdef SANITIZE
@@ -85,11 +86,14 @@ APP_DIRS  := $(wildcard auction vote)
 APP_BIN   := $(foreach d,$(APP_DIRS),$(if $(wildcard $(d)/*.c),$(BUILD)/$(d)/$(d)))
 EX_SRC    := $(wildcard examples/*.c)
 EX_BIN    := $(EX_SRC:%.c=$(BUILD)/%)
+# Test tools (tests/tools/*.c): C programs the node tests drive (tests/node).
+TOOL_SRC  := $(wildcard tests/tools/*.c)
+TOOL_BIN  := $(TOOL_SRC:%.c=$(BUILD)/%)
 
-.PHONY: all test asan valgrind bench demo deps clean fuzz
+.PHONY: all test asan valgrind bench demo deps clean fuzz web test-node test-browser
 .SECONDARY:
 
-all: $(LIB) $(APP_LIB) $(APP_BIN) $(EX_BIN) $(BENCH_BIN) $(TEST_BIN)
+all: $(LIB) $(APP_LIB) $(APP_BIN) $(EX_BIN) $(BENCH_BIN) $(TEST_BIN) $(TOOL_BIN)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -120,6 +124,9 @@ $(BUILD)/vote/vote: $(patsubst %.c,$(BUILD)/%.o,$(wildcard vote/*.c)) $(APP_LIB)
 $(BUILD)/examples/%: $(BUILD)/examples/%.o $(APP_LIB) $(LIB)
 	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
+$(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(APP_LIB) $(LIB)
+	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
+
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(BENCH_LIB) $(APP_LIB) $(LIB)
 	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
@@ -133,6 +140,11 @@ test: all
 	    if nm $$b 2>/dev/null | grep -q 'mpc_adv_'; then echo "error: $$b contains test-only adversary code"; exit 1; fi; \
 	done
 	MPC_BUILD=$(abspath $(BUILD)) $(TEST_BIN) -j2 --short-filename $(TEST_ARGS)
+	@if command -v node >/dev/null 2>&1 && [ -d node_modules/libsodium-wrappers ]; then \
+	    $(MAKE) --no-print-directory test-node; \
+	else \
+	    echo "node tests of web/mpc.js skipped: no node or no node_modules (make web, or npm ci)"; \
+	fi
 
 # Criterion's runner leaks a few bytes of its own under -j2 (not test code).
 asan:
@@ -147,6 +159,42 @@ bench: all
 
 demo: all
 	@MPC_BUILD=$(abspath $(BUILD)) sh examples/demo.sh
+
+# The ballot and bid page (web/, issue 15): libsodium.js from npm (versions
+# pinned in package.json and package-lock.json), no CDN. npm ci runs only when
+# the lock file is newer than the installed tree, so a present node_modules
+# needs no network. build/web is the servers' default --web directory:
+# the page, mpc.js and libsodium's ESM build (as .js, the MIME type a module
+# script needs) with its one bare import made relative (no import map, so a
+# strict Content-Security-Policy holds).
+WEB_DIR   := build/web
+WEB_FILES := $(wildcard web/*)
+SODIUM_ESM := node_modules/libsodium/dist/modules-esm/libsodium.mjs
+WRAP_ESM  := node_modules/libsodium-wrappers/dist/modules-esm/libsodium-wrappers.mjs
+
+node_modules/.npm-ci-stamp: package.json package-lock.json
+	npm ci --no-audit --no-fund --prefer-offline
+	@touch $@
+
+web: $(WEB_DIR)/.stamp
+
+$(WEB_DIR)/.stamp: node_modules/.npm-ci-stamp $(WEB_FILES)
+	@mkdir -p $(WEB_DIR)
+	cp $(WEB_FILES) $(WEB_DIR)/
+	cp $(SODIUM_ESM) $(WEB_DIR)/libsodium.js
+	sed 's|from"libsodium"|from"./libsodium.js"|' $(WRAP_ESM) > $(WEB_DIR)/libsodium-wrappers.js
+	@grep -q 'from"./libsodium.js"' $(WEB_DIR)/libsodium-wrappers.js || \
+	    { echo "error: libsodium-wrappers.mjs: its import of libsodium was not found"; exit 1; }
+	cp node_modules/libsodium-wrappers/LICENSE $(WEB_DIR)/libsodium.LICENSE
+	@touch $@
+
+# Known-answer and cross tests of web/mpc.js against the C code (tests/node).
+test-node: all node_modules/.npm-ci-stamp
+	MPC_BUILD=$(abspath $(BUILD)) node --test tests/node/
+
+# The page in a real headless Chromium against three real servers (--http).
+test-browser: all web test-node
+	MPC_BUILD=$(abspath $(BUILD)) node tests/browser/run.mjs
 
 # Install every package whether or not it is there (`all` installs only the
 # missing ones by itself, see the top).

@@ -33,6 +33,7 @@ typedef struct s_new {
     defn_server sv[MPC_MAX_SERVERS];
     char mesh[MPC_MAX_SERVERS][DEFN_MAX_ENDPOINT + 1];
     char client[MPC_MAX_SERVERS][DEFN_MAX_ENDPOINT + 1];
+    char http[MPC_MAX_SERVERS][DEFN_MAX_ENDPOINT + 1];
     int n;
     defn_voter *roll;
     char (*names)[DEFN_MAX_ID + 1];
@@ -305,7 +306,7 @@ static int s_tokens(char *line, char **tok, int max)
     return nt;
 }
 
-/* One line "index mesh client pubfile" of the servers file. */
+/* One line "index mesh client pubfile [http-origin]" of the servers file. */
 static int s_server_line(s_new *N, const char *path, int lineno, char **tok, int *seen_line)
 {
     long idx;
@@ -348,6 +349,15 @@ static int s_server_line(s_new *N, const char *path, int lineno, char **tok, int
     sv->index = (int)idx;
     sv->mesh = N->mesh[idx - 1];
     sv->client = N->client[idx - 1];
+    if (tok[4]) {   /* the origin its web page is served from (docs/http.md) */
+        const char *bad = defn_http_origin_problem(tok[4], NULL, NULL);
+        if (bad) {
+            fprintf(stderr, "error: %s:%d: http origin %.300s: %s\n", path, lineno, tok[4], bad);
+            return 1;
+        }
+        snprintf(N->http[idx - 1], DEFN_MAX_ENDPOINT + 1, "%s", tok[4]);
+        sv->http = N->http[idx - 1];
+    }
     return 0;
 }
 
@@ -364,13 +374,13 @@ static int s_servers(s_new *N)
     char *save = NULL;
     for (char *ln = strtok_r((char *)text, "\n", &save); ln && !bad;
          ln = strtok_r(NULL, "\n", &save)) {
-        char *tok[4];
+        char *tok[5] = { NULL };
         lineno++;
-        int nt = s_tokens(ln, tok, 4);
+        int nt = s_tokens(ln, tok, 5);
         if (nt == 0) continue;
-        if (nt != 4) {
+        if (nt != 4 && nt != 5) {
             fprintf(stderr, "error: %s:%d: expected \"index mesh_endpoint client_endpoint "
-                    "pubfile\"\n", path, lineno);
+                    "pubfile [http_origin]\"\n", path, lineno);
             bad = 1;
         } else {
             bad = s_server_line(N, path, lineno, tok, seen_line);

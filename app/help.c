@@ -20,7 +20,8 @@ static void s_new(const app_ops *ops, FILE *out)
             "              [--timeout-ms MS] [--close deadline|all_voted] [rule flags] [--json]\n"
             "Write a definition file, checked as a server will load it; print its session id\n"
             "(--json: {\"session_id\": HEX, \"path\": FILE}). FILE must not exist.\n"
-            "  --servers FILE  lines \"index mesh_endpoint client_endpoint pubfile\" ('#' comments);\n"
+            "  --servers FILE  lines \"index mesh_endpoint client_endpoint pubfile [http_origin]\"\n"
+            "                  ('#' comments); http_origin: http[s]://HOST:PORT of its web page;\n"
             "                  endpoints tcp://ADDRESS:PORT with the numeric address the server\n"
             "                  owns and the others reach (no host name, no wildcard)\n"
             "  --roll DIR      every NAME.pub in DIR (roll in byte order of the names)\n"
@@ -76,10 +77,17 @@ int app_usage(const app_ops *ops, const char *cmd, FILE *out)
                      "words, security, deadline in local time and UTC.\n", n);
     } else if (!strcmp(cmd, "server")) {
         fprintf(out, "usage: %s server --defn FILE --keys KEY --data DIR [--serve SECONDS] [--log L]\n"
+                     "       [--http ADDR:PORT [--tls-cert FILE --tls-key FILE] [--web DIR]]\n"
                      "Run one compute server: intake until the deadline, reconcile with the other\n"
                      "servers, compute, sign the result (DIR/result.stmt, DIR/accepted.json), then\n"
                      "serve it to anyone for SECONDS (0..86400; default: until stopped). Restarted on\n"
-                     "a finished DIR, it serves the signed result again.\n", n);
+                     "a finished DIR, it serves the signed result again.\n"
+                     "  --http ADDR:PORT  also take envelopes and serve the web page over HTTP\n"
+                     "                    (docs/http.md); ADDR an IP address of this host, PORT the\n"
+                     "                    one of this server's \"http\" origin in the definition\n"
+                     "  --tls-cert/--tls-key FILE  PEM certificate and key: HTTPS instead\n"
+                     "  --web DIR         the page's files (default $MPC_WEB, else ../web beside\n"
+                     "                    the binary's directory, i.e. build/web)\n", n);
     } else if (!strcmp(cmd, ops->verb)) {
         fprintf(out, "usage: %s %s --defn FILE --keys KEY [--retry SECONDS] [--tracker FILE]\n"
                      "       [--json] (INPUT | --raw V)\n"

@@ -25,6 +25,7 @@
 /* One client request and the reply owed to it. */
 typedef struct s_pending {
     rpc_req req;
+    app_http_req hreq;       /* or an HTTP one (hreq.conn set) */
     uint64_t tag;
     int status;              /* INTAKE_ST_* */
     int stored;              /* put in this batch: its receipt waits for the commit */
@@ -40,6 +41,7 @@ struct app_inbox {
     int me;
     store *st;
     rpc_server *rpc;
+    app_http *http;          /* NULL without --http */
     const uint8_t *stmt, *set;
     size_t stmt_len, set_len;
     double *tokens;          /* per roll index: envelopes left */
@@ -60,7 +62,8 @@ static double s_now(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-int app_inbox_open(app_inbox **out, const app_ctx *c, int me, store *st)
+int app_inbox_open(app_inbox **out, const app_ctx *c, int me, store *st,
+                   const app_http_cfg *http)
 {
     const defn *d = c->d;
     size_t R = defn_roll_size(d), w = defn_field(d)->bytes, m = c->m ? c->m : 1;
@@ -85,6 +88,11 @@ int app_inbox_open(app_inbox **out, const app_ctx *c, int me, store *st)
     int64_t max = (int64_t)INTAKE_HDR + (int64_t)envelope_len(defn_n(d), c->m, w);
     int rc = rpc_server_open(&ib->rpc, defn_server_at(d, me)->client, keys_curve_sk(c->k), max,
                              err, sizeof err);
+    if (rc == 0 && http && http->addr)   /* an envelope plus slack for a sloppy client */
+        rc = app_http_open(&ib->http, http, d, me, (size_t)max - INTAKE_HDR + 64, err, sizeof err);
+    else if (rc == 0 && defn_server_at(d, me)->http)
+        log_msg(LOG_WARN, "the definition gives this server the web origin %s but no --http is "
+                          "given: the page cannot submit here", defn_server_at(d, me)->http);
     if (rc != 0) fprintf(stderr, "error: %s\n", err);
     return rc;
 }
@@ -94,6 +102,7 @@ void app_inbox_free(app_inbox **pp)
     app_inbox *ib = *pp;
     if (!ib) return;
     if (ib->in_batch) store_rollback(ib->st);
+    app_http_free(&ib->http);
     rpc_server_free(&ib->rpc);
     free(ib->tokens);
     free(ib->refill);
@@ -116,6 +125,7 @@ void app_inbox_publish(app_inbox *ib, const uint8_t *stmt, size_t stmt_len, cons
     ib->stmt_len = stmt_len;
     ib->set = set;
     ib->set_len = set_len;
+    if (ib->http) app_http_publish(ib->http, stmt, stmt_len, set, set_len);
 }
 
 int app_inbox_broken(const app_inbox *ib)
@@ -268,10 +278,18 @@ static void s_process(app_inbox *ib, s_pending *p)
     p->blob_len = m.kind == INTAKE_RESULT ? ib->stmt_len : ib->set_len;
 }
 
+/* An HTTP request: the same submission and status paths. */
+static void s_process_http(app_inbox *ib, s_pending *p)
+{
+    if (p->hreq.kind == INTAKE_SUBMIT) return s_submit(ib, p, p->hreq.body, p->hreq.len);
+    s_status(ib, p);
+}
+
 static void s_reply(app_inbox *ib, const s_pending *p)
 {
     const uint8_t *body = p->blob ? p->blob : p->body;
     size_t len = p->blob ? p->blob_len : p->len;
+    if (p->hreq.conn) return app_http_reply(ib->http, &p->hreq, p->status, body, len);
     if (INTAKE_HDR + len > ib->out_cap) {   /* grows to the published blobs once */
         ib->out_cap = INTAKE_HDR + len;
         ib->out = xrealloc(ib->out, ib->out_cap);
@@ -282,14 +300,18 @@ static void s_reply(app_inbox *ib, const s_pending *p)
 
 void app_inbox_serve(app_inbox *ib, int wait_ms, int intake_open)
 {
-    if (!rpc_server_wait(ib->rpc, wait_ms)) return;
+    int w = ib->http ? app_http_wait_ms(ib->http, wait_ms) : wait_ms;
+    int ready = rpc_server_wait_fd(ib->rpc, w, ib->http ? app_http_fd(ib->http) : -1);
+    if (ib->http) app_http_run(ib->http);   /* timeouts too: run on every wake */
+    if (!(ready & 1) && !(ib->http && app_http_wait_ms(ib->http, 1) == 0)) return;
     ib->intake_open = intake_open && !ib->broken;
     int np = 0, stored = 0;
-    while (np < S_BATCH) {
+    while (np < S_BATCH) {   /* one batch of both endpoints' requests */
         s_pending *p = &ib->pend[np];
         memset(p, 0, offsetof(s_pending, body));
-        if (!rpc_server_recv(ib->rpc, &p->req)) break;
-        s_process(ib, p);
+        if (ib->http && app_http_next(ib->http, &p->hreq)) s_process_http(ib, p);
+        else if (rpc_server_recv(ib->rpc, &p->req)) s_process(ib, p);
+        else break;
         stored += p->stored;
         np++;
     }
@@ -311,4 +333,5 @@ void app_inbox_serve(app_inbox *ib, int wait_ms, int intake_open)
                 store_count(ib->st), defn_roll_size(ib->c->d));
     }
     for (int i = 0; i < np; i++) s_reply(ib, &ib->pend[i]);
+    if (ib->http) app_http_run(ib->http);   /* send the answers of resumed connections */
 }

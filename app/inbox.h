@@ -10,14 +10,17 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "app/ctx.h"
+#include "app/http.h"
 #include "common/store.h"
 
 typedef struct app_inbox app_inbox;
 
-/* Bind server me's client endpoint of c's definition. st (borrowed) receives
- * the accepted envelopes. Prints and returns non-zero when the endpoint
- * cannot be bound. */
-int app_inbox_open(app_inbox **out, const app_ctx *c, int me, store *st) MPC_WUR;
+/* Bind server me's client endpoint of c's definition, and its HTTP endpoint
+ * when http is not NULL (app/http.h: the same checks, rate limit, batches and
+ * receipts). st (borrowed) receives the accepted envelopes. Prints and
+ * returns non-zero when an endpoint cannot be bound. */
+int app_inbox_open(app_inbox **out, const app_ctx *c, int me, store *st,
+                   const app_http_cfg *http) MPC_WUR;
 void app_inbox_free(app_inbox **pp);
 
 /* Wait up to wait_ms for requests and answer every one waiting. intake_open:

@@ -35,6 +35,7 @@ typedef struct s_server {
     const char *data_dir;
     store *st;
     app_inbox *inbox;
+    app_http_cfg http;    /* --http, --tls-cert, --tls-key, --web (docs/http.md) */
     net *nw;
     mpc *M;
     agree_entry *acc;     /* accepted envelopes, by roll */
@@ -229,7 +230,9 @@ static int s_open(s_server *S, const char *kp, const char *dp)
     }
     if (store_count(S->st))
         log_msg(LOG_INFO, "reloaded %zu stored envelope(s) from %s", store_count(S->st), path);
-    return app_inbox_open(&S->inbox, &S->c, S->me, S->st) != 0 || s_probe(S);
+    S->http.defn_path = dp;
+    return app_inbox_open(&S->inbox, &S->c, S->me, S->st, S->http.addr ? &S->http : NULL) != 0 ||
+           s_probe(S);
 }
 
 static int s_intake_closed(s_server *S)
@@ -601,7 +604,8 @@ static void s_free(s_server *S)
 
 int app_server_main(const app_ops *ops, int argc, char **argv)
 {
-    static const char *const vf[] = { "--defn", "--keys", "--data", "--serve", "--log", NULL };
+    static const char *const vf[] = { "--defn", "--keys", "--data", "--serve", "--log", "--http",
+                                      "--tls-cert", "--tls-key", "--web", NULL };
     cli_args a;
     const char *dp, *kp;
     long serve = -1, level = log_level;
@@ -620,6 +624,12 @@ int app_server_main(const app_ops *ops, int argc, char **argv)
         return 2;
     }
     log_level = (int)level;
+    S.http = (app_http_cfg){ .addr = cli_get(&a, "--http"), .tls_cert = cli_get(&a, "--tls-cert"),
+                             .tls_key = cli_get(&a, "--tls-key"), .web_dir = cli_get(&a, "--web") };
+    if (!S.http.addr && (S.http.tls_cert || S.http.tls_key || S.http.web_dir)) {
+        fprintf(stderr, "error: --tls-cert, --tls-key and --web need --http ADDR:PORT\n");
+        return 2;
+    }
     signal(SIGINT, s_on_signal);
     signal(SIGTERM, s_on_signal);
     signal(SIGPIPE, SIG_IGN);

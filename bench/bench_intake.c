@@ -9,7 +9,12 @@
  *                          server_cpu_ms_per_envelope (each server's intake
  *                          CPU, /proc/PID/stat, averaged over the three);
  *   ballot_intake_per_s    end to end, the clients sealing their envelopes too
- *                          (seal time + submit time), client_seal_ms_per_envelope.
+ *                          (seal time + submit time), client_seal_ms_per_envelope;
+ *   http_envelope_intake_per_s  the same intake over HTTP (docs/http.md), run
+ *                          first for N/2 more voters: POST /api/envelope on
+ *                          I_HTTP_CONNS kept connections per server, I_HTTP_DEPTH
+ *                          pipelined on each (bench/lib/httpc.h), every receipt
+ *                          verified; with http_server_cpu_ms_per_envelope.
  * Then checks the servers' signed YES/NO against the clear count.
  * Usage: bench_intake [--quick]. Needs $MPC_BUILD/vote/vote (default build/). */
 #include <pthread.h>
@@ -23,6 +28,7 @@
 #include <unistd.h>
 #include <sodium.h>
 
+#include "bench/lib/httpc.h"
 #include "bench/lib/procs.h"
 #include "common/defn.h"
 #include "common/keys.h"
@@ -36,6 +42,8 @@
 
 #define I_N 3
 #define I_SEALERS 2
+#define I_HTTP_CONNS 48
+#define I_HTTP_DEPTH 2
 
 typedef struct seal_job {
     const defn *d;
@@ -81,7 +89,7 @@ static double s_cpu(pid_t pid)
 int main(int argc, char **argv)
 {
     int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
-    size_t N = quick ? 2000 : 20000;
+    size_t N = quick ? 2000 : 20000, M = N / 2;   /* M more voters submit over HTTP */
     if (secmem_init() != 0) return 1;
     const char *build = getenv("MPC_BUILD") ? getenv("MPC_BUILD") : "build";
     char bin[4096], dir[] = "/tmp/bench-intake-XXXXXX", path[4200], err[512];
@@ -91,27 +99,30 @@ int main(int argc, char **argv)
         return 1;
     }
     /* the organizer's definition: 3 servers, N voters, a simple-majority motion */
-    int ports[2 * I_N];
-    if (ports_free_loopback(ports, 2 * I_N) != 0) return 1;
+    int ports[3 * I_N];
+    if (ports_free_loopback(ports, 3 * I_N) != 0) return 1;
     defn_server sv[I_N];
-    char mesh[I_N][64], cli[I_N][64];
+    char mesh[I_N][64], cli[I_N][64], http[I_N][64], web[I_N][32];
     for (int i = 0; i < I_N; i++) {
         keys *k = keys_generate();
         snprintf(path, sizeof path, "%s/server%d.key", dir, i + 1);
         if (keys_save_secret(k, path, err, sizeof err) != 0) return 1;
         snprintf(mesh[i], sizeof mesh[i], "tcp://127.0.0.1:%d", ports[2 * i]);
         snprintf(cli[i], sizeof cli[i], "tcp://127.0.0.1:%d", ports[2 * i + 1]);
-        sv[i] = (defn_server){ .index = i + 1, .mesh = mesh[i], .client = cli[i] };
+        snprintf(http[i], sizeof http[i], "http://127.0.0.1:%d", ports[2 * I_N + i]);
+        snprintf(web[i], sizeof web[i], "127.0.0.1:%d", ports[2 * I_N + i]);
+        sv[i] = (defn_server){ .index = i + 1, .mesh = mesh[i], .client = cli[i], .http = http[i] };
         memcpy(sv[i].curve_pk, keys_curve_pk(k), 32);
         memcpy(sv[i].sign_pk, keys_sign_pk(k), 32);
         keys_free(&k);
     }
-    uint8_t *vsk = sodium_malloc(64 * N);   /* every voter's key, one guarded block */
-    defn_voter *roll = calloc(N, sizeof *roll);
-    char (*names)[16] = calloc(N, sizeof *names);
-    int *choice = calloc(N, sizeof *choice);
+    size_t T = N + M;
+    uint8_t *vsk = sodium_malloc(64 * T);   /* every voter's key, one guarded block */
+    defn_voter *roll = calloc(T, sizeof *roll);
+    char (*names)[16] = calloc(T, sizeof *names);
+    int *choice = calloc(T, sizeof *choice);
     size_t yes = 0;
-    for (size_t i = 0; i < N; i++) {
+    for (size_t i = 0; i < T; i++) {
         snprintf(names[i], sizeof names[i], "v%zu", i);
         roll[i].name = names[i];
         crypto_sign_keypair(roll[i].sign_pk, vsk + 64 * i);
@@ -120,7 +131,7 @@ int main(int argc, char **argv)
     }
     defn_spec spec = { .id = "bench-intake", .kind = DEFN_VOTE, .t = 1, .bits = 32, .kappa = 40,
                        .deadline = (int64_t)time(NULL) + 600, .timeout_ms = 20000, .n = I_N,
-                       .servers = sv, .roll_size = N, .roll = roll,
+                       .servers = sv, .roll_size = T, .roll = roll,
                        .rules_json = "{\"type\":\"threshold\",\"threshold\":\"1/2\",\"close\":\"all_voted\"}" };
     char defn_path[4200];
     snprintf(defn_path, sizeof defn_path, "%s/definition.json", dir);
@@ -141,19 +152,19 @@ int main(int argc, char **argv)
             snprintf(dp, sizeof dp, "%s/d%d", dir, i + 1);
             if (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr)) _exit(127);
             execl(bin, "vote", "server", "--defn", defn_path, "--keys", kp, "--data", dp,
-                  "--serve", "0", (char *)NULL);
+                  "--serve", "0", "--http", web[i], (char *)NULL);
             _exit(127);
         }
     }
-    uint8_t **env = calloc(N, sizeof *env);
-    size_t *elen = calloc(N, sizeof *elen);
-    unsigned *rc = calloc(N, sizeof *rc);
+    uint8_t **env = calloc(T, sizeof *env);
+    size_t *elen = calloc(T, sizeof *elen);
+    unsigned *rc = calloc(T, sizeof *rc);
     seal_job S[I_SEALERS];
     pthread_t th[I_SEALERS];
     double t0 = procs_now();
     for (int p = 0; p < I_SEALERS; p++) {
         S[p] = (seal_job){ .d = d, .vsk = vsk, .choice = choice, .env = env, .len = elen,
-                           .count = N, .part = p };
+                           .count = T, .part = p };
         pthread_create(&th[p], NULL, s_sealer, &S[p]);
     }
     int fail = 0;
@@ -161,10 +172,20 @@ int main(int argc, char **argv)
         pthread_join(th[p], NULL);
         fail |= S[p].failed != 0;
     }
-    double t_seal = procs_now() - t0;
+    double t_seal = (procs_now() - t0) * (double)N / (double)T;   /* the CurveZMQ voters' share */
     /* let the servers finish starting (a first connection waits for them) */
     usleep(300000);
     double c0[I_N];
+    /* HTTP first: voters N..T-1 (all of them in closes the intake) */
+    for (int i = 0; i < I_N; i++) c0[i] = s_cpu(pid[i]);
+    t0 = procs_now();
+    int hports[I_N];
+    for (int i = 0; i < I_N; i++) hports[i] = ports[2 * I_N + i];
+    size_t hall = httpc_submit(d, hports, env + N, elen + N, M, I_HTTP_CONNS, I_HTTP_DEPTH, rc + N,
+                               20000, stderr);
+    double hdt = procs_now() - t0, hcpu = 0;
+    for (int i = 0; i < I_N; i++) hcpu += s_cpu(pid[i]) - c0[i];
+    if (hall != M) fail = 1;
     for (int i = 0; i < I_N; i++) c0[i] = s_cpu(pid[i]);
     t0 = procs_now();
     size_t all = app_bulk_submit(d, env, elen, N, NULL, rc, 512, 20000, stderr);
@@ -182,7 +203,7 @@ int main(int argc, char **argv)
     size_t len = f ? fread(buf, 1, sizeof buf, f) : 0;
     if (f) fclose(f);
     result_stmt *st = NULL;
-    const char *expect = 2 * yes >= N && yes > 0 ? "\"YES\"" : "\"NO\"";
+    const char *expect = 2 * yes >= T && yes > 0 ? "\"YES\"" : "\"NO\"";
     if (result_stmt_decode(&st, buf, len) != 0 || !strstr((const char *)st->output, expect)) fail = 1;
     result_stmt_free(&st);
     if (!fail) {
@@ -195,11 +216,18 @@ int main(int argc, char **argv)
                "\"client_seal_ms_per_envelope\":%.4f,\"server_cpu_ms_per_ballot\":%.4f}\n",
                (double)N / (t_seal + dt), I_N, N, I_SEALERS, t_seal + dt,
                1000.0 * t_seal * I_SEALERS / (double)N, 1000.0 * srv_cpu / I_N / (double)N);
+        printf("{\"name\":\"http_envelope_intake_per_s\",\"value\":%.6g,\"unit\":\"envelopes/s\","
+               "\"n\":%d,\"t\":1,\"N\":%zu,\"transport\":\"http\",\"durable\":true,"
+               "\"connections_per_server\":%d,\"pipelined\":%d,\"seconds\":%.3f,"
+               "\"http_server_cpu_ms_per_envelope\":%.4f}\n",
+               (double)M / hdt, I_N, M, I_HTTP_CONNS, I_HTTP_DEPTH, hdt,
+               1000.0 * hcpu / I_N / (double)M);
     } else {
-        fprintf(stderr, "bench_intake: %zu of %zu envelopes not receipted by all, or the result "
-                        "is wrong (files in %s)\n", N - all, N, dir);
+        fprintf(stderr, "bench_intake: %zu of %zu envelopes (and %zu of %zu over HTTP) not "
+                        "receipted by all, or the result is wrong (files in %s)\n", N - all, N,
+                M - hall, M, dir);
     }
-    for (size_t i = 0; i < N; i++) free(env[i]);
+    for (size_t i = 0; i < T; i++) free(env[i]);
     free(env);
     free(elen);
     free(rc);

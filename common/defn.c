@@ -40,7 +40,7 @@ static const char *const s_top_keys[] = {
     "servers", "roll", "rules", NULL
 };
 static const char *const s_server_keys[] = {
-    "index", "mesh", "client", "curve_pk", "sign_pk", NULL
+    "index", "mesh", "client", "curve_pk", "sign_pk", "http", NULL
 };
 static const char *const s_roll_keys[] = { "name", "curve_pk", "sign_pk", NULL };
 
@@ -159,6 +159,38 @@ static const char *s_endpoint_problem(const char *s)
         v = v * 10 + (port[i] - '0');
     }
     if (v < 1 || v > 65535) return "expected a port 1..65535";
+    return NULL;
+}
+
+const char *defn_http_origin_problem(const char *s, int *port, int *tls)
+{
+    size_t len = strlen(s), skip = !strncmp(s, "http://", 7) ? 7 : !strncmp(s, "https://", 8) ? 8 : 0;
+    if (!skip) return "expected http://HOST:PORT or https://HOST:PORT";
+    if (len > DEFN_MAX_ENDPOINT) return "longer than 255 characters";
+    const char *h = s + skip, *colon = strrchr(h, ':');
+    if (!colon || colon == h) return "expected a host and :PORT after the scheme";
+    if (h[0] == '[') {
+        if (colon[-1] != ']' || colon - h < 4) return "expected [IPv6]:PORT";
+        for (const char *q = h + 1; q < colon - 1; q++)
+            if (!strchr("0123456789abcdefABCDEF:.", *q)) return "not an IPv6 literal in brackets";
+    } else {
+        for (const char *q = h; q < colon; q++)
+            if (!((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') ||
+                  (*q >= '0' && *q <= '9') || *q == '.' || *q == '-'))
+                return "the host may hold letters, digits, '.' and '-' only (no path, user or "
+                       "IPv6 without brackets)";
+    }
+    const char *pt = colon + 1;
+    size_t pl = strlen(pt);
+    long v = 0;
+    if (pl == 0 || pl > 5 || pt[0] == '0') return "expected a port 1..65535 (no path after it)";
+    for (size_t i = 0; i < pl; i++) {
+        if (pt[i] < '0' || pt[i] > '9') return "expected a port 1..65535 (no path after it)";
+        v = v * 10 + (pt[i] - '0');
+    }
+    if (v > 65535) return "expected a port 1..65535";
+    if (port) *port = (int)v;
+    if (tls) *tls = skip == 8;
     return NULL;
 }
 
@@ -311,6 +343,15 @@ static int s_parse_servers(defn *d, const json_t *root, char *err, size_t errlen
         }
         if (s_get_key(s, path, "curve_pk", sv->curve_pk, err, errlen)) return ERR_PARSE;
         if (s_get_key(s, path, "sign_pk", sv->sign_pk, err, errlen)) return ERR_PARSE;
+        sv->http = NULL;   /* optional: only a file that has it hashes it into the sid */
+        if (json_object_get(s, "http")) {
+            const char *why = (sv->http = s_get_str(s, path, "http", err, errlen))
+                                  ? defn_http_origin_problem(sv->http, NULL, NULL) : "";
+            if (why) {
+                if (*why) err_fmt(err, errlen, "%s.http: %s", path, why);
+                return ERR_PARSE;
+            }
+        }
         for (size_t j = 0; j < i; j++) {
             const defn_server *o = &d->servers[j];
             const char *what = NULL;
@@ -318,6 +359,7 @@ static int s_parse_servers(defn *d, const json_t *root, char *err, size_t errlen
             else if (!strcmp(sv->client, o->mesh) || !strcmp(sv->client, o->client)) what = "client";
             else if (!memcmp(sv->curve_pk, o->curve_pk, DEFN_KEY_LEN)) what = "curve_pk";
             else if (!memcmp(sv->sign_pk, o->sign_pk, DEFN_KEY_LEN)) what = "sign_pk";
+            else if (sv->http && o->http && !strcmp(sv->http, o->http)) what = "http";
             if (what) {
                 err_fmt(err, errlen, "%s.%s: duplicate of servers[%zu]", path, what, j);
                 return ERR_PARSE;

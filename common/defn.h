@@ -34,6 +34,8 @@ typedef struct defn_server {
     int index;
     const char *mesh;                   /* endpoint of the server mesh */
     const char *client;                 /* endpoint where clients submit */
+    const char *http;                   /* its HTTP origin for the web page
+                                         * ("http[s]://host:port"), NULL: none */
     uint8_t curve_pk[DEFN_KEY_LEN];
     uint8_t sign_pk[DEFN_KEY_LEN];
 } defn_server;
@@ -86,6 +88,11 @@ const defn_voter *defn_roll_at(const defn *d, size_t i);
  * defn_roll_find (an all-zero pk gives -1). */
 long defn_roll_find(const defn *d, const uint8_t curve_pk[DEFN_KEY_LEN]);
 long defn_roll_find_sign(const defn *d, const uint8_t sign_pk[DEFN_KEY_LEN]);
+/* NULL if s is a valid HTTP origin of a server: "http://" or "https://",
+ * then an IPv4 literal, a bracketed IPv6 literal or a host name ([A-Za-z0-9.-]),
+ * then ":PORT" (1..65535, no leading zero), nothing after (no path, no '/');
+ * else why not. *port (may be NULL) gets the port, *tls 1 for https. */
+const char *defn_http_origin_problem(const char *s, int *port, int *tls);
 /* Server index (1..n) whose CURVE (resp. Ed25519) key is pk, or -1. */
 int defn_server_find(const defn *d, const uint8_t curve_pk[DEFN_KEY_LEN]);
 int defn_server_find_sign(const defn *d, const uint8_t sign_pk[DEFN_KEY_LEN]);

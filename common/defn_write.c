@@ -45,6 +45,7 @@ static int s_put_servers(json_t *root, const defn_spec *spec, char *err, size_t 
         json_object_set_new(o, "index", json_integer(sv->index));
         if (s_set_str(o, "mesh", sv->mesh, path, err, errlen)) return ERR_ARG;
         if (s_set_str(o, "client", sv->client, path, err, errlen)) return ERR_ARG;
+        if (sv->http && s_set_str(o, "http", sv->http, path, err, errlen)) return ERR_ARG;
         json_object_set_new(o, "curve_pk", s_hex_json(sv->curve_pk));
         json_object_set_new(o, "sign_pk", s_hex_json(sv->sign_pk));
     }

@@ -72,6 +72,14 @@ int rpc_server_wait(rpc_server *s, int timeout_ms)
     return zmq_poll(&it, 1, timeout_ms) > 0;
 }
 
+int rpc_server_wait_fd(rpc_server *s, int timeout_ms, int fd)
+{
+    zmq_pollitem_t it[2] = { { .socket = s->sock, .events = ZMQ_POLLIN },
+                             { .socket = NULL, .fd = fd, .events = ZMQ_POLLIN } };
+    if (zmq_poll(it, fd >= 0 ? 2 : 1, timeout_ms) <= 0) return 0;
+    return ((it[0].revents & ZMQ_POLLIN) ? 1 : 0) | (fd >= 0 && (it[1].revents & ZMQ_POLLIN) ? 2 : 0);
+}
+
 int rpc_server_recv(rpc_server *s, rpc_req *r)
 {
     if (s->have_msg) zmq_msg_close(&s->msg);

@@ -41,6 +41,10 @@ int rpc_server_open(rpc_server **out, const char *endpoint, const uint8_t sk[32]
 void rpc_server_free(rpc_server **pp);
 /* Wait up to timeout_ms (0: just test) for a request: 1 when one is waiting. */
 int rpc_server_wait(rpc_server *s, int timeout_ms);
+/* The same, also waking when file descriptor fd (< 0: none; e.g. an HTTP
+ * daemon's epoll fd) is readable: bit 1 a request is waiting, bit 2 fd is
+ * readable. */
+int rpc_server_wait_fd(rpc_server *s, int timeout_ms, int fd);
 /* Take one waiting request without blocking: 1 got one, 0 none. A request is one
  * frame; extra frames make it malformed (r->len = 0, r->data = NULL). */
 int rpc_server_recv(rpc_server *s, rpc_req *r);

@@ -36,3 +36,7 @@ for i in $(seq 31); do echo coffee; done >> "$tmp/dept.txt"
 for i in $(seq 15); do echo water; done >> "$tmp/dept.txt"
 "$B/vote/vote" run-local --ballots "$tmp/dept.txt" --rule plurality --options tea,coffee,water \
     --reveal noisy_tallies --dp-epsilon 1
+echo
+echo "== The ballot page (examples/web.sh): three servers with --http, credential codes to mail;"
+echo "   here three voters cast from the command line with their codes (the page seals the same envelopes)"
+WEB_QUICK=1 MPC_BUILD="$B" bash "$here/web.sh"

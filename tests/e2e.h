@@ -113,6 +113,7 @@ typedef struct e2e_session {
     int n;
     pid_t pid[E2E_MAX_SERVERS];
     int serve_s;
+    int http_port[E2E_MAX_SERVERS];   /* with e2e_session_web: server i+1's HTTP port */
 } e2e_session;
 
 /* timeout_ms written into the definition files of new sessions (default 10000);
@@ -124,6 +125,13 @@ extern int e2e_session_deadline_s;
 extern const char *e2e_session_security;
 /* rules.close of new sessions unless their rules say (default "all_voted"). */
 extern const char *e2e_session_close;
+/* A web directory (default NULL: no HTTP): new sessions give every server an
+ * "http" origin http://127.0.0.1:PORT on a free port and start it with
+ * --http 127.0.0.1:PORT --web DIR (docs/http.md). */
+extern const char *e2e_session_web;
+/* With e2e_session_web: a PEM certificate and key (default NULL): the origins
+ * are https:// and the servers get --tls-cert and --tls-key. */
+extern const char *e2e_session_tls_cert, *e2e_session_tls_key;
 
 /* Keys, definition (kind from app, t, rules as JSON text, deadline in an hour)
  * and started servers (serving fetches for serve_s seconds after the result). */

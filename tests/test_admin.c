@@ -472,3 +472,41 @@ Test(admin, docs_example_loads)
     cr_assert(strstr(r.out, "rules: threshold vote"), "%s", r.out);
     e2e_out_free(&r);
 }
+
+/* The optional fifth column of the servers file: each server's web origin
+ * (docs/http.md), written as its "http" key; a line without it writes none. */
+Test(admin, new_takes_an_http_origin_per_server)
+{
+    char dir[E2E_PATH], srv[E2E_PATH + 32], roll[E2E_PATH + 32], out[E2E_PATH + 32];
+    s_prep(dir, sizeof dir, "vote");
+    snprintf(srv, sizeof srv, "%s/servers.txt", dir);
+    snprintf(roll, sizeof roll, "%s/roll", dir);
+    snprintf(out, sizeof out, "%s/vote.json", dir);
+    e2e_write(srv, "1 tcp://127.0.0.1:7001 tcp://127.0.0.1:7101 server1.pub http://127.0.0.1:8081\n"
+                   "2 tcp://127.0.0.1:7002 tcp://127.0.0.1:7102 server2.pub https://vote.example.org:8443\n"
+                   "3 tcp://127.0.0.1:7003 tcp://127.0.0.1:7103 server3.pub\n");
+    e2e_out r;
+    e2e_app(&r, "vote", "new", "--servers", srv, "--roll", roll, "--deadline", "+1d", "--out",
+            out, NULL);
+    cr_assert_eq(r.status, 0, "new: %s", r.err);
+    e2e_out_free(&r);
+    defn *d = NULL;
+    char err[256];
+    cr_assert_eq(defn_load(&d, out, err, sizeof err), 0, "%s", err);
+    cr_expect_str_eq(defn_server_at(d, 1)->http, "http://127.0.0.1:8081");
+    cr_expect_str_eq(defn_server_at(d, 2)->http, "https://vote.example.org:8443");
+    cr_expect_null(defn_server_at(d, 3)->http);
+    defn_free(&d);
+}
+
+Test(admin, new_refuses_a_bad_http_origin)
+{
+    s_refusal c = { "origin", S_SRV("1 tcp://127.0.0.1:7001 tcp://127.0.0.1:7101 server1.pub "
+                                    "http://127.0.0.1:8081/vote"),
+                    "+1d", "servers.txt:1: http origin http://127.0.0.1:8081/vote: expected a port" };
+    s_expect_refusal(&c);
+    s_refusal c2 = { "six columns", S_SRV("1 tcp://127.0.0.1:7001 tcp://127.0.0.1:7101 server1.pub "
+                                          "http://127.0.0.1:8081 extra"),
+                     "+1d", "expected \"index mesh_endpoint client_endpoint pubfile [http_origin]\"" };
+    s_expect_refusal(&c2);
+}

@@ -321,6 +321,44 @@ Test(defn, session_id_is_blake2b_of_bytes_and_changes_with_one_byte)
     json_decref(root);
 }
 
+/* The optional per-server "http" origin (docs/http.md): kept when present, NULL
+ * when absent; a file without it keeps the sid of its bytes (only the bytes
+ * are hashed), duplicates are refused. */
+Test(defn, http_origin_is_optional_validated_and_unique)
+{
+    json_t *root = s_base();
+    char err[256] = "", *txt = s_dump(root);
+    defn *d = NULL;
+    cr_assert_eq(defn_parse(&d, (const uint8_t *)txt, strlen(txt), err, sizeof err), 0, "%s", err);
+    uint8_t want[32];
+    crypto_generichash(want, 32, (const uint8_t *)txt, strlen(txt), NULL, 0);
+    cr_expect_eq(memcmp(defn_sid(d), want, 32), 0, "the sid is the hash of the bytes");
+    cr_expect_null(defn_server_at(d, 1)->http);
+    defn_free(&d);
+    free(txt);
+    static const char *const ok[S_N] = { "http://127.0.0.1:8081", "https://vote.example.org:443",
+                                         "http://[::1]:8083" };
+    for (int i = 0; i < S_N; i++)
+        json_object_set_new(json_array_get(json_object_get(root, "servers"), (size_t)i), "http",
+                            json_string(ok[i]));
+    txt = s_dump(root);
+    cr_assert_eq(defn_parse(&d, (const uint8_t *)txt, strlen(txt), err, sizeof err), 0, "%s", err);
+    for (int i = 0; i < S_N; i++) cr_expect_str_eq(defn_server_at(d, i + 1)->http, ok[i]);
+    int port = 0, tls = 0;
+    cr_expect_null(defn_http_origin_problem(ok[1], &port, &tls));
+    cr_expect(port == 443 && tls == 1);
+    cr_expect_null(defn_http_origin_problem(ok[2], &port, &tls));
+    cr_expect(port == 8083 && tls == 0);
+    defn_free(&d);
+    free(txt);
+    json_object_set_new(json_array_get(json_object_get(root, "servers"), 2), "http",
+                        json_string(ok[0]));
+    txt = s_dump(root);
+    s_expect_fail_text(txt, strlen(txt), "servers[2].http: duplicate of servers[0]");
+    free(txt);
+    json_decref(root);
+}
+
 /* ---- refusals: one mutation each, the message names the field ---- */
 
 typedef struct s_bad {
@@ -401,6 +439,16 @@ static const s_bad s_bad_cases[] = {
     { "servers/0", "mesh", "\"tcp://h st:1\"", "servers[0].mesh: contains a space" },
     { "servers/0", "client", "\"ipc://\"", "servers[0].client: expected a path" },
     { "servers/0", "client", "null", "servers[0].client: expected a string" },
+    { "servers/0", "http", "8080", "servers[0].http: expected a string" },
+    { "servers/0", "http", "\"ftp://h:1\"", "servers[0].http: expected http://HOST:PORT" },
+    { "servers/0", "http", "\"http://h\"", "servers[0].http: expected a host and :PORT" },
+    { "servers/0", "http", "\"http://:80\"", "servers[0].http: expected a host" },
+    { "servers/0", "http", "\"http://h:0\"", "servers[0].http: expected a port" },
+    { "servers/0", "http", "\"http://h:65536\"", "servers[0].http: expected a port" },
+    { "servers/0", "http", "\"http://h:80/\"", "servers[0].http: expected a port" },
+    { "servers/0", "http", "\"http://u@h:80\"", "servers[0].http: the host may hold" },
+    { "servers/0", "http", "\"http://::1:80\"", "servers[0].http: the host may hold" },
+    { "servers/0", "http", "\"https://[zz]:443\"", "servers[0].http: not an IPv6 literal" },
     { "", "roll", NULL, "roll: missing" },
     { "", "roll", "[]", "roll: expected 1.." },
     { "", "roll", "{}", "roll: expected an array" },

@@ -24,6 +24,7 @@ Test(defn_write, writer_round_trip)
     defn_server servers[5];
     defn_voter roll[7];
     char mesh[5][32], client[5][32], names[7][16];
+    memset(servers, 0, sizeof servers);
     for (int i = 0; i < 5; i++) {
         servers[i].index = i + 1;
         snprintf(mesh[i], sizeof mesh[i], "tcp://127.0.0.1:%d", 9000 + i);
@@ -93,6 +94,7 @@ Test(defn_write, writer_refuses_invalid_spec)
 {
     defn_server servers[3];
     defn_voter roll[1] = { { .name = "solo" } };
+    memset(servers, 0, sizeof servers);
     randombytes_buf(roll[0].curve_pk, 32);
     randombytes_buf(roll[0].sign_pk, 32);
     for (int i = 0; i < 3; i++) {

@@ -85,6 +85,7 @@ static void s_same(const defn *a, const defn *b)
     for (int i = 1; i <= defn_n(a); i++) {
         const defn_server *x = defn_server_at(a, i), *y = defn_server_at(b, i);
         if (strcmp(x->mesh, y->mesh) || strcmp(x->client, y->client) ||
+            !x->http != !y->http || (x->http && strcmp(x->http, y->http)) ||
             memcmp(x->curve_pk, y->curve_pk, DEFN_KEY_LEN) ||
             memcmp(x->sign_pk, y->sign_pk, DEFN_KEY_LEN))
             abort();
@@ -161,6 +162,13 @@ static void s_valid(const defn *d, const uint8_t *data, size_t size)
             defn_server_find(d, s->curve_pk) != i || defn_server_find_sign(d, s->sign_pk) != i ||
             defn_roll_find(d, s->curve_pk) != -1 || defn_roll_find_sign(d, s->sign_pk) != -1)
             abort();
+        /* the optional web origin: valid, and unique among the servers */
+        int port = 0, tls = -1;
+        if (s->http && (defn_http_origin_problem(s->http, &port, &tls) || port < 1 ||
+                        port > 65535 || (tls != 0 && tls != 1)))
+            abort();
+        for (int j = 1; s->http && j < i; j++)
+            if (defn_server_at(d, j)->http && !strcmp(defn_server_at(d, j)->http, s->http)) abort();
     }
     size_t rs = defn_roll_size(d);
     if (rs < 1 || rs > DEFN_MAX_ROLL || defn_roll_at(d, rs)) abort();

@@ -289,6 +289,9 @@ static void s_defn_one(const char *name, int kind, int n, int t, const char *pri
         s_key(roll[i].curve_pk, 0x40, i);
         s_key(roll[i].sign_pk, 0xc0, i);
     }
+    static const char *const web[3] = { "http://127.0.0.1:8081", "https://vote.example.org:443",
+                                        "http://[::1]:8083" };
+    for (int i = 0; kind == DEFN_VOTE && i < n; i++) sv[i].http = web[i];   /* web origins */
     defn_spec spec = { .id = "fuzz-seed.1", .kind = kind, .t = t, .bits = 32, .kappa = 40,
                        .prime = prime, .deadline = 1767225600, .timeout_ms = 5000, .n = n,
                        .servers = sv, .roll_size = 3, .roll = roll, .rules_json = rules };
@@ -449,6 +452,25 @@ static void s_store(void)
     free(file);
 }
 
+/* fuzz_http: "method\nurl\ncontent-type\norigin\n" then a body. */
+static void s_http(void)
+{
+    static const struct { const char *name, *text; } seeds[] = {
+        { "post-envelope", "POST\n/api/envelope\napplication/octet-stream\nhttp://127.0.0.1:8081\n"
+                           "MPEN\x02\x03\x10\x00body bytes" },
+        { "get-index", "GET\n/\n\n\n" },
+        { "get-static", "GET\n/js/app.js\n\nhttps://vote.example:443\n" },
+        { "traversal", "GET\n/../defn.json\n\n\n" },
+        { "hidden", "GET\n/a/.git/config.json\n\n\n" },
+        { "preflight", "OPTIONS\n/api/envelope\n\nhttp://evil.example:80\n" },
+        { "api", "HEAD\n/api/status\nApplication/Octet-Stream; charset=x\nnull\n" },
+        { "reason", "PUT\n/api/result\ntext/plain\n\n\"quoted\\ reason\x01\xff\"" },
+    };
+    s_target("http");
+    for (size_t i = 0; i < sizeof seeds / sizeof seeds[0]; i++)
+        s_seed(seeds[i].name, (const uint8_t *)seeds[i].text, strlen(seeds[i].text), NULL, 0);
+}
+
 int main(int argc, char **argv)
 {
     fuzz_init();
@@ -464,6 +486,7 @@ int main(int argc, char **argv)
     s_defn();
     s_keys();
     s_store();
+    s_http();
     printf("gen_corpus: %d seeds in %s\n", s_count, s_root);
     return 0;
 }

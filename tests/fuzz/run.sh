@@ -30,6 +30,7 @@ max_len() {
         defn)     echo 16384 ;;   # a few servers and voters of JSON
         keys)     echo 4200 ;;    # KEYS_FILE_MAX (4096) plus a little, to cross it
         store)    echo 4096 ;;
+        http)     echo 1024 ;;    # four short lines and a body past the 64-byte buffer
         *)        echo 4096 ;;
     esac
 }

@@ -418,8 +418,8 @@ uint64_t e2e_rand_below(uint64_t *state, uint64_t bound)
  * chosen (closing each at once lets the kernel hand the same port out twice). */
 static void s_free_ports(int *ports, int count)
 {
-    int fds[2 * E2E_MAX_SERVERS];
-    cr_assert_leq(count, 2 * E2E_MAX_SERVERS);
+    int fds[3 * E2E_MAX_SERVERS];
+    cr_assert_leq(count, 3 * E2E_MAX_SERVERS);
     for (int i = 0; i < count; i++) {
         fds[i] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         cr_assert_geq(fds[i], 0);
@@ -462,18 +462,25 @@ int e2e_session_timeout_ms = 10000;
 int e2e_session_deadline_s = 3600;
 const char *e2e_session_security = NULL;
 const char *e2e_session_close = "all_voted";
+const char *e2e_session_web = NULL;
+const char *e2e_session_tls_cert = NULL, *e2e_session_tls_key = NULL;
 
 static pid_t s_spawn_server(const e2e_session *s, int i, int serve_s, const char *failpoint,
                             int append)
 {
     char bin[E2E_PATH], key[E2E_PATH + 32], data[E2E_PATH + 32], outp[E2E_PATH + 32],
-        errp[E2E_PATH + 32], serve[16];
+        errp[E2E_PATH + 32], serve[16], http[32];
     e2e_bin(bin, sizeof bin, s->app);
     snprintf(key, sizeof key, "%s/server%d.key", s->dir, i);
     snprintf(data, sizeof data, "%s/d%d", s->dir, i);
     snprintf(outp, sizeof outp, "%s/server%d.out", s->dir, i);
     snprintf(errp, sizeof errp, "%s/server%d.log", s->dir, i);
     snprintf(serve, sizeof serve, "%d", serve_s);
+    snprintf(http, sizeof http, "127.0.0.1:%d", s->http_port[i - 1]);
+    const char *argv[] = { s->app, "server", "--defn", s->defn, "--keys", key, "--data", data,
+                           "--serve", serve, s->http_port[i - 1] ? "--http" : NULL, http, "--web",
+                           e2e_session_web, e2e_session_tls_cert ? "--tls-cert" : NULL,
+                           e2e_session_tls_cert, "--tls-key", e2e_session_tls_key, NULL };
     int mode = O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC);
     int fo = open(outp, mode, 0600);
     int fe_ = open(errp, mode, 0600);
@@ -485,8 +492,7 @@ static pid_t s_spawn_server(const e2e_session *s, int i, int serve_s, const char
         s_child_prepare(fo, fe_);
         if (failpoint) setenv("MPC_FAILPOINT", failpoint, 1);
         else unsetenv("MPC_FAILPOINT");
-        execl(bin, s->app, "server", "--defn", s->defn, "--keys", key, "--data", data, "--serve",
-              serve, (char *)NULL);
+        execv(bin, (char *const *)argv);
         _exit(127);
     }
     setpgid(pid, pid);
@@ -506,8 +512,8 @@ void e2e_session_start(e2e_session *s, const char *app, int n, int t,
     s->n = n;
     e2e_tmpdir(s->dir, sizeof s->dir, "session");
     char curve[65], sign[65], name[32];
-    int ports[2 * E2E_MAX_SERVERS];
-    s_free_ports(ports, 2 * n);
+    int ports[3 * E2E_MAX_SERVERS];
+    s_free_ports(ports, (e2e_session_web ? 3 : 2) * n);
     json_t *servers = json_array(), *jroll = json_array();
     for (int i = 1; i <= n; i++) {
         snprintf(name, sizeof name, "server%d", i);
@@ -515,9 +521,16 @@ void e2e_session_start(e2e_session *s, const char *app, int n, int t,
         char mesh[64], cli[64];
         snprintf(mesh, sizeof mesh, "tcp://127.0.0.1:%d", ports[2 * i - 2]);
         snprintf(cli, sizeof cli, "tcp://127.0.0.1:%d", ports[2 * i - 1]);
-        json_array_append_new(servers, json_pack("{s:i, s:s, s:s, s:s, s:s}", "index", i, "mesh",
-                                                 mesh, "client", cli, "curve_pk", curve,
-                                                 "sign_pk", sign));
+        json_t *sv = json_pack("{s:i, s:s, s:s, s:s, s:s}", "index", i, "mesh", mesh, "client",
+                               cli, "curve_pk", curve, "sign_pk", sign);
+        if (e2e_session_web) {
+            char origin[64];
+            s->http_port[i - 1] = ports[2 * n + i - 1];
+            snprintf(origin, sizeof origin, "%s://127.0.0.1:%d",
+                     e2e_session_tls_cert ? "https" : "http", s->http_port[i - 1]);
+            json_object_set_new(sv, "http", json_string(origin));
+        }
+        json_array_append_new(servers, sv);
     }
     for (size_t i = 0; roll[i]; i++) {
         s_keygen(s, roll[i], curve, sign);
