@@ -3,7 +3,7 @@
 // Flow: GET /api/defn (the definition's exact bytes) -> show the election ->
 // credential + choice -> seal (Shamir shares, one box per server, signed) ->
 // POST /api/envelope to every server, retrying the silent ones with backoff ->
-// verify each receipt -> "safely cast" at t+1 -> after the close, GET
+// verify each receipt -> "safely cast" at n-t -> after the close, GET
 // /api/result from every server and accept the outcome on t+1 matching
 // signatures.
 import sodium from "./libsodium-wrappers.js";
@@ -75,7 +75,7 @@ function showElection() {
     const dl = new Date(D.deadline * 1000);
     $("e-deadline").textContent = `${dl.toLocaleString(undefined, { dateStyle: "full", timeStyle: "long" })} (your local time)`;
     $("e-sid").textContent = sidHex().match(/.{8}/g).join(" ");
-    $("e-servers").textContent = `${D.n} servers; any ${D.t + 1} receipts make your ${N.input} safe, and ` +
+    $("e-servers").textContent = `${D.n} servers; any ${D.n - D.t} receipts make your ${N.input} safe, and ` +
         (D.t === 1 ? "no single server can read it." : D.t === 0 ? "each server can read it (t = 0: no privacy)."
                                                      : `no ${D.t} of them together can read it.`);
     $("facts").hidden = false;
@@ -279,7 +279,7 @@ async function cast(ev) {
     const endAt = Date.now() + RETRY_S * 1000;
     let verified = 0, done = 0, refused = null;
     const update = () => {
-        const safe = verified >= D.t + 1;
+        const safe = verified >= D.n - D.t;   // as the C client: one honest holder remains
         if (safe) {
             status.dataset.safe = "true";
             status.textContent = `Safely cast: ${verified} of ${D.n} signed receipts verified` +
@@ -290,7 +290,7 @@ async function cast(ev) {
             status.dataset.safe = "false";
             status.textContent = refused
                 ? `Not cast: refused (${refusalText(refused)}).`
-                : `NOT safely cast: ${verified} of ${D.n} receipts, ${D.t + 1} needed. Send it again.`;
+                : `NOT safely cast: ${verified} of ${D.n} receipts, ${D.n - D.t} needed. Send it again.`;
         }
     };
     await Promise.all(D.servers.map(async (s) => {
@@ -300,7 +300,7 @@ async function cast(ev) {
         else if (typeof r === "object" && !refused) refused = r;
         update();
     }));
-    if (refused && verified < D.t + 1) showError(`Your ${N.input} was refused: ${refusalText(refused)}.`);
+    if (refused && verified < D.n - D.t) showError(`Your ${N.input} was refused: ${refusalText(refused)}.`);
     sending = false;
     $("submit").disabled = false;
     status.focus?.();
