@@ -480,6 +480,28 @@ Test(http, hostile_posts_are_refused_with_json_and_nothing_is_stored)
     s_resp_free(&r);
     free(env);
     s_voter_close(&v);
+
+    /* the per-key rate limit of the CurveZMQ path (8 at once, then 2/s) */
+    s_voter_open(&v, &s, "dan");
+    uint64_t seq = app_client_seq();
+    int limited = 0;
+    for (int i = 0; i < 16 && !limited; i++) {
+        env = s_seal(&v, 1, seq + (uint64_t)i, &len);
+        s_post(&r, port, NULL, env, len, "application/octet-stream");
+        if (r.code == 429) {
+            s_expect_error(&r, 429, "refused", INTAKE_ST_RATE, "slow down");
+            limited = i + 1;
+        } else {
+            cr_expect_eq(r.code, 200, "%s", r.body);
+        }
+        s_resp_free(&r);
+        free(env);
+    }
+    cr_expect(limited > 8, "rate limited after the burst of 8 (at %d)", limited);
+    st = s_status(port);
+    cr_expect_eq(e2e_jint(st, "accepted"), 2, "bo and dan, each once");
+    json_decref(st);
+    s_voter_close(&v);
     e2e_session_stop(&s, NULL);
 }
 
