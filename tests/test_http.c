@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -689,5 +690,48 @@ Test(http, https_with_a_certificate)
     e2e_exec(&r, plain, 15000);
     cr_expect(strstr(r.out, "\"intake\"") == NULL, "no plain HTTP on an HTTPS port: %s", r.out);
     e2e_out_free(&r);
+    e2e_session_stop(&s, NULL);
+}
+
+/* Reply only after the envelope is durable, over HTTP too: a server that dies
+ * between the commit and the answer (failpoint before-receipt) leaves the
+ * client without a receipt but keeps the envelope; restarted, it holds it and
+ * answers the retry with its receipt. */
+Test(http, a_crash_before_the_answer_keeps_the_envelope)
+{
+    e2e_session s;
+    s_start(&s);
+    e2e_session_kill(&s, 1);
+    e2e_session_restart(&s, 1, "before-receipt");
+    s_wait_up(&s);
+    s_voter v;
+    s_voter_open(&v, &s, "bo");
+    size_t len;
+    uint8_t *env = s_seal(&v, 1, app_client_seq(), &len);
+    int fd = e2e_http_connect(s.http_port[0], NULL);
+    cr_assert_geq(fd, 0);
+    char head[256];
+    int k = snprintf(head, sizeof head, "POST /api/envelope HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                     "application/octet-stream\r\nContent-Length: %zu\r\n\r\n", len);
+    e2e_http_send_all(fd, head, (size_t)k);
+    e2e_http_send_all(fd, env, len);
+    char buf[256];
+    ssize_t got = 0, n;
+    struct pollfd pf = { .fd = fd, .events = POLLIN };
+    while (poll(&pf, 1, 10000) > 0 && (n = recv(fd, buf, sizeof buf, 0)) > 0) got += n;
+    close(fd);
+    cr_expect_eq(got, 0, "no answer from a server that died before it");
+    cr_expect_eq(e2e_session_wait_exit(&s, 1, 10000), 128 + SIGKILL, "killed at the failpoint");
+    e2e_session_restart(&s, 1, NULL);
+    s_wait_up(&s);
+    json_t *st = s_status(s.http_port[0]);
+    cr_expect_eq(e2e_jint(st, "accepted"), 1, "the envelope was durable before the answer");
+    json_decref(st);
+    e2e_http_resp r;
+    e2e_http_post(&r, s.http_port[0], NULL, env, len, "application/octet-stream");
+    cr_expect_eq(r.code, 200, "the retry gets its receipt: %s", r.body);
+    e2e_http_free(&r);
+    free(env);
+    s_voter_close(&v);
     e2e_session_stop(&s, NULL);
 }
