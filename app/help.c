@@ -47,7 +47,7 @@ int app_usage(const app_ops *ops, const char *cmd, FILE *out)
                 "  credentials --out DIR (--count N | --names FILE)   voter codes + public roll\n"
                 "  new         --servers FILE --roll DIR|FILE --deadline WHEN --out FILE ...\n"
                 "  info        --defn FILE [--json]\n"
-                "  server      --defn FILE --keys KEY --data DIR [--serve SECONDS]\n"
+                "  server      --defn FILE --keys KEY --data DIR [--serve S] [--http A:P]\n"
                 "  %-11s --defn FILE --keys KEY [--retry S] [--tracker FILE] [--json] INPUT\n"
                 "  result      --defn FILE [STATEMENT...] [--json]\n"
                 "  record      --defn FILE --out FILE [STATEMENT...]\n"

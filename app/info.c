@@ -64,6 +64,7 @@ static void s_info_json(const app_ctx *c, const char *path, const char *rules_te
     for (int i = 1; i <= defn_n(d); i++) {
         const defn_server *s = defn_server_at(d, i);
         json_t *o = json_pack("{sissss}", "index", s->index, "mesh", s->mesh, "client", s->client);
+        if (s->http) json_object_set_new(o, "http", json_string(s->http));
         keys_hex_encode(hex, s->curve_pk, DEFN_KEY_LEN);
         json_object_set_new(o, "curve_pk", json_string(hex));
         keys_hex_encode(hex, s->sign_pk, DEFN_KEY_LEN);
@@ -107,7 +108,8 @@ static void s_info_human(const app_ctx *c, const char *path, const char *rules_t
            defn_n(d), defn_t(d), defn_t(d));
     for (int i = 1; i <= defn_n(d); i++) {
         const defn_server *s = defn_server_at(d, i);
-        printf("  %d  mesh %s  clients %s\n", s->index, s->mesh, s->client);
+        printf("  %d  mesh %s  clients %s%s%s\n", s->index, s->mesh, s->client,
+               s->http ? "  web " : "", s->http ? s->http : "");
     }
     size_t nr = defn_roll_size(d), nc = s_with_curve(d);
     printf("roll: %zu %s%s", nr, c->ops->noun, nr == 1 ? "" : "s");

@@ -497,6 +497,17 @@ Test(admin, new_takes_an_http_origin_per_server)
     cr_expect_str_eq(defn_server_at(d, 2)->http, "https://vote.example.org:8443");
     cr_expect_null(defn_server_at(d, 3)->http);
     defn_free(&d);
+    e2e_app(&r, "vote", "info", "--defn", out, NULL);   /* what everyone checks */
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_expect(strstr(r.out, "clients tcp://127.0.0.1:7101  web http://127.0.0.1:8081\n"), "%s",
+              r.out);
+    cr_expect(strstr(r.out, "clients tcp://127.0.0.1:7103\n"), "%s", r.out);
+    e2e_out_free(&r);
+    json_t *j = s_info("vote", out);
+    json_t *servers = json_object_get(j, "servers");
+    cr_expect_str_eq(e2e_jstr(json_array_get(servers, 1), "http"), "https://vote.example.org:8443");
+    cr_expect(!e2e_jhas(json_array_get(servers, 2), "http"));
+    json_decref(j);
 }
 
 Test(admin, new_refuses_a_bad_http_origin)
