@@ -146,7 +146,7 @@ void app_time_text(int64_t t, char local[64], char utc[32])
 
 static const char *const s_base_v[] = { "--servers", "--roll", "--deadline", "--out", "--id",
                                         "--t", "--bits", "--security", "--timeout-ms",
-                                        "--close" };
+                                        "--close", "--title", "--question" };
 
 static int s_options(s_new *N, int argc, char **argv)
 {
@@ -194,6 +194,16 @@ static int s_options(s_new *N, int argc, char **argv)
     if (x && !defn_name_ok(x)) {
         fprintf(stderr, "error: --id: expected 1..%d characters of A-Z a-z 0-9 . _ -\n",
                 DEFN_MAX_ID);
+        return 2;
+    }
+    if ((x = cli_get(a, "--title")) && !defn_text_ok(x, DEFN_MAX_TITLE)) {
+        fprintf(stderr, "error: --title: expected 1..%d bytes without control characters\n",
+                DEFN_MAX_TITLE);
+        return 2;
+    }
+    if ((x = cli_get(a, "--question")) && !defn_text_ok(x, DEFN_MAX_QUESTION)) {
+        fprintf(stderr, "error: --question: expected 1..%d bytes without control characters\n",
+                DEFN_MAX_QUESTION);
         return 2;
     }
     N->json = cli_get(a, "--json") != NULL;
@@ -625,7 +635,9 @@ static int s_text(s_new *N, char **text, size_t *len)
         snprintf(id, sizeof id, "%s-", N->ops->name);
         strftime(id + strlen(id), sizeof id - strlen(id), "%Y%m%d-%H%M%S", &ut);
     }
-    defn_spec spec = { .id = id, .kind = N->ops->kind, .t = (int)N->t, .bits = (int)N->bits,
+    defn_spec spec = { .id = id, .title = cli_get(&N->a, "--title"),
+                       .question = cli_get(&N->a, "--question"),
+                       .kind = N->ops->kind, .t = (int)N->t, .bits = (int)N->bits,
                        .kappa = 40, .security = N->security, .deadline = N->deadline,
                        .timeout_ms = (int)N->timeout_ms, .n = N->n, .servers = N->sv,
                        .roll_size = N->nroll, .roll = N->roll, .rules = N->rules };

@@ -16,7 +16,8 @@ static void s_new(const app_ops *ops, FILE *out)
 {
     fprintf(out,
             "usage: %s new --servers FILE --roll DIR|FILE --deadline WHEN --out FILE\n"
-            "              [--id ID] [--t T] [--bits K] [--security malicious|semi-honest]\n"
+            "              [--id ID] [--title TEXT] [--question TEXT] [--t T] [--bits K]\n"
+            "              [--security malicious|semi-honest]\n"
             "              [--timeout-ms MS] [--close deadline|all_voted] [rule flags] [--json]\n"
             "Write a definition file, checked as a server will load it; print its session id\n"
             "(--json: {\"session_id\": HEX, \"path\": FILE}). FILE must not exist.\n"
@@ -30,6 +31,8 @@ static void s_new(const app_ops *ops, FILE *out)
             "  --deadline      +90m, +3h, +2d, or ISO-8601 2026-03-01T18:00[:SS] with Z, an\n"
             "                  offset (+01:00) or nothing (local time); at most 366 days ahead\n"
             "  --id ID         default %s-YYYYMMDD-HHMMSS (UTC now)\n"
+            "  --title, --question  shown to voters and bidders by `info` and the web page\n"
+            "                  (at most 200 / 2000 bytes, no control characters)\n"
             "  --t T           default (n-1)/2; fewer than 3 servers need --t 0\n"
             "  --close         deadline (default: re-voting until then) or all_voted (close\n"
             "                  once every roll member has submitted)\n",

@@ -75,6 +75,8 @@ static void s_info_json(const app_ctx *c, const char *path, const char *rules_te
     json_object_set_new(o, "path", json_string(path));
     json_object_set_new(o, "session_id", json_string(sid));
     json_object_set_new(o, "id", json_string(defn_id(d)));
+    if (defn_title(d)) json_object_set_new(o, "title", json_string(defn_title(d)));
+    if (defn_question(d)) json_object_set_new(o, "question", json_string(defn_question(d)));
     json_object_set_new(o, "kind", json_string(c->ops->name));
     json_object_set_new(o, "security", json_string(defn_security_name(defn_security(d))));
     json_object_set_new(o, "n", json_integer(defn_n(d)));
@@ -103,6 +105,8 @@ static void s_info_human(const app_ctx *c, const char *path, const char *rules_t
     s_from_now(defn_deadline(d), rel, sizeof rel);
     const field *F = defn_field(d);
     printf("definition: %s (%s \"%s\")\n", path, c->ops->name, defn_id(d));
+    if (defn_title(d)) printf("title: %s\n", defn_title(d));
+    if (defn_question(d)) printf("question: %s\n", defn_question(d));
     printf("session id: %s\n", sid);
     printf("servers: %d, t = %d (inputs stay private unless more than %d of them collude)\n",
            defn_n(d), defn_t(d), defn_t(d));

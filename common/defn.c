@@ -25,6 +25,7 @@ struct defn {
     json_t *root;                 /* owns every string the accessors return */
     const json_t *rules;          /* borrowed from root */
     const char *id;
+    const char *title, *question;   /* optional texts for voters; NULL when absent */
     int kind, n, t, bits, kappa, timeout_ms, security;
     int64_t deadline;
     field F;
@@ -36,8 +37,8 @@ struct defn {
 };
 
 static const char *const s_top_keys[] = {
-    "id", "kind", "t", "bits", "kappa", "prime", "deadline", "timeout_ms", "security",
-    "servers", "roll", "rules", NULL
+    "id", "title", "question", "kind", "t", "bits", "kappa", "prime", "deadline", "timeout_ms",
+    "security", "servers", "roll", "rules", NULL
 };
 static const char *const s_server_keys[] = {
     "index", "mesh", "client", "curve_pk", "sign_pk", "http", NULL
@@ -467,6 +468,32 @@ static int s_parse_security(defn *d, const json_t *root, char *err, size_t errle
     return ERR_PARSE;
 }
 
+int defn_text_ok(const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > max) return 0;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) return 0;
+    return 1;
+}
+
+/* Optional text member (a title or question shown to voters): no control
+ * character (a page or terminal must not be steered by it), 1..max bytes. */
+static int s_opt_text(const json_t *root, const char *key, size_t max, const char **out,
+                      char *err, size_t errlen)
+{
+    const json_t *v = json_object_get(root, key);
+    *out = NULL;
+    if (!v) return 0;
+    if (!json_is_string(v) || !defn_text_ok(json_string_value(v), max)) {
+        err_fmt(err, errlen, "%s: expected a text of 1..%zu bytes without control characters",
+                key, max);
+        return ERR_PARSE;
+    }
+    *out = json_string_value(v);
+    return 0;
+}
+
 static int s_parse_root(defn *d, const json_t *root, char *err, size_t errlen)
 {
     int64_t v;
@@ -478,6 +505,9 @@ static int s_parse_root(defn *d, const json_t *root, char *err, size_t errlen)
         err_fmt(err, errlen, "id: expected 1..%d characters of [A-Za-z0-9._-]", DEFN_MAX_ID);
         return ERR_PARSE;
     }
+    if (s_opt_text(root, "title", DEFN_MAX_TITLE, &d->title, err, errlen) ||
+        s_opt_text(root, "question", DEFN_MAX_QUESTION, &d->question, err, errlen))
+        return ERR_PARSE;
     const char *kind = s_get_str(root, "", "kind", err, errlen);
     if (!kind) return ERR_PARSE;
     if (!strcmp(kind, "auction")) d->kind = DEFN_AUCTION;
@@ -606,6 +636,8 @@ void defn_free(defn **pp)
 
 const uint8_t *defn_sid(const defn *d) { return d->sid; }
 const char *defn_id(const defn *d) { return d->id; }
+const char *defn_title(const defn *d) { return d->title; }
+const char *defn_question(const defn *d) { return d->question; }
 int defn_kind(const defn *d) { return d->kind; }
 int defn_n(const defn *d) { return d->n; }
 int defn_t(const defn *d) { return d->t; }

@@ -63,6 +63,14 @@ void defn_free(defn **pp);
 /* Accessors; every pointer stays valid until defn_free. */
 const uint8_t *defn_sid(const defn *d);       /* MPC_SID_LEN bytes: BLAKE2b-256 of the file */
 const char *defn_id(const defn *d);
+/* Optional texts shown to voters and bidders ("title", "question"; NULL when
+ * absent): 1..DEFN_MAX_TITLE / DEFN_MAX_QUESTION bytes, no control character. */
+#define DEFN_MAX_TITLE 200
+#define DEFN_MAX_QUESTION 2000
+const char *defn_title(const defn *d);
+const char *defn_question(const defn *d);
+/* 1 if s is such a text of at most max bytes. */
+int defn_text_ok(const char *s, size_t max);
 int defn_kind(const defn *d);                 /* DEFN_AUCTION, DEFN_VOTE or DEFN_SUM */
 /* 1 when s is a valid id or name: 1..DEFN_MAX_ID characters of [A-Za-z0-9._-]. */
 int defn_name_ok(const char *s);
@@ -135,6 +143,7 @@ int defn_rule_rational(const defn *d, const char *key, int64_t dflt_num, int64_t
  * a writer never produces a file the loader refuses. */
 typedef struct defn_spec {
     const char *id;
+    const char *title, *question;       /* NULL: omitted */
     int kind;                           /* DEFN_AUCTION or DEFN_VOTE */
     int t, bits, kappa;
     int security;                       /* 0 or DEFN_MALICIOUS: default; DEFN_SEMI_HONEST */

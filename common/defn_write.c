@@ -143,6 +143,8 @@ int defn_format(char **out, size_t *len, const defn_spec *spec, char *err, size_
         goto out;
     }
     if (s_set_str(root, "id", spec->id, "", err, errlen)) goto out;
+    if (spec->title) json_object_set_new(root, "title", json_string(spec->title));
+    if (spec->question) json_object_set_new(root, "question", json_string(spec->question));
     json_object_set_new(root, "kind", json_string(spec->kind == DEFN_AUCTION ? "auction"
                                                   : spec->kind == DEFN_VOTE ? "vote" : "sum"));
     json_object_set_new(root, "t", json_integer(spec->t));

@@ -74,7 +74,8 @@ Test(admin, new_from_a_roll_directory)
     snprintf(out, sizeof out, "%s/vote.json", dir);
     e2e_out r;
     e2e_app(&r, "vote", "new", "--servers", srv, "--roll", roll, "--deadline", "+2d", "--out",
-            out, "--id", "board-2026", "--threshold", "2/3", "--quorum", "2", "--json", NULL);
+            out, "--id", "board-2026", "--threshold", "2/3", "--quorum", "2", "--title",
+            "Board 2026", "--question", "Adopt the by-laws?", "--json", NULL);
     cr_assert_eq(r.status, 0, "new: %s", r.err);
     json_t *j = e2e_json(r.out);
     cr_assert_not_null(j, "%s", r.out);
@@ -86,6 +87,8 @@ Test(admin, new_from_a_roll_directory)
     char err[256];
     cr_assert_eq(defn_load(&d, out, err, sizeof err), 0, "%s", err);
     cr_assert_str_eq(defn_id(d), "board-2026");
+    cr_assert_str_eq(defn_title(d), "Board 2026");
+    cr_assert_str_eq(defn_question(d), "Adopt the by-laws?");
     cr_assert_eq(defn_n(d), 3);
     cr_assert_eq(defn_t(d), 1);
     cr_assert_str_eq(defn_server_at(d, 3)->mesh, "tcp://127.0.0.1:7003");
@@ -102,6 +105,7 @@ Test(admin, new_from_a_roll_directory)
 
     j = s_info("vote", out);
     cr_assert_eq(e2e_jint(j, "roll_size"), 3);
+    cr_assert_str_eq(e2e_jstr(j, "question"), "Adopt the by-laws?");
     cr_assert_eq(e2e_jint(j, "roll_with_curve_key"), 3);
     const json_t *rules = json_object_get(j, "rules");
     cr_assert_str_eq(json_string_value(json_object_get(rules, "threshold")), "2/3");

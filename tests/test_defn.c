@@ -752,3 +752,42 @@ Test(defn, rules_rational_refuses_out_of_range)
     cr_assert_eq(num, 1000000000);
     defn_free(&d);
 }
+
+/* The optional texts shown to voters: any printable text (markup is only
+ * text to the page), absent -> NULL; control characters, empty, too long or
+ * not a string are refused. */
+Test(defn, title_and_question_are_optional_printable_texts)
+{
+    json_t *root = s_base();
+    defn *d = NULL;
+    char err[256] = "";
+    cr_assert_eq(s_parse_json(root, &d, err, sizeof err), 0, "%s", err);
+    cr_assert_null(defn_title(d));
+    cr_assert_null(defn_question(d));
+    defn_free(&d);
+    json_object_set_new(root, "title", json_string("Motion 7 <b>é</b>"));
+    json_object_set_new(root, "question", json_string("Adopt the new by-laws?"));
+    cr_assert_eq(s_parse_json(root, &d, err, sizeof err), 0, "%s", err);
+    cr_assert_str_eq(defn_title(d), "Motion 7 <b>é</b>");
+    cr_assert_str_eq(defn_question(d), "Adopt the new by-laws?");
+    defn_free(&d);
+    json_decref(root);
+    char long_title[DEFN_MAX_TITLE + 2];
+    memset(long_title, 'a', sizeof long_title - 1);
+    long_title[sizeof long_title - 1] = 0;
+    const char *bad[] = { "", "line\nbreak", "esc\x1b[31m", long_title };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        root = s_base();
+        json_object_set_new(root, "title", json_string(bad[i]));
+        char *txt = s_dump(root);
+        s_expect_fail_text(txt, strlen(txt), "title: expected a text");
+        free(txt);
+        json_decref(root);
+    }
+    root = s_base();
+    json_object_set_new(root, "question", json_integer(3));
+    char *txt = s_dump(root);
+    s_expect_fail_text(txt, strlen(txt), "question: expected a text");
+    free(txt);
+    json_decref(root);
+}

@@ -68,8 +68,13 @@ function nouns() {
 
 function showElection() {
     const N = nouns();
-    document.title = `${N.title}: ${D.id}`;
-    $("title").textContent = `${N.title}: ${D.id}`;
+    const name = D.title || D.id;   /* the organizer's title, else the definition id */
+    document.title = `${N.title}: ${name}`;
+    $("title").textContent = `${N.title}: ${name}`;
+    if (D.question) {   /* textContent: the definition's text is never markup */
+        $("e-question").textContent = D.question;
+        $("e-question").hidden = false;
+    }
     $("e-id").textContent = `${D.id} (${D.kind}, ${D.roll.length} on the roll)`;
     $("e-rules").textContent = mpc.describeRules(D);
     const dl = new Date(D.deadline * 1000);

@@ -389,7 +389,10 @@ export function parseDefn(bytes) {
     const rollBySign = new Map();
     roll.forEach((v, i) => rollBySign.set(toHex(v.signPk), i));
     if (!Number.isInteger(j.deadline) || j.deadline <= 0) throw new Error("deadline: expected unix seconds");
+    const text = (v, k) => (v === undefined ? null : typeof v === "string" && v.length > 0 ? v
+                            : (() => { throw new Error(`${k}: expected a text`); })());
     const d = { bytes, json: j, sid: s.crypto_generichash(32, bytes), id: j.id, kind: j.kind, n, t,
+                title: text(j.title, "title"), question: text(j.question, "question"),
                 bits, kappa, F, servers, roll, rollBySign, deadline: j.deadline,
                 security: j.security || "malicious", rules: j.rules || {} };
     d.spec = rulesOf(d);
