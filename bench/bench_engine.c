@@ -17,6 +17,7 @@
 #include "common/secmem.h"
 #include "common/xalloc.h"
 #include "protocols/bincmp.h"
+#include "protocols/binltz.h"
 #include "protocols/bits.h"
 #include "protocols/compare.h"
 #include "protocols/max.h"
@@ -234,6 +235,32 @@ static int s_bench_bin_cmp(bench *B)
     return rc;
 }
 
+/* Comparisons of shared F_p values through the binary domain (binltz.h). */
+static int s_bench_bin_cmp_value(bench *B)
+{
+    size_t m = B->quick ? 10000 : 100000;
+    uint64_t *a = xmalloc(m * 8), *b = xmalloc(m * 8);
+    fe *x = xmalloc(m * sizeof(fe)), *y = xmalloc(m * sizeof(fe)), *res = xmalloc(m * sizeof(fe));
+    s_public_values(B, a, m, B_K, 9);
+    s_public_values(B, b, m, B_K, 10);
+    for (size_t i = 0; i < m; i++) {   /* constant sharings: the cost does not depend on them */
+        x[i] = a[i];
+        y[i] = b[i];
+    }
+    meter mt;
+    int rc = s_start(B, &mt);
+    if (!rc) rc = bin_lt(B->M, res, x, y, m, B_K);
+    if (!rc) s_report(B, &mt, "bin_cmp_value_per_s", "cmp/s", (double)m, m);
+    if (!rc) rc = mpc_open(B->M, res, res, m);
+    for (size_t i = 0; i < m && !rc; i++)
+        if (res[i] != (a[i] < b[i])) {
+            fprintf(stderr, "bench: binary value comparison %zu wrong\n", i);
+            rc = ERR_STATE;
+        }
+    free(a), free(b), free(x), free(y), free(res);
+    return rc;
+}
+
 static int s_bench_bin_max(bench *B, size_t N)
 {
     uint64_t *v = xmalloc(N * 8), mx[4 * B_K], ix[4 * 64], bit;
@@ -318,6 +345,7 @@ static int s_fig_max(bench *B, size_t N) { return s_bench_max(B, N); }
 static int s_fig_round(bench *B, size_t a) { (void)a; return s_bench_round(B); }
 static int s_fig_bin_cmp(bench *B, size_t a) { (void)a; return s_bench_bin_cmp(B); }
 static int s_fig_bin_max(bench *B, size_t N) { return s_bench_bin_max(B, N); }
+static int s_fig_bin_cmpv(bench *B, size_t a) { (void)a; return s_bench_bin_cmp_value(B); }
 
 /* The binary domain has no verification yet: semi-honest figures only. */
 static int s_figure_semi(bench *B, const opts *O, int (*fn)(bench *, size_t), size_t arg)
@@ -343,6 +371,7 @@ static int s_server(mpc *M, void *arg)
     size_t Ns[3] = { 1000, 10000, 100000 };
     for (int i = 0; i < (O->quick ? 2 : 3) && !rc; i++) rc = s_figure(&B, O, s_fig_max, Ns[i]);
     if (!rc) rc = s_figure_semi(&B, O, s_fig_bin_cmp, 0);
+    if (!rc) rc = s_figure_semi(&B, O, s_fig_bin_cmpv, 0);
     for (int i = 0; i < (O->quick ? 2 : 3) && !rc; i++) rc = s_figure_semi(&B, O, s_fig_bin_max, Ns[i]);
     return rc;
 }

@@ -6,11 +6,11 @@
 #include <sodium.h>
 #include "common/xalloc.h"
 
-/* Plane p of row j of a k-row matrix. */
-static uint64_t *s_at(uint64_t *X, int k, int j, int p, size_t nw)
+uint64_t *bin_plane(uint64_t *X, int k, int j, int p, size_t nw)
 {
     return X + ((size_t)p * (size_t)k + (size_t)j) * nw;
 }
+#define s_at bin_plane
 
 void bin_row_get(uint64_t *v, const uint64_t *X, int k, int j, size_t nw)
 {
@@ -24,34 +24,29 @@ void bin_row_set(uint64_t *X, const uint64_t *v, int k, int j, size_t nw)
         memcpy(s_at(X, k, j, p, nw), v + (size_t)p * nw, nw * sizeof *v);
 }
 
-/* Row j of matrix A (ka rows) into row i of matrix B (kb rows). */
-static void s_copy_row(uint64_t *B, int kb, int i, const uint64_t *A, int ka, int j, size_t nw)
+void bin_row_copy(uint64_t *B, int kb, int i, const uint64_t *A, int ka, int j, size_t nw)
 {
     for (int p = 0; p < GF2_PLANES; p++)
         memcpy(s_at(B, kb, i, p, nw), s_at((uint64_t *)A, ka, j, p, nw), nw * sizeof *B);
 }
 
-int bin_gt(mpc *M, uint64_t *gt, const uint64_t *a, const uint64_t *b, int k, size_t nw)
+/* Fold the k rows of (G, E) (LSB first) into gt: pairs (lo = 2i, hi = 2i+1)
+ * give g = g_hi ^ (e_hi & g_lo), e = e_hi & e_lo (g_hi and e_hi exclude each
+ * other, so OR is XOR); one round per level, e skipped in the last. G and E
+ * are overwritten. */
+static int s_fold(mpc *M, uint64_t *gt, uint64_t *G, uint64_t *E, int k, size_t nw)
 {
-    if (k < 1 || k > 64) return mpc_fail(M, ERR_ARG, "bin_gt: width %d outside 1..64", k);
     size_t W = bin_matrix_words(k, nw);
-    uint64_t *G = xmalloc(W * 8), *E = xmalloc(W * 8), *X = xmalloc(2 * W * 8),
-             *Y = xmalloc(2 * W * 8), *T = xmalloc(2 * W * 8);
-    /* leaves: g_j = a_j AND NOT b_j, e_j = NOT (a_j XOR b_j) */
-    gf2_not(E, b, (size_t)k * nw);
-    int rc = gf2_and(M, G, a, E, (size_t)k * nw);
-    gf2_xor(E, a, b, (size_t)k * nw);
-    gf2_not(E, E, (size_t)k * nw);
-    /* fold pairs (lo = 2i, hi = 2i+1): g = g_hi ^ (e_hi & g_lo), e = e_hi & e_lo */
-    int r = k;
+    uint64_t *X = xmalloc(2 * W * 8), *Y = xmalloc(2 * W * 8), *T = xmalloc(2 * W * 8);
+    int r = k, rc = 0;
     while (rc == 0 && r > 1) {
         int pairs = r / 2, last = pairs == 1 && r == 2, m = last ? 1 : 2 * pairs;
         for (int i = 0; i < pairs; i++) {
-            s_copy_row(X, m, i, E, r, 2 * i + 1, nw);
-            s_copy_row(Y, m, i, G, r, 2 * i, nw);
+            bin_row_copy(X, m, i, E, r, 2 * i + 1, nw);
+            bin_row_copy(Y, m, i, G, r, 2 * i, nw);
             if (!last) {
-                s_copy_row(X, m, pairs + i, E, r, 2 * i + 1, nw);
-                s_copy_row(Y, m, pairs + i, E, r, 2 * i, nw);
+                bin_row_copy(X, m, pairs + i, E, r, 2 * i + 1, nw);
+                bin_row_copy(Y, m, pairs + i, E, r, 2 * i, nw);
             }
         }
         uint64_t *keep = T + W;   /* past the AND's output: the odd top row of E */
@@ -64,27 +59,68 @@ int bin_gt(mpc *M, uint64_t *gt, const uint64_t *a, const uint64_t *b, int k, si
             bin_row_get(v + GF2_PLANES * nw, G, r, 2 * i + 1, nw);
             gf2_xor(v, v, v + GF2_PLANES * nw, nw);
             bin_row_set(Y, v, nr, i, nw);   /* new G in Y */
-            if (!last) s_copy_row(E, nr, i, T, m, pairs + i, nw);
+            if (!last) bin_row_copy(E, nr, i, T, m, pairs + i, nw);
         }
         if (r & 1) {
-            s_copy_row(Y, nr, pairs, G, r, r - 1, nw);
+            bin_row_copy(Y, nr, pairs, G, r, r - 1, nw);
             bin_row_set(E, keep, nr, pairs, nw);
         }
         memcpy(G, Y, bin_matrix_words(nr, nw) * 8);
         r = nr;
     }
     if (rc == 0) memcpy(gt, G, (size_t)GF2_PLANES * nw * 8);
-    sodium_memzero(G, W * 8);
-    sodium_memzero(E, W * 8);
     sodium_memzero(X, 2 * W * 8);
     sodium_memzero(Y, 2 * W * 8);
     sodium_memzero(T, 2 * W * 8);
-    free(G);
-    free(E);
     free(X);
     free(Y);
     free(T);
     return rc;
+}
+
+static int s_gt_done(mpc *M, uint64_t *gt, uint64_t *G, uint64_t *E, int k, size_t nw, int rc)
+{
+    size_t W = bin_matrix_words(k, nw);
+    if (rc == 0) rc = s_fold(M, gt, G, E, k, nw);
+    sodium_memzero(G, W * 8);
+    sodium_memzero(E, W * 8);
+    free(G);
+    free(E);
+    return rc;
+}
+
+int bin_gt(mpc *M, uint64_t *gt, const uint64_t *a, const uint64_t *b, int k, size_t nw)
+{
+    if (k < 1 || k > 64) return mpc_fail(M, ERR_ARG, "bin_gt: width %d outside 1..64", k);
+    size_t W = bin_matrix_words(k, nw);
+    uint64_t *G = xmalloc(W * 8), *E = xmalloc(W * 8);
+    /* leaves: g_j = a_j AND NOT b_j, e_j = NOT (a_j XOR b_j) */
+    gf2_not(E, b, (size_t)k * nw);
+    int rc = gf2_and(M, G, a, E, (size_t)k * nw);
+    gf2_xor(E, a, b, (size_t)k * nw);
+    gf2_not(E, E, (size_t)k * nw);
+    return s_gt_done(M, gt, G, E, k, nw, rc);
+}
+
+int bin_gt_pub(mpc *M, uint64_t *gt, const uint64_t *a, const uint64_t *c, int k, size_t nw)
+{
+    if (k < 1 || k > 64) return mpc_fail(M, ERR_ARG, "bin_gt: width %d outside 1..64", k);
+    size_t W = bin_matrix_words(k, nw);
+    uint64_t *G = xmalloc(W * 8), *E = xmalloc(W * 8);
+    /* with c public the leaves are local: g_j = a_j & ~c_j (a sharing times a
+     * public 0/1 per lane), e_j = a_j ^ ~c_j (a public constant added) */
+    for (int j = 0; j < k; j++) {
+        const uint64_t *cj = c + (size_t)j * nw;
+        for (int p = 0; p < GF2_PLANES; p++) {
+            const uint64_t *aj = s_at((uint64_t *)a, k, j, p, nw);
+            uint64_t *gj = s_at(G, k, j, p, nw), *ej = s_at(E, k, j, p, nw);
+            for (size_t w = 0; w < nw; w++) {
+                gj[w] = aj[w] & ~cj[w];
+                ej[w] = p == 0 ? aj[w] ^ ~cj[w] : aj[w];
+            }
+        }
+    }
+    return s_gt_done(M, gt, G, E, k, nw, 0);
 }
 
 int bin_index_bits(size_t N)
@@ -157,8 +193,8 @@ int bin_max(mpc *M, uint64_t *max, uint64_t *idx, const uint64_t *vals, size_t N
         s_lanes(X, Wm, R, cw, 0, P);
         s_lanes(Y, Wm, R, cw, P, P);
         for (int j = 0; j < k; j++) {   /* the value rows alone, for the comparison */
-            s_copy_row(xv, k, j, X, R, j, pw);
-            s_copy_row(yv, k, j, Y, R, j, pw);
+            bin_row_copy(xv, k, j, X, R, j, pw);
+            bin_row_copy(yv, k, j, Y, R, j, pw);
         }
         rc = bin_gt(M, c, yv, xv, k, pw);   /* take y only when strictly larger */
         gf2_xor(D, X, Y, (size_t)R * pw);
@@ -167,8 +203,8 @@ int bin_max(mpc *M, uint64_t *max, uint64_t *idx, const uint64_t *vals, size_t N
         gf2_xor(Wm, X, D, (size_t)R * pw);   /* the winners, P lanes */
     }
     if (rc == 0) {
-        for (int j = 0; j < k; j++) s_copy_row(max, k, j, Wm, R, j, 1);
-        for (int j = 0; j < ib; j++) s_copy_row(idx, ib, j, Wm, R, k + j, 1);
+        for (int j = 0; j < k; j++) bin_row_copy(max, k, j, Wm, R, j, 1);
+        for (int j = 0; j < ib; j++) bin_row_copy(idx, ib, j, Wm, R, k + j, 1);
     }
     uint64_t *bufs[] = { Wm, X, Y, D, C, xv, yv };
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) {

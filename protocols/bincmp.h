@@ -22,10 +22,17 @@ static inline size_t bin_matrix_words(int k, size_t nw)
 /* Copy row j of matrix X (k rows) to the gf2 vector v (4*nw words), or back. */
 void bin_row_get(uint64_t *v, const uint64_t *X, int k, int j, size_t nw);
 void bin_row_set(uint64_t *X, const uint64_t *v, int k, int j, size_t nw);
+/* Row j of matrix A (ka rows) into row i of matrix B (kb rows); plane p of
+ * row j of a k-row matrix (nw words). */
+void bin_row_copy(uint64_t *B, int kb, int i, const uint64_t *A, int ka, int j, size_t nw);
+uint64_t *bin_plane(uint64_t *X, int k, int j, int p, size_t nw);
 
 /* gt (4*nw words) = [a > b] per lane, for k-bit matrices a and b (1 <= k <=
  * 64): 1 + ceil(log2 k) rounds, k + 2(k-1) AND gates per lane. */
 int bin_gt(mpc *M, uint64_t *gt, const uint64_t *a, const uint64_t *b, int k, size_t nw) MPC_WUR;
+/* The same with b public: c holds k rows of nw words, bit l of row j = bit j
+ * of lane l's value. The leaves are local: ceil(log2 k) rounds, 2k - 3 ANDs. */
+int bin_gt_pub(mpc *M, uint64_t *gt, const uint64_t *a, const uint64_t *c, int k, size_t nw) MPC_WUR;
 
 /* The maximum of N k-bit shared numbers and the index of its first
  * occurrence (lowest index on ties). vals: a k-row matrix of gf2_words(N)

@@ -289,3 +289,82 @@ Test(gf2, max_matches_clear_with_ties_and_odd_sizes)
     s_max(5, 2, 1000, 32, 0);
     s_max(3, 1, 129, 20, 1);
 }
+
+/* ---- F_p values compared through the binary domain (binltz.h) ---------------- */
+
+#include "protocols/binltz.h"
+
+typedef struct ljob {
+    const fe *a, *b;
+    size_t m;
+    int K;
+    fe out[300];
+    uint64_t rounds;
+} ljob;
+
+static int s_lt_body(mpc *M, void *arg)
+{
+    ljob *J = arg;
+    fe c[300];
+    uint64_t r0 = harness_rounds(M);
+    int rc = bin_lt(M, c, J->a, J->b, J->m, J->K);
+    J->rounds = harness_rounds(M) - r0;
+    if (rc == 0) rc = mpc_open(M, J->out, c, J->m);
+    return rc;
+}
+
+static int s_lt(int n, int t, unsigned live, int K, size_t m, int security, ljob *jobs)
+{
+    static field F;
+    cr_assert_eq(field_init_default(&F, K, 40), 0);
+    uint64_t top = ((uint64_t)1 << K) - 1;
+    fe a[300], b[300];
+    for (size_t i = 0; i < m; i++) {
+        a[i] = s_rand64() & top;
+        b[i] = i % 4 == 0 ? a[i] : s_rand64() & top;
+    }
+    a[1] = 0, b[1] = top;
+    a[2] = top, b[2] = 0;
+    a[3] = 0, b[3] = 0;
+    fe *as[9], *bs[9];
+    harness_share(&F, n, t, t, a, m, as);
+    harness_share(&F, n, t, t, b, m, bs);
+    void *args[9];
+    for (int i = 0; i < n; i++) {
+        jobs[i] = (ljob){ .a = as[i], .b = bs[i], .m = m, .K = K };
+        args[i] = &jobs[i];
+    }
+    harness_live = live;
+    harness_security = security;
+    int rc = harness_run(&F, n, t, HARNESS_HUB, s_lt_body, args, NULL);
+    harness_live = 0;
+    harness_security = -1;
+    for (int i = 0; i < n && rc == 0; i++) {
+        if (live && !(live >> i & 1u)) continue;
+        for (size_t e = 0; e < m; e++)
+            cr_assert_eq(jobs[i].out[e], (fe)(a[e] < b[e]), "n=%d K=%d S%d lane %zu: %llu < %llu",
+                         n, K, i + 1, e, (unsigned long long)a[e], (unsigned long long)b[e]);
+    }
+    for (int i = 0; i < n; i++) {
+        free(as[i]);
+        free(bs[i]);
+    }
+    return rc;
+}
+
+Test(gf2, lt_of_shared_field_values_matches_clear)
+{
+    ljob jobs[9];
+    cr_assert_eq(s_lt(3, 1, 0, 32, 300, MPC_SEMI_HONEST, jobs), 0);
+    cr_assert_eq(jobs[0].rounds, 15, "deal, XOR, adder 1+5, open, borrow 5, back");
+    cr_assert_eq(s_lt(3, 1, 0, 1, 70, MPC_SEMI_HONEST, jobs), 0);
+    cr_assert_eq(s_lt(3, 1, 0, 62, 65, MPC_SEMI_HONEST, jobs), 0);
+    cr_assert_eq(s_lt(5, 2, 0, 20, 130, MPC_SEMI_HONEST, jobs), 0);   /* three dealers */
+    cr_assert_eq(s_lt(4, 1, 0xb, 16, 64, MPC_SEMI_HONEST, jobs), 0);  /* server 3 down */
+}
+
+Test(gf2, lt_of_shared_field_values_is_refused_under_malicious_security)
+{
+    ljob jobs[9];
+    cr_assert_eq(s_lt(3, 1, 0, 16, 10, MPC_MALICIOUS, jobs), ERR_STATE);
+}

@@ -1,0 +1,294 @@
+/* binltz: x < 0 for shared F_p values through the binary domain (binltz.h).
+ *
+ * y = x + 2^K lies in [0, 2^(K+1)); the dealers' masks sum to v = S + 2^(K+1) H
+ * with S = (sum of their r_d) mod 2^(K+1), whose bits the binary domain holds.
+ * c = y + v is opened; then y = (c - S) mod 2^(K+1), so bit K of y (x >= 0) is
+ * c_K ^ S_K ^ [c mod 2^K < S mod 2^K], the last a comparison with a public
+ * operand. One honest dealer's r_d (uniform mod 2^(K+1)) and R_d (kappa bits)
+ * hide y: c mod 2^(K+1) is uniform, the rest statistically close (2^-kappa). */
+#include "protocols/binltz.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sodium.h>
+#include "common/xalloc.h"
+#include "protocols/bincmp.h"
+#include "protocols/gf2.h"
+#include "protocols/mpc_impl.h"
+#include "protocols/mul.h"
+#include "protocols/shamir.h"
+
+typedef struct s_dealt {
+    int nd;           /* dealers: the first t+1 live servers */
+    int pts[MPC_MAX_SERVERS];
+    fe *v, *u;        /* nd * m: own F_p shares of each dealer's mask and bit */
+    uint64_t *rb;     /* nd matrices of K+1 rows: bits of each dealer's r_d */
+    uint64_t *ub;     /* nd rows: each dealer's bit u_d */
+} s_dealt;
+
+static void s_put(uint8_t *b, const uint64_t *w, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        for (int k = 0; k < 8; k++) b[8 * i + (size_t)k] = (uint8_t)(w[i] >> (8 * k));
+}
+
+static void s_get(uint64_t *w, const uint8_t *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint64_t v = 0;
+        for (int k = 0; k < 8; k++) v |= (uint64_t)b[8 * i + (size_t)k] << (8 * k);
+        w[i] = v;
+    }
+}
+
+/* This dealer's values: the shares of every party in msgs[j-1] (2m elements
+ * then (K+2) binary rows), own ones straight into D at slot a. */
+static void s_make(mpc *M, s_dealt *D, int a, size_t m, int K, uint64_t **parts)
+{
+    int n = M->n, t = M->t, k = K + 1;
+    size_t nw = gf2_words(m), RW = bin_matrix_words(k, nw) + GF2_PLANES * nw;
+    uint64_t *r = xmalloc(m * 8), *R = xmalloc(m * 8), *u = xmalloc(nw * 8), *row = xmalloc(nw * 8);
+    fe *sec = xmalloc(2 * m * sizeof(fe)), *sh = xmalloc((size_t)n * 2 * m * sizeof(fe));
+    uint64_t *bs[MPC_MAX_SERVERS];
+    randombytes_buf(r, m * 8);
+    randombytes_buf(R, m * 8);
+    randombytes_buf(u, nw * 8);
+    uint64_t rmask = ((uint64_t)1 << k) - 1, Rmask = ((uint64_t)1 << M->kappa) - 1;
+    for (size_t i = 0; i < m; i++) {
+        r[i] &= rmask;
+        sec[i] = (fe)r[i] + ((fe)(R[i] & Rmask) << k);
+        sec[m + i] = u[i / 64] >> (i % 64) & 1u;
+    }
+    shamir_share(M->sh, sh, sec, m, t);
+    shamir_share(M->sh, sh + (size_t)n * m, sec + m, m, t);
+    for (int j = 0; j < n; j++) {
+        fe *pj = (fe *)parts[j];   /* 2m elements, then the words */
+        memcpy(pj, sh + (size_t)j * m, m * sizeof(fe));
+        memcpy(pj + m, sh + (size_t)n * m + (size_t)j * m, m * sizeof(fe));
+        bs[j] = parts[j] + 4 * m;   /* after 2m fe = 4m words */
+    }
+    uint64_t *tmp[MPC_MAX_SERVERS];
+    for (int j = 0; j < n; j++) tmp[j] = xmalloc(GF2_PLANES * nw * 8);
+    for (int b = 0; b <= k; b++) {   /* k rows of r's bits, then u */
+        const uint64_t *src = u;
+        if (b < k) {
+            memset(row, 0, nw * 8);
+            for (size_t i = 0; i < m; i++) row[i / 64] |= (r[i] >> b & 1u) << (i % 64);
+            src = row;
+        }
+        gf2_share(tmp, src, nw, n, t);
+        for (int j = 0; j < n; j++) {
+            if (b < k) bin_row_set(bs[j], tmp[j], k, b, nw);
+            else memcpy(bs[j] + bin_matrix_words(k, nw), tmp[j], GF2_PLANES * nw * 8);
+        }
+    }
+    int me = M->me - 1;
+    memcpy(D->v + (size_t)a * m, sh + (size_t)me * m, m * sizeof(fe));
+    memcpy(D->u + (size_t)a * m, sh + (size_t)n * m + (size_t)me * m, m * sizeof(fe));
+    memcpy(D->rb + (size_t)a * (RW - GF2_PLANES * nw), bs[me], (RW - GF2_PLANES * nw) * 8);
+    memcpy(D->ub + (size_t)a * GF2_PLANES * nw, bs[me] + bin_matrix_words(k, nw),
+           GF2_PLANES * nw * 8);
+    for (int j = 0; j < n; j++) {
+        sodium_memzero(tmp[j], GF2_PLANES * nw * 8);
+        free(tmp[j]);
+    }
+    sodium_memzero(r, m * 8);
+    sodium_memzero(R, m * 8);
+    sodium_memzero(u, nw * 8);
+    sodium_memzero(row, nw * 8);
+    sodium_memzero(sec, 2 * m * sizeof(fe));
+    sodium_memzero(sh, (size_t)n * 2 * m * sizeof(fe));
+    free(r), free(R), free(u), free(row), free(sec), free(sh);
+}
+
+/* One round: the dealers send each live server its shares. */
+static int s_deal(mpc *M, s_dealt *D, size_t m, int K)
+{
+    const field *F = M->F;
+    int n = M->n, k = K + 1, mine = -1;
+    size_t nw = gf2_words(m), BW = bin_matrix_words(k, nw) + GF2_PLANES * nw;
+    size_t words = 4 * m + BW, len = 2 * m * F->bytes + BW * 8;
+    D->nd = 0;
+    for (int j = 1; j <= n && D->nd < M->t + 1; j++)
+        if (M->live >> (j - 1) & 1u) {
+            if (j == M->me) mine = D->nd;
+            D->pts[D->nd++] = j;
+        }
+    uint64_t step = mpc_step(M);
+    int rc = 0;
+    if (mine >= 0) {
+        uint64_t *parts[MPC_MAX_SERVERS];
+        for (int j = 0; j < n; j++) parts[j] = xmalloc(words * 8);
+        s_make(M, D, mine, m, K, parts);
+        uint8_t *wire = mpc_wire(M, len);
+        for (int j = 1; j <= n && rc == 0; j++) {
+            if (!mpc_peer(M, j)) continue;
+            mpc_encode(F, wire, (const fe *)parts[j - 1], 2 * m);
+            s_put(wire + 2 * m * F->bytes, parts[j - 1] + 4 * m, BW);
+            rc = mpc_send_raw(M, j, MPC_MSG_BIN, step, wire, len, 2 * m);
+        }
+        sodium_memzero(wire, len);
+        for (int j = 0; j < n; j++) {
+            sodium_memzero(parts[j], words * 8);
+            free(parts[j]);
+        }
+    }
+    for (int a = 0; a < D->nd && rc == 0; a++) {
+        if (a == mine) continue;
+        uint8_t *pl = NULL;
+        size_t got = 0;
+        rc = mpc_recv_raw(M, D->pts[a], MPC_MSG_BIN, step, &pl, &got);
+        if (rc == 0 && got != len)
+            rc = mpc_fail(M, ERR_PROTO, "binary masks: S%d sent %zu bytes, %zu expected",
+                          D->pts[a], got, len);
+        if (rc == 0) rc = mpc_decode(F, D->v + (size_t)a * m, m, pl, m * F->bytes);
+        if (rc == 0) rc = mpc_decode(F, D->u + (size_t)a * m, m, pl + m * F->bytes, m * F->bytes);
+        if (rc == 0) {
+            size_t rw = bin_matrix_words(k, nw);
+            s_get(D->rb + (size_t)a * rw, pl + 2 * m * F->bytes, rw);
+            s_get(D->ub + (size_t)a * GF2_PLANES * nw, pl + 2 * m * F->bytes + rw * 8,
+                  GF2_PLANES * nw);
+        }
+        if (pl) sodium_memzero(pl, got);
+        free(pl);
+    }
+    return rc;
+}
+
+/* S = (A + B) mod 2^k on k-row matrices (S may alias A): generate g = a & b,
+ * propagate p = a ^ b, Sklansky prefix of the carries (one round per level,
+ * k/2 pairs each), s_i = p_i ^ carry into i. */
+static int s_add(mpc *M, uint64_t *S, const uint64_t *A, const uint64_t *B, int k, size_t nw)
+{
+    size_t W = bin_matrix_words(k, nw);
+    uint64_t *G = xmalloc(W * 8), *P = xmalloc(W * 8), *P0 = xmalloc(W * 8),
+             *X = xmalloc(2 * W * 8), *Y = xmalloc(2 * W * 8), *T = xmalloc(2 * W * 8),
+             *v = xmalloc(2 * GF2_PLANES * nw * 8);
+    int rc = gf2_and(M, G, A, B, (size_t)k * nw);
+    gf2_xor(P, A, B, (size_t)k * nw);
+    memcpy(P0, P, W * 8);
+    int top = k - 1;   /* carries out of positions 0..k-2 are needed */
+    for (int l = 0; rc == 0 && (1 << l) < top; l++) {
+        int cnt = 0, idx[64];
+        for (int i = 0; i < top; i++)
+            if (i >> l & 1) idx[cnt++] = i;
+        int lastlvl = (2 << l) >= top, rows = lastlvl ? cnt : 2 * cnt;
+        for (int q = 0; q < cnt; q++) {
+            int i = idx[q], j = ((i >> l) << l) - 1;
+            bin_row_copy(X, rows, q, P, k, i, nw);
+            bin_row_copy(Y, rows, q, G, k, j, nw);
+            if (!lastlvl) {
+                bin_row_copy(X, rows, cnt + q, P, k, i, nw);
+                bin_row_copy(Y, rows, cnt + q, P, k, j, nw);
+            }
+        }
+        rc = gf2_and(M, T, X, Y, (size_t)rows * nw);
+        for (int q = 0; q < cnt && rc == 0; q++) {
+            int i = idx[q];
+            bin_row_get(v, T, rows, q, nw);
+            bin_row_get(v + GF2_PLANES * nw, G, k, i, nw);
+            gf2_xor(v, v, v + GF2_PLANES * nw, nw);
+            bin_row_set(G, v, k, i, nw);
+            if (!lastlvl) bin_row_copy(P, k, i, T, rows, cnt + q, nw);
+        }
+    }
+    for (int i = k - 1; i >= 0 && rc == 0; i--) {   /* s_i = p_i ^ G_{i-1} */
+        bin_row_get(v, P0, k, i, nw);
+        if (i > 0) {
+            bin_row_get(v + GF2_PLANES * nw, G, k, i - 1, nw);
+            gf2_xor(v, v, v + GF2_PLANES * nw, nw);
+        }
+        bin_row_set(S, v, k, i, nw);
+    }
+    uint64_t *bufs[] = { G, P, P0, X, Y, T };
+    size_t sz[] = { W, W, W, 2 * W, 2 * W, 2 * W };
+    for (int i = 0; i < 6; i++) {
+        sodium_memzero(bufs[i], sz[i] * 8);
+        free(bufs[i]);
+    }
+    sodium_memzero(v, 2 * GF2_PLANES * nw * 8);
+    free(v);
+    return rc;
+}
+
+/* The comparison once the masks are dealt (see the file comment). */
+static int s_ltz(mpc *M, fe *out, const fe *x, size_t m, int K, s_dealt *D)
+{
+    const field *F = M->F;
+    int k = K + 1, rc = 0;
+    size_t nw = gf2_words(m), rw = bin_matrix_words(k, nw), L = GF2_PLANES * nw;
+    fe *uF = xmalloc(m * sizeof(fe)), *c = xmalloc(m * sizeof(fe)), *tm = xmalloc(m * sizeof(fe));
+    uint64_t *S = xmalloc(rw * 8), *cw = xcalloc((size_t)k * nw, 8), *low = xmalloc(rw * 8),
+             *b = xmalloc(2 * L * 8), *ub = xmalloc(L * 8), *e = xmalloc(nw * 8);
+    memcpy(uF, D->u, m * sizeof(fe));
+    memcpy(S, D->rb, rw * 8);
+    memcpy(ub, D->ub, L * 8);
+    for (size_t i = 0; i < m; i++) c[i] = fe_add(F, x[i], fe_add(F, (fe)1 << K, D->v[i]));
+    for (int a = 1; a < D->nd && rc == 0; a++) {
+        const fe *ua = D->u + (size_t)a * m;
+        for (size_t i = 0; i < m; i++) c[i] = fe_add(F, c[i], D->v[(size_t)a * m + i]);
+        rc = mpc_mul(M, tm, uF, ua, m);   /* u ^ u_a = u + u_a - 2 u u_a */
+        for (size_t i = 0; i < m && rc == 0; i++)
+            uF[i] = fe_sub(F, fe_add(F, uF[i], ua[i]), fe_add(F, tm[i], tm[i]));
+        if (rc == 0) rc = s_add(M, S, S, D->rb + (size_t)a * rw, k, nw);
+        gf2_xor(ub, ub, D->ub + (size_t)a * L, nw);
+    }
+    if (rc == 0) rc = mpc_open(M, c, c, m);
+    for (size_t i = 0; i < m && rc == 0; i++)
+        for (int j = 0; j < k; j++) cw[(size_t)j * nw + i / 64] |= (uint64_t)(c[i] >> j & 1u) << (i % 64);
+    for (int j = 0; j < K; j++) bin_row_copy(low, K, j, S, k, j, nw);
+    if (rc == 0) rc = bin_gt_pub(M, b, low, cw, K, nw);   /* borrow: c mod 2^K < S mod 2^K */
+    if (rc == 0) {
+        bin_row_get(b + L, S, k, K, nw);
+        gf2_xor(b, b, b + L, nw);                          /* S_K ^ borrow */
+        for (size_t w = 0; w < nw; w++) b[w] ^= ~cw[(size_t)K * nw + w];   /* ^ c_K, NOT: x < 0 */
+        gf2_xor(b, b, ub, nw);
+        rc = gf2_open(M, e, b, nw);                         /* [x < 0] ^ u, u uniform */
+    }
+    for (size_t i = 0; i < m && rc == 0; i++)
+        out[i] = (e[i / 64] >> (i % 64) & 1u) ? fe_sub(F, 1, uF[i]) : uF[i];
+    sodium_memzero(uF, m * sizeof(fe));
+    sodium_memzero(tm, m * sizeof(fe));
+    sodium_memzero(S, rw * 8);
+    sodium_memzero(low, rw * 8);
+    sodium_memzero(b, 2 * L * 8);
+    sodium_memzero(ub, L * 8);
+    free(uF), free(c), free(tm), free(S), free(cw), free(low), free(b), free(ub), free(e);
+    return rc;
+}
+
+int bin_ltz(mpc *M, fe *out, const fe *x, size_t m, int K)
+{
+    const field *F = M->F;
+    if (M->security == MPC_MALICIOUS)
+        return mpc_fail(M, ERR_STATE, "bin_ltz: the binary domain is semi-honest only");
+    if (K < 1 || K > 62 || M->kappa > 62) return mpc_fail(M, ERR_ARG, "bin_ltz: K %d", K);
+    int lg = 0;
+    while ((1 << lg) < M->t + 1) lg++;
+    if (F->bits < K + M->kappa + 4 + lg)
+        return mpc_fail(M, ERR_RANGE, "bin_ltz: p too small for K=%d, kappa=%d", K, M->kappa);
+    if (m == 0) return 0;
+    int nd = M->t + 1;
+    size_t nw = gf2_words(m), rw = bin_matrix_words(K + 1, nw);
+    s_dealt D = { .v = xmalloc((size_t)nd * m * sizeof(fe)), .u = xmalloc((size_t)nd * m * sizeof(fe)),
+                  .rb = xmalloc((size_t)nd * rw * 8),
+                  .ub = xmalloc((size_t)nd * GF2_PLANES * nw * 8) };
+    int rc = s_deal(M, &D, m, K);
+    if (rc == 0) rc = s_ltz(M, out, x, m, K, &D);
+    sodium_memzero(D.v, (size_t)nd * m * sizeof(fe));
+    sodium_memzero(D.u, (size_t)nd * m * sizeof(fe));
+    sodium_memzero(D.rb, (size_t)nd * rw * 8);
+    sodium_memzero(D.ub, (size_t)nd * GF2_PLANES * nw * 8);
+    free(D.v), free(D.u), free(D.rb), free(D.ub);
+    return rc;
+}
+
+int bin_lt(mpc *M, fe *out, const fe *a, const fe *b, size_t m, int K)
+{
+    size_t mark = mpc_mark(M);
+    fe *d = mpc_alloc(M, m ? m : 1);
+    for (size_t i = 0; i < m; i++) d[i] = fe_sub(M->F, a[i], b[i]);
+    int rc = bin_ltz(M, out, d, m, K);
+    mpc_release(M, mark);
+    return rc;
+}
