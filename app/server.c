@@ -281,8 +281,8 @@ static int s_mesh(s_server *S)
         eps[i] = defn_server_at(d, i + 1)->mesh;
         memcpy(spk[i], defn_server_at(d, i + 1)->curve_pk, 32);
     }
-    /* n >= 2t+2: any 2t+1 up at the close compute (the others are named) */
-    int t = defn_t(d), quorum = n >= 2 * t + 2 ? 2 * t + 1 : n;
+    /* n >= 2t+2: enough of them up at the close compute (the others are named) */
+    int t = defn_t(d), quorum = net_quorum(n, t);
     net_zmq_cfg cfg = { .n = n, .me = S->me, .sid = defn_sid(d), .endpoints = eps,
                         .server_pk = (const uint8_t(*)[32])spk, .my_sk = keys_curve_sk(S->c.k),
                         .timeout_ms = defn_timeout_ms(d), .hello_timeout_ms = defn_timeout_ms(d),

@@ -373,9 +373,10 @@ static void s_set_text(char *out, size_t len, unsigned set)
     if (pos < len) snprintf(out + pos, len - pos, "}");
 }
 
-/* Wait until deadline for (j, ROSTER, step): its 2-byte mask, or -1 when
- * silent or malformed (which then counts as silent: the roster goes on
- * without j, or fails if j was a member). */
+/* Wait until deadline for (j, ROSTER, step): its 2-byte mask; -1 when j is
+ * silent or sent a malformed roster (j counts as silent: the roster goes on
+ * without it, or fails if it was a member); -2 when some server sent a bad
+ * frame meanwhile (nw->err names that sender, not j). */
 static long s_roster_recv(net *nw, int j, uint64_t step, int64_t deadline)
 {
     for (;;) {
@@ -389,7 +390,8 @@ static long s_roster_recv(net *nw, int j, uint64_t step, int64_t deadline)
             return v;
         }
         int rc = s_pull(nw, s_remaining(deadline));
-        if (rc < 0 || (rc == 0 && s_remaining(deadline) == 0)) return -1;
+        if (rc < 0) return -2;
+        if (rc == 0 && s_remaining(deadline) == 0) return -1;
     }
 }
 
@@ -413,6 +415,7 @@ int net_core_roster(net *nw, unsigned view, int quorum, int wait_ms)
     for (int j = 1; j <= nw->n && rc == 0; j++) {
         if (j == nw->me || !(view >> (j - 1) & 1u)) continue;
         long v = s_roster_recv(nw, j, 0, deadline);
+        if (v == -2) return ERR_PROTO;
         roster &= v < 0 ? ~(1u << (j - 1)) : (unsigned)v;
     }
     if (rc) return rc;
@@ -428,6 +431,7 @@ int net_core_roster(net *nw, unsigned view, int quorum, int wait_ms)
     for (int j = 1; j <= nw->n && rc == 0; j++) {
         if (j == nw->me || !(roster >> (j - 1) & 1u)) continue;
         long v = s_roster_recv(nw, j, 1, deadline);
+        if (v == -2) return ERR_PROTO;
         s_set_text(a, sizeof a, roster);
         s_set_text(b, sizeof b, v < 0 ? 0 : (unsigned)v);
         if (v < 0) {

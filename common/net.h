@@ -102,6 +102,16 @@ void net_free(net **pp);
  * ERR_TIMEOUT names the missing peers; ERR_STATE if called twice. */
 int net_bye(net *nw) MPC_WUR;
 
+/* Servers enough to compute without the others: 2t+1, and more than (n+t)/2
+ * so that any two such sets share t+1 servers, one of them honest, whose
+ * single roster message keeps them from computing apart (split brain) and
+ * who holds whatever an earlier run stored (dp_release.h). n for n = 2t+1. */
+static inline int net_quorum(int n, int t)
+{
+    int q = (n + t) / 2 + 1;
+    return q > 2 * t + 1 ? q : 2 * t + 1;
+}
+
 int net_me(const net *nw);
 int net_n(const net *nw);
 /* The servers taking part (bit j-1 = server j, me included): all n unless

@@ -190,9 +190,10 @@ static int s_load(const dp_release_cfg *C, const field *F, const dp_release *R, 
     free(buf);
     if (rc != 0) {
         h->state = S_NONE;
-        snprintf(err, errlen, "%s is damaged or not this release's noise; refusing to rerun "
-                              "the release (move it away only if no noisy value of this "
-                              "release was ever published)", path);
+        /* the file name holds the share-derived id: never in a message */
+        snprintf(err, errlen, "this release's noise file (%s/dp_noise.*) is damaged or not "
+                              "this release's; refusing to rerun the release (move it away only "
+                              "if no noisy value of this release was ever published)", C->dir);
         return rc == ERR_IO ? ERR_IO : ERR_PARSE;
     }
     return 0;
@@ -215,7 +216,9 @@ static int s_store(const dp_release_cfg *C, const field *F, const dp_release *R,
     mpc_encode(F, buf + S_HDR, noise, len);
     crypto_generichash(buf + total - 32, 32, buf, total - 32, NULL, 0);
     int rc = fs_write_atomic(path, buf, total, 0600);
-    if (rc != 0) snprintf(err, errlen, "cannot store the release's noise in %s: %s", path, strerror(errno));
+    if (rc != 0)
+        snprintf(err, errlen, "cannot store the release's noise in %s/dp_noise.*: %s", C->dir,
+                 strerror(errno));
     sodium_memzero(buf, total);
     free(buf);
     return rc;
@@ -243,7 +246,7 @@ static int s_round(mpc *M, uint8_t type, const dp_release *R, s_held mine, s_hel
         uint8_t *pl = NULL;
         size_t len = 0;
         rc = mpc_recv_raw(M, j, type, step, &pl, &len);
-        if (rc == 0 && (len != S_MSG_LEN || pl[0] > S_CONFIRMED || s_get64(pl + 1) > S_GEN_MAX))
+        if (rc == 0 && (len != S_MSG_LEN || pl[0] > S_CONFIRMED || s_get64(pl + 1) >= S_GEN_MAX))
             rc = mpc_fail(M, ERR_PROTO, "dp release: server %d sent a malformed status", j);
         else if (rc == 0 && sodium_memcmp(pl + 9, R->pub, 32) != 0)
             rc = mpc_fail(M, ERR_CHEAT, "dp release: server %d names another release (its "
@@ -300,13 +303,27 @@ static int s_decide(mpc *M, const s_held *all, uint64_t *gen, char *err, size_t 
     /* nobody confirmed, so no honest server sent a share of a noisy value:
      * reuse what all hold, else draw afresh */
     uint64_t top = 0;
-    int same = 1, first = __builtin_ctz(live);
+    int same = 1, none = 1, first = __builtin_ctz(live);
     for (int j = 0; j < n; j++) {
         if (!(live >> j & 1u)) continue;
         same = same && all[j].state != S_NONE && all[j].gen == all[first].gen;
+        none = none && all[j].state == S_NONE;
         if (all[j].gen > top) top = all[j].gen;
     }
     *gen = same ? all[first].gen : top + 1;
+    /* Any two sets of servers that can compute share t+1 of them (the mesh's
+     * quorum), so one honest: if an earlier run opened a noisy value, every
+     * honest server of it had stored the noise, and one of them is here. So
+     * nothing held anywhere here means nothing was opened. A mixture does
+     * not say: a server down (or kept out of the roster by a cheater) may
+     * have confirmed and sent its share, so fresh noise needs every server. */
+    if (!same && !none && live != (1u << n) - 1) {
+        snprintf(err, errlen, "dp release: the servers taking part hold different noise for this "
+                              "release and not every server is up; a server that is down may "
+                              "have confirmed it, so fresh noise could be a second release: "
+                              "rerun with all %d servers up", n);
+        return mpc_fail(M, ERR_STATE, "%s", err);
+    }
     return same;
 }
 

@@ -168,3 +168,71 @@ Test(avail, a_cheating_live_server_makes_the_others_abort)
         }
     }
 }
+
+/* ---- the roster against a cheater (net_core_roster) ------------------------ */
+
+#include <pthread.h>
+#include "common/net_impl.h"
+
+typedef struct rjob {
+    net *nw;
+    int quorum, rc;
+    unsigned live;
+} rjob;
+
+static void *s_roster_party(void *arg)
+{
+    rjob *J = arg;
+    J->rc = net_core_roster(J->nw, 0x1f, J->quorum, 1500);
+    J->live = net_live(J->nw);
+    return NULL;
+}
+
+/* Server 5 (of 5, t = 1) tells 1 and 2 "up: {1, 2, 5}" and 3 and 4 "up: {3,
+ * 4, 5}" in both rounds. With a quorum of 2t+1 = 3 both halves would compute
+ * apart (two signed results, two DP releases); net_quorum's 4 makes every
+ * honest server fail instead. */
+static void s_split(int quorum, rjob *J)
+{
+    uint8_t sid[MPC_SID_LEN];
+    memset(sid, 7, sizeof sid);
+    net_hub *hub = net_hub_new(5);
+    net *cheat = net_mem_new(hub, 5, sid, 3000);
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++) {
+        J[i] = (rjob){ .nw = net_mem_new(hub, i + 1, sid, 3000), .quorum = quorum };
+        cr_assert_eq(pthread_create(&th[i], NULL, s_roster_party, &J[i]), 0);
+    }
+    for (uint64_t step = 0; step < 2; step++)
+        for (int to = 1; to <= 4; to++) {
+            unsigned v = to <= 2 ? 0x13 : 0x1c;
+            uint8_t f[NET_HDR_LEN + 2];
+            net_hdr h = { .magic = NET_MAGIC, .version = NET_VERSION, .type = NET_TYPE_ROSTER,
+                          .sender = 5, .step = step, .len = 2 };
+            memcpy(h.sid, sid, MPC_SID_LEN);
+            net_hdr_encode(f, &h);
+            f[NET_HDR_LEN] = (uint8_t)(v >> 8);
+            f[NET_HDR_LEN + 1] = (uint8_t)v;
+            cr_assert_eq(net_send_raw(cheat, to, f, sizeof f), 0);
+        }
+    for (int i = 0; i < 4; i++) pthread_join(th[i], NULL);
+    for (int i = 0; i < 4; i++) net_free(&J[i].nw);
+    net_free(&cheat);
+    net_hub_free(&hub);
+}
+
+Test(avail, a_cheater_cannot_split_the_roster_at_the_mesh_quorum)
+{
+    rjob J[4];
+    cr_assert_eq(net_quorum(5, 1), 4);
+    cr_assert_eq(net_quorum(4, 1), 3);
+    cr_assert_eq(net_quorum(3, 1), 3);
+    cr_assert_eq(net_quorum(7, 2), 5);
+    cr_assert_eq(net_quorum(6, 1), 4);
+    s_split(3, J);   /* the attack works at 2t+1: the reason for the quorum */
+    cr_expect(J[0].rc == 0 && J[2].rc == 0 && J[0].live != J[2].live,
+              "at quorum 3 the halves go apart (%d %x / %d %x)", J[0].rc, J[0].live, J[2].rc,
+              J[2].live);
+    s_split(net_quorum(5, 1), J);
+    for (int i = 0; i < 4; i++) cr_assert_neq(J[i].rc, 0, "S%d computes apart", i + 1);
+}

@@ -283,10 +283,10 @@ static int s_dp_release(const rules *r, const defn *d, const char *data_dir, mpc
                          .draw = s_dp_draw, .draw_arg = (void *)&r->s, .stage = app_failpoint };
     dp_release_info info;
     if ((rc = dp_release_noise(M, &C, &R, noise, len, &info, err, errlen)) != 0) return rc;
-    if (info.reused)
-        log_msg(LOG_INFO, "dp: rerun of release %.16s: reusing its stored noise (generation %llu, "
-                          "no new spend)", R.name, (unsigned long long)info.gen);
     sodium_bin2hex(pub, sizeof pub, R.pub, 32);
+    if (info.reused)   /* the public id: R.name derives from this server's shares */
+        log_msg(LOG_INFO, "dp: rerun of release %.16s: reusing its stored noise (generation %llu, "
+                          "no new spend)", pub, (unsigned long long)info.gen);
     *dp = json_object();
     json_object_set_new(*dp, "mechanism", json_string("discrete_laplace"));
     json_object_set_new(*dp, "epsilon", s_real(eps, 6));
