@@ -318,6 +318,35 @@ async function testVote(browser) {
     for (const x of ctxs) if (x) await x.close().catch(() => {});
 }
 
+// ---- a threshold referendum: radio buttons, and only YES/NO after the close ----
+
+async function testThreshold(browser) {
+    const E = await election("vote", "motion", 5, ["--rule", "threshold", "--threshold", "1/2"], 40);
+    for (let i = 1; i <= 3; i++) startServer(E, i);
+    for (const s of E.sv) check(await waitHttp(`http://127.0.0.1:${s.http}/api/defn`), `motion server ${s.i} serves /api/defn`);
+    const votes = ["yes", "no", "yes", "blank", "no"];   /* 2 yes, 2 no: YES iff yes >= 1/2 */
+    let last;
+    for (let v = 0; v < votes.length; v++) {
+        const { context, page } = await openPage(browser, E.url);
+        if (v === 0)
+            check((await page.$$("#choice-list input[type=radio]")).length === 3,
+                  "a threshold vote offers yes, no and blank as radio buttons");
+        const r = await castOnPage(page, E.codes[v], async (p) => { await p.click(`#c-choice-${votes[v]}`); });
+        check(r.safe === "true", `voter ${v + 1} votes ${votes[v]}: ${r.status}`);
+        if (last) await last.close();
+        last = context;
+    }
+    const { page } = await openPage(browser, E.url, last);
+    const res = await waitResult(page, E.deadline);
+    log("     page:", JSON.stringify(res), "clear: YES (2 of 4 yes or no)");
+    check(res.outcome === "YES" && res.cast === 5, "the motion passes: YES, 5 cast");
+    const shown = await textOf(page, "#result");
+    check(res.tallies === undefined && res.yes === undefined && !/\b2 yes|yes: 2/i.test(shown),
+          "no tally is shown or received for a threshold vote");
+    for (let i = 1; i <= 3; i++) await stopServer(E, i);
+    await last.close().catch(() => {});
+}
+
 // ---- the auction ----
 
 async function testAuction(browser) {
@@ -360,6 +389,7 @@ try {
                                        args: ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"] });
     log("Chromium", await browser.version());
     await testVote(browser);
+    await testThreshold(browser);
     await testAuction(browser);
 } catch (e) {
     failures++;
