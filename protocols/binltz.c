@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
+#include "common/prg.h"
 #include "common/xalloc.h"
 #include "protocols/bincmp.h"
 #include "protocols/gf2.h"
@@ -41,117 +42,180 @@ static void s_get(uint64_t *w, const uint8_t *b, size_t n)
     }
 }
 
-/* This dealer's values: the shares of every party in msgs[j-1] (2m elements
- * then (K+2) binary rows), own ones straight into D at slot a. */
-static void s_make(mpc *M, s_dealt *D, int a, size_t m, int K, uint64_t **parts)
+#define S_DEAL_DOMAIN 0x44454100u   /* "DEA\0" | dealer: the derived shares */
+
+/* Party j's whole part from dealer i (2m elements, then the binary words) as
+ * the pairwise stream gives it: the same on both sides. */
+static void s_derived(mpc *M, uint64_t *part, int i, int j, uint64_t step, size_t m, size_t BW)
 {
-    int n = M->n, t = M->t, k = K + 1;
-    size_t nw = gf2_words(m), RW = bin_matrix_words(k, nw) + GF2_PLANES * nw;
-    uint64_t *r = xmalloc(m * 8), *R = xmalloc(m * 8), *u = xmalloc(nw * 8), *row = xmalloc(nw * 8);
-    fe *sec = xmalloc(2 * m * sizeof(fe)), *sh = xmalloc((size_t)n * 2 * m * sizeof(fe));
-    uint64_t *bs[MPC_MAX_SERVERS];
+    prg g;
+    int other = i == M->me ? j : i;
+    prg_init(&g, M->pairkey + (size_t)(other - 1) * 32, S_DEAL_DOMAIN | (uint32_t)i, step);
+    mpc_prg_fe(M->F, &g, (fe *)part, 2 * m);
+    prg_bytes(&g, (uint8_t *)(part + 4 * m), BW * 8);
+    prg_wipe(&g);
+}
+
+/* F_p Lagrange weights at x over the integer points pts[0..np). */
+static void s_lag_fp(const field *F, fe *out, const int *pts, int np, int x)
+{
+    for (int a = 0; a < np; a++) {
+        fe num = 1, den = 1;
+        for (int b = 0; b < np; b++) {
+            if (b == a) continue;
+            num = fe_mul(F, num, fe_from_i64(F, (int64_t)x - pts[b]));
+            den = fe_mul(F, den, fe_from_i64(F, (int64_t)pts[a] - pts[b]));
+        }
+        out[a] = fe_mul(F, num, fe_inv(F, den));
+    }
+}
+
+/* The dealer's secret part: its mask and bit as F_p values, its r's bits and
+ * its bit as constant binary sharings (plane 0). */
+static void s_secret(mpc *M, uint64_t *P0, size_t m, int K, size_t BW)
+{
+    int k = K + 1;
+    size_t nw = gf2_words(m);
+    uint64_t *r = xmalloc(m * 8), *R = xmalloc(m * 8), *u = xmalloc(nw * 8);
+    fe *sec = (fe *)P0;
+    uint64_t *bin = P0 + 4 * m;
     randombytes_buf(r, m * 8);
     randombytes_buf(R, m * 8);
     randombytes_buf(u, nw * 8);
     uint64_t rmask = ((uint64_t)1 << k) - 1, Rmask = ((uint64_t)1 << M->kappa) - 1;
+    memset(bin, 0, BW * 8);
     for (size_t i = 0; i < m; i++) {
         r[i] &= rmask;
         sec[i] = (fe)r[i] + ((fe)(R[i] & Rmask) << k);
         sec[m + i] = u[i / 64] >> (i % 64) & 1u;
+        for (int b = 0; b < k; b++)
+            bin_plane(bin, k, b, 0, nw)[i / 64] |= (r[i] >> b & 1u) << (i % 64);
     }
-    shamir_share(M->sh, sh, sec, m, t);
-    shamir_share(M->sh, sh + (size_t)n * m, sec + m, m, t);
-    for (int j = 0; j < n; j++) {
-        fe *pj = (fe *)parts[j];   /* 2m elements, then the words */
-        memcpy(pj, sh + (size_t)j * m, m * sizeof(fe));
-        memcpy(pj + m, sh + (size_t)n * m + (size_t)j * m, m * sizeof(fe));
-        bs[j] = parts[j] + 4 * m;   /* after 2m fe = 4m words */
-    }
-    uint64_t *tmp[MPC_MAX_SERVERS];
-    for (int j = 0; j < n; j++) tmp[j] = xmalloc(GF2_PLANES * nw * 8);
-    for (int b = 0; b <= k; b++) {   /* k rows of r's bits, then u */
-        const uint64_t *src = u;
-        if (b < k) {
-            memset(row, 0, nw * 8);
-            for (size_t i = 0; i < m; i++) row[i / 64] |= (r[i] >> b & 1u) << (i % 64);
-            src = row;
-        }
-        gf2_share(tmp, src, nw, n, t);
-        for (int j = 0; j < n; j++) {
-            if (b < k) bin_row_set(bs[j], tmp[j], k, b, nw);
-            else memcpy(bs[j] + bin_matrix_words(k, nw), tmp[j], GF2_PLANES * nw * 8);
-        }
-    }
-    int me = M->me - 1;
-    memcpy(D->v + (size_t)a * m, sh + (size_t)me * m, m * sizeof(fe));
-    memcpy(D->u + (size_t)a * m, sh + (size_t)n * m + (size_t)me * m, m * sizeof(fe));
-    memcpy(D->rb + (size_t)a * (RW - GF2_PLANES * nw), bs[me], (RW - GF2_PLANES * nw) * 8);
-    memcpy(D->ub + (size_t)a * GF2_PLANES * nw, bs[me] + bin_matrix_words(k, nw),
-           GF2_PLANES * nw * 8);
-    for (int j = 0; j < n; j++) {
-        sodium_memzero(tmp[j], GF2_PLANES * nw * 8);
-        free(tmp[j]);
-    }
+    memcpy(bin + bin_matrix_words(k, nw), u, nw * 8);
     sodium_memzero(r, m * 8);
     sodium_memzero(R, m * 8);
     sodium_memzero(u, nw * 8);
-    sodium_memzero(row, nw * 8);
-    sodium_memzero(sec, 2 * m * sizeof(fe));
-    sodium_memzero(sh, (size_t)n * 2 * m * sizeof(fe));
-    free(r), free(R), free(u), free(row), free(sec), free(sh);
+    free(r), free(R), free(u);
 }
 
-/* One round: the dealers send each live server its shares. */
+/* As the AND gate (gf2.c) and mul.c: the t live servers after the dealer
+ * take their shares from the pairwise streams, which fixes the degree-t
+ * polynomials with the secret at 0; every other live server's share is their
+ * interpolation, sent. parts[j-1] gets server j's part (own one included). */
+static void s_make(mpc *M, const int *lp, int np, int pa, size_t m, int K, uint64_t step,
+                   uint64_t **parts)
+{
+    const field *F = M->F;
+    int t = M->t, k = K + 1, ip[MPC_MAX_SERVERS + 1] = { 0 }, nd = 0;
+    size_t nw = gf2_words(m), MW = bin_matrix_words(k, nw), BW = MW + GF2_PLANES * nw;
+    size_t words = 4 * m + BW;
+    uint64_t *P0 = xmalloc(words * 8), *tmp = xmalloc(BW * 8);
+    const uint64_t *src[MPC_MAX_SERVERS + 1];
+    s_secret(M, P0, m, K, BW);
+    src[0] = P0;
+    for (int d = 1; d <= t; d++) {
+        int j = lp[(pa + d) % np];
+        ip[1 + nd] = j;
+        s_derived(M, parts[j - 1], M->me, j, step, m, BW);
+        src[1 + nd++] = parts[j - 1];
+    }
+    fe w[MPC_MAX_SERVERS + 1];
+    uint8_t wb[MPC_MAX_SERVERS + 1];
+    for (int q = 0; q < np; q++) {
+        int d = ((q - pa) % np + np) % np, j = lp[q];
+        if (d >= 1 && d <= t) continue;   /* derived above */
+        s_lag_fp(F, w, ip, nd + 1, j);
+        gf2_lagrange(wb, ip, nd + 1, j);
+        fe *out = (fe *)parts[j - 1];
+        for (size_t e = 0; e < 2 * m; e++) {
+            fe acc = 0;
+            for (int b = 0; b <= nd; b++) acc = fe_add(F, acc, fe_mul(F, w[b], ((const fe *)src[b])[e]));
+            out[e] = acc;
+        }
+        uint64_t *bo = parts[j - 1] + 4 * m;
+        memset(bo, 0, BW * 8);
+        for (int b = 0; b <= nd; b++) {   /* the r rows as one matrix, then u's row */
+            gf2_scale(tmp, wb[b], src[b] + 4 * m, (size_t)k * nw);
+            gf2_scale(tmp + MW, wb[b], src[b] + 4 * m + MW, nw);
+            for (size_t x = 0; x < BW; x++) bo[x] ^= tmp[x];
+        }
+    }
+    sodium_memzero(P0, words * 8);
+    sodium_memzero(tmp, BW * 8);
+    free(P0);
+    free(tmp);
+}
+
+/* Own part of dealer slot a into D. */
+static void s_keep(s_dealt *D, int a, const uint64_t *part, size_t m, int K)
+{
+    size_t nw = gf2_words(m), MW = bin_matrix_words(K + 1, nw);
+    memcpy(D->v + (size_t)a * m, part, m * sizeof(fe));
+    memcpy(D->u + (size_t)a * m, (const fe *)part + m, m * sizeof(fe));
+    memcpy(D->rb + (size_t)a * MW, part + 4 * m, MW * 8);
+    memcpy(D->ub + (size_t)a * GF2_PLANES * nw, part + 4 * m + MW, GF2_PLANES * nw * 8);
+}
+
+/* One round: each dealer sends the live servers not after it their parts. */
 static int s_deal(mpc *M, s_dealt *D, size_t m, int K)
 {
     const field *F = M->F;
-    int n = M->n, k = K + 1, mine = -1;
+    int n = M->n, t = M->t, k = K + 1, lp[MPC_MAX_SERVERS], np = 0, mepos = -1;
     size_t nw = gf2_words(m), BW = bin_matrix_words(k, nw) + GF2_PLANES * nw;
     size_t words = 4 * m + BW, len = 2 * m * F->bytes + BW * 8;
-    D->nd = 0;
-    for (int j = 1; j <= n && D->nd < M->t + 1; j++)
+    for (int j = 1; j <= n; j++)
         if (M->live >> (j - 1) & 1u) {
-            if (j == M->me) mine = D->nd;
-            D->pts[D->nd++] = j;
+            if (j == M->me) mepos = np;
+            lp[np++] = j;
         }
+    D->nd = t + 1;
+    for (int a = 0; a < D->nd; a++) D->pts[a] = lp[a];
     uint64_t step = mpc_step(M);
+    uint64_t *part = xmalloc(words * 8);
     int rc = 0;
-    if (mine >= 0) {
-        uint64_t *parts[MPC_MAX_SERVERS];
-        for (int j = 0; j < n; j++) parts[j] = xmalloc(words * 8);
-        s_make(M, D, mine, m, K, parts);
+    if (mepos < D->nd) {
+        uint64_t *parts[MPC_MAX_SERVERS] = { 0 };
+        for (int q = 0; q < np; q++) parts[lp[q] - 1] = xmalloc(words * 8);
+        s_make(M, lp, np, mepos, m, K, step, parts);
         uint8_t *wire = mpc_wire(M, len);
-        for (int j = 1; j <= n && rc == 0; j++) {
-            if (!mpc_peer(M, j)) continue;
+        for (int q = 0; q < np && rc == 0; q++) {
+            int d = ((q - mepos) % np + np) % np, j = lp[q];
+            if (j == M->me || (d >= 1 && d <= t)) continue;   /* own, or derived there */
             mpc_encode(F, wire, (const fe *)parts[j - 1], 2 * m);
             s_put(wire + 2 * m * F->bytes, parts[j - 1] + 4 * m, BW);
             rc = mpc_send_raw(M, j, MPC_MSG_BIN, step, wire, len, 2 * m);
         }
+        s_keep(D, mepos, parts[M->me - 1], m, K);
         sodium_memzero(wire, len);
-        for (int j = 0; j < n; j++) {
-            sodium_memzero(parts[j], words * 8);
-            free(parts[j]);
+        for (int q = 0; q < np; q++) {
+            sodium_memzero(parts[lp[q] - 1], words * 8);
+            free(parts[lp[q] - 1]);
         }
     }
     for (int a = 0; a < D->nd && rc == 0; a++) {
-        if (a == mine) continue;
+        if (a == mepos) continue;
+        int d = ((mepos - a) % np + np) % np;
+        if (d >= 1 && d <= t) {   /* the stream shared with dealer a */
+            s_derived(M, part, lp[a], M->me, step, m, BW);
+            s_keep(D, a, part, m, K);
+            continue;
+        }
         uint8_t *pl = NULL;
         size_t got = 0;
-        rc = mpc_recv_raw(M, D->pts[a], MPC_MSG_BIN, step, &pl, &got);
+        rc = mpc_recv_raw(M, lp[a], MPC_MSG_BIN, step, &pl, &got);
         if (rc == 0 && got != len)
             rc = mpc_fail(M, ERR_PROTO, "binary masks: S%d sent %zu bytes, %zu expected",
-                          D->pts[a], got, len);
-        if (rc == 0) rc = mpc_decode(F, D->v + (size_t)a * m, m, pl, m * F->bytes);
-        if (rc == 0) rc = mpc_decode(F, D->u + (size_t)a * m, m, pl + m * F->bytes, m * F->bytes);
+                          lp[a], got, len);
+        if (rc == 0) rc = mpc_decode(F, (fe *)part, 2 * m, pl, 2 * m * F->bytes);
         if (rc == 0) {
-            size_t rw = bin_matrix_words(k, nw);
-            s_get(D->rb + (size_t)a * rw, pl + 2 * m * F->bytes, rw);
-            s_get(D->ub + (size_t)a * GF2_PLANES * nw, pl + 2 * m * F->bytes + rw * 8,
-                  GF2_PLANES * nw);
+            s_get(part + 4 * m, pl + 2 * m * F->bytes, BW);
+            s_keep(D, a, part, m, K);
         }
         if (pl) sodium_memzero(pl, got);
         free(pl);
     }
+    sodium_memzero(part, words * 8);
+    free(part);
     return rc;
 }
 

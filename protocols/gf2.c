@@ -69,7 +69,7 @@ void gf2_not(uint64_t *z, const uint64_t *x, size_t nw)
 
 /* Lagrange weights at the point `at` over the points pts[0..np): out[a] =
  * prod_{b != a} (at - pts[b]) / (pts[a] - pts[b]); minus is XOR here. */
-static void s_lagrange(uint8_t *out, const int *pts, int np, int at)
+void gf2_lagrange(uint8_t *out, const int *pts, int np, int at)
 {
     for (int a = 0; a < np; a++) {
         uint8_t num = 1, den = 1;
@@ -130,13 +130,13 @@ static int s_reconstruct(uint64_t *bits, const uint64_t *const *rows, const int 
     uint8_t lam[GF2_MAX_PARTIES];
     int rc = 0;
     for (int k = t + 1; k < np && rc == 0; k++) {   /* every other share on the polynomial */
-        s_lagrange(lam, pts, t + 1, pts[k]);
+        gf2_lagrange(lam, pts, t + 1, pts[k]);
         memset(acc, 0, L * sizeof *acc);
         for (int a = 0; a <= t; a++) s_axpy(acc, lam[a], rows[a], tmp, nw);
         if (memcmp(acc, rows[k], L * sizeof *acc) != 0) rc = ERR_CHEAT;
     }
     memset(acc, 0, L * sizeof *acc);
-    s_lagrange(lam, pts, t + 1, 0);
+    gf2_lagrange(lam, pts, t + 1, 0);
     for (int a = 0; a <= t && rc == 0; a++) s_axpy(acc, lam[a], rows[a], tmp, nw);
     for (size_t w = nw; w < L && rc == 0; w++)   /* planes 1..3 of a bit are 0 */
         if (acc[w]) rc = ERR_CHEAT;
@@ -234,7 +234,7 @@ int gf2_and(mpc *M, uint64_t *z, const uint64_t *x, const uint64_t *y, size_t nw
     if (mine < nr) {
         uint8_t lam[GF2_MAX_PARTIES], w[GF2_MAX_PARTIES + 1];
         int ip[GF2_MAX_PARTIES + 1] = { 0 }, nd = 0;   /* interpolation points {0} u D */
-        s_lagrange(lam, pts, nr, 0);
+        gf2_lagrange(lam, pts, nr, 0);
         s_mul(e, x, y, nw);
         gf2_scale(e, lam[mine], e, nw);
         for (int b = 0; b < np; b++)
@@ -246,7 +246,7 @@ int gf2_and(mpc *M, uint64_t *z, const uint64_t *x, const uint64_t *y, size_t nw
         uint8_t *wire = mpc_wire(M, L * 8);
         for (int b = 0; b < np && rc == 0; b++) {
             if (s_in_D(mine, b, np, t)) continue;
-            s_lagrange(w, ip, nd + 1, pts[b]);
+            gf2_lagrange(w, ip, nd + 1, pts[b]);
             gf2_scale(q, w[0], e, nw);
             for (int k = 0; k < nd; k++) s_axpy(q, w[k + 1], r + (size_t)k * L, tmp, nw);
             if (pts[b] == M->me) {

@@ -35,6 +35,9 @@ static inline size_t gf2_words(size_t len)
 uint8_t gf16_mul(uint8_t a, uint8_t b);
 uint8_t gf16_inv(uint8_t a);
 void gf2_scale(uint64_t *out, uint8_t c, const uint64_t *x, size_t nw);
+/* Lagrange weights at the point `at` over the distinct points pts[0..np)
+ * (party indices, or 0): out[a] = prod_{b != a} (at - pts[b]) / (pts[a] - pts[b]). */
+void gf2_lagrange(uint8_t *out, const int *pts, int np, int at);
 
 /* Dealer side (clients, tests): share the bit vector bits (nw words, one bit
  * per element) at degree t among n parties (n <= GF2_MAX_PARTIES):
