@@ -58,12 +58,19 @@ static void s_report(bench *B, const meter *mt, const char *name, const char *un
 {
     double dt = procs_elapsed(mt);
     if (B->warmup) return;
-    char extra[160];
+    char extra[224];
     uint64_t vr;
     mpc_verify_stats(B->M, NULL, &vr, NULL);
-    snprintf(extra, sizeof extra, ",\"k\":%d,\"N\":%zu,\"security\":\"%s\",\"verify_rounds\":%llu",
-             B_K, N, mpc_security(B->M) == MPC_MALICIOUS ? "malicious" : "semi-honest",
-             (unsigned long long)(vr - B->vr0));
+    size_t pos = (size_t)snprintf(extra, sizeof extra,
+                                  ",\"k\":%d,\"N\":%zu,\"security\":\"%s\",\"verify_rounds\":%llu",
+                                  B_K, N, mpc_security(B->M) == MPC_MALICIOUS ? "malicious" : "semi-honest",
+                                  (unsigned long long)(vr - B->vr0));
+    if (!strcmp(unit, "cmp/s") && N && pos < sizeof extra) {   /* the bytes per comparison */
+        uint64_t bytes;
+        mpc_stats(B->M, NULL, NULL, &bytes);
+        snprintf(extra + pos, sizeof extra - pos, ",\"bytes_per_cmp\":%.1f",
+                 (double)(bytes - mt->b0) / (double)N);
+    }
     /* per > 0: a rate (per items in dt); per < 0: seconds per item (-per items) */
     procs_report(B->M, mt, name, per > 0 ? per / dt : per < 0 ? dt / -per : dt, unit, extra);
 }
