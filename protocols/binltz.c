@@ -276,7 +276,8 @@ static int s_add(mpc *M, uint64_t *S, const uint64_t *A, const uint64_t *B, int 
 }
 
 /* The comparison once the masks are dealt (see the file comment). */
-static int s_ltz(mpc *M, fe *out, const fe *x, size_t m, int K, s_dealt *D)
+static int s_ltz(mpc *M, fe *out, fe *oc, uint64_t *oe, const fe *x, size_t m, int K,
+                 s_dealt *D)
 {
     const field *F = M->F;
     int k = K + 1, rc = 0;
@@ -311,6 +312,8 @@ static int s_ltz(mpc *M, fe *out, const fe *x, size_t m, int K, s_dealt *D)
     }
     for (size_t i = 0; i < m && rc == 0; i++)
         out[i] = (e[i / 64] >> (i % 64) & 1u) ? fe_sub(F, 1, uF[i]) : uF[i];
+    if (rc == 0 && oc) memcpy(oc, c, m * sizeof(fe));
+    if (rc == 0 && oe) memcpy(oe, e, nw * 8);
     sodium_memzero(uF, m * sizeof(fe));
     sodium_memzero(tm, m * sizeof(fe));
     sodium_memzero(S, rw * 8);
@@ -322,6 +325,11 @@ static int s_ltz(mpc *M, fe *out, const fe *x, size_t m, int K, s_dealt *D)
 }
 
 int bin_ltz(mpc *M, fe *out, const fe *x, size_t m, int K)
+{
+    return bin_ltz_ex(M, out, NULL, NULL, x, m, K);
+}
+
+int bin_ltz_ex(mpc *M, fe *out, fe *opened_c, uint64_t *opened_e, const fe *x, size_t m, int K)
 {
     const field *F = M->F;
     if (M->security == MPC_MALICIOUS)
@@ -338,7 +346,7 @@ int bin_ltz(mpc *M, fe *out, const fe *x, size_t m, int K)
                   .rb = xmalloc((size_t)nd * rw * 8),
                   .ub = xmalloc((size_t)nd * GF2_PLANES * nw * 8) };
     int rc = s_deal(M, &D, m, K);
-    if (rc == 0) rc = s_ltz(M, out, x, m, K, &D);
+    if (rc == 0) rc = s_ltz(M, out, opened_c, opened_e, x, m, K, &D);
     sodium_memzero(D.v, (size_t)nd * m * sizeof(fe));
     sodium_memzero(D.u, (size_t)nd * m * sizeof(fe));
     sodium_memzero(D.rb, (size_t)nd * rw * 8);

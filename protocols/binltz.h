@@ -12,6 +12,7 @@
 #define MPC_BINLTZ_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include "protocols/mpc.h"
 
 /* out[i] = [x_i < 0] (F_p sharings of 0/1) for -2^K < x_i < 2^K, 1 <= K <=
@@ -20,6 +21,11 @@
  * dealt integers' bits) + 1 (open) + ceil(log2 K) (borrow) + 1 (back to F_p):
  * 15 for K = 32, t = 1. */
 int bin_ltz(mpc *M, fe *out, const fe *x, size_t m, int K) MPC_WUR;
+/* bin_ltz, also handing out what was opened (either may be NULL): opened_c
+ * (m values x + 2^K + mask, public) and opened_e (gf2_words(m) words: the
+ * result XOR a uniform bit); for the privacy tests. */
+int bin_ltz_ex(mpc *M, fe *out, fe *opened_c, uint64_t *opened_e, const fe *x, size_t m,
+               int K) MPC_WUR;
 /* out[i] = [a_i < b_i] for a_i, b_i in [0, 2^K): bin_ltz of a - b. */
 int bin_lt(mpc *M, fe *out, const fe *a, const fe *b, size_t m, int K) MPC_WUR;
 

@@ -368,3 +368,64 @@ Test(gf2, lt_of_shared_field_values_is_refused_under_malicious_security)
     ljob jobs[9];
     cr_assert_eq(s_lt(3, 1, 0, 16, 10, MPC_MALICIOUS, jobs), ERR_STATE);
 }
+
+/* Privacy: what bin_ltz opens (c = x + 2^K + mask, and the result XOR a
+ * uniform bit) has the same distribution for x = -100 and x = +100. */
+#include "tests/stats.h"
+
+typedef struct pjob {
+    const fe *x;
+    fe out[2000], c[2000];
+    uint64_t e[32];
+} pjob;
+
+static int s_priv_body(mpc *M, void *arg)
+{
+    pjob *J = arg;
+    return bin_ltz_ex(M, J->out, J->c, J->e, J->x, 2000, 8);
+}
+
+static void s_priv_run(fe x, pjob *jobs)
+{
+    static field F;
+    cr_assert_eq(field_init_default(&F, 32, 40), 0);
+    fe xs[2000];
+    for (int i = 0; i < 2000; i++) xs[i] = x;
+    fe *sh[3];
+    harness_share(&F, 3, 1, 1, xs, 2000, sh);
+    void *args[3];
+    for (int i = 0; i < 3; i++) {
+        jobs[i].x = sh[i];
+        args[i] = &jobs[i];
+    }
+    harness_security = MPC_SEMI_HONEST;
+    int rc = harness_run(&F, 3, 1, HARNESS_HUB, s_priv_body, args, NULL);
+    harness_security = -1;
+    cr_assert_eq(rc, 0);
+    for (int i = 0; i < 3; i++) free(sh[i]);
+}
+
+Test(gf2, value_comparison_openings_are_independent_of_the_secret)
+{
+    static pjob a[3], b[3];
+    static field F;
+    cr_assert_eq(field_init_default(&F, 32, 40), 0);
+    s_priv_run(fe_from_i64(&F, -100), a);
+    s_priv_run(100, b);
+    /* the shares of the result are 1 resp. 0; the opened e differ only by it */
+    double stat;
+    cr_assert_eq(stats_leaks(a[0].c, b[0].c, 2000, 8, &stat), 0, "c leaks: chi2 = %f", stat);
+    fe ea[500], eb[500];   /* 4 lanes of e per sample: 16 buckets */
+    for (int i = 0; i < 500; i++) {
+        ea[i] = a[0].e[i / 16] >> (4 * (i % 16)) & 15u;
+        eb[i] = b[0].e[i / 16] >> (4 * (i % 16)) & 15u;
+    }
+    cr_assert_eq(stats_leaks(ea, eb, 500, 2, &stat), 0, "e leaks: chi2 = %f", stat);
+    /* the same test sees an unmasked c */
+    fe ua[2000], ub[2000];
+    for (int i = 0; i < 2000; i++) {
+        ua[i] = fe_add(&F, fe_from_i64(&F, -100), 256);
+        ub[i] = 356;
+    }
+    cr_assert_eq(stats_leaks(ua, ub, 2000, 8, &stat), 1, "an unmasked opening is detected");
+}
