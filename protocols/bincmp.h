@@ -38,7 +38,10 @@ int bin_gt_pub(mpc *M, uint64_t *gt, const uint64_t *a, const uint64_t *c, int k
  * occurrence (lowest index on ties). vals: a k-row matrix of gf2_words(N)
  * words per row, value i in lane i. max (k rows) and idx (ceil(log2 N) rows,
  * at least 1) are matrices of one word per row holding the result in lane 0.
- * Rounds: ceil(log2 N) levels of (2 + ceil(log2 k)). */
+ * Levels: binary (2 + ceil(log2 k) rounds) while more than 256 lanes remain,
+ * then 4-ary (4 + ceil(log2 k) rounds: six comparisons in one batch, a
+ * two-round winner indicator, one selection): k = 32, N = 1,000: 50 rounds,
+ * N = 10,000: 78 (all binary: 70 and 98). */
 int bin_max(mpc *M, uint64_t *max, uint64_t *idx, const uint64_t *vals, size_t N, int k) MPC_WUR;
 
 /* Rows of the index bin_max returns for N numbers. */

@@ -288,6 +288,8 @@ Test(gf2, max_matches_clear_with_ties_and_odd_sizes)
     s_max(3, 1, 100, 8, 1);
     s_max(5, 2, 1000, 32, 0);
     s_max(3, 1, 129, 20, 1);
+    for (int rep = 0; rep < 4; rep++) s_max(3, 1, 100, 6, 1);   /* 4-ary levels of 32, 8, 2 */
+    s_max(3, 1, 3000, 16, 1);   /* binary levels while many lanes, then 4-ary */
 }
 
 /* ---- F_p values compared through the binary domain (binltz.h) ---------------- */
