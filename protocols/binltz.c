@@ -27,21 +27,6 @@ typedef struct s_dealt {
     uint64_t *ub;     /* nd rows: each dealer's bit u_d */
 } s_dealt;
 
-static void s_put(uint8_t *b, const uint64_t *w, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        for (int k = 0; k < 8; k++) b[8 * i + (size_t)k] = (uint8_t)(w[i] >> (8 * k));
-}
-
-static void s_get(uint64_t *w, const uint8_t *b, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        uint64_t v = 0;
-        for (int k = 0; k < 8; k++) v |= (uint64_t)b[8 * i + (size_t)k] << (8 * k);
-        w[i] = v;
-    }
-}
-
 #define S_DEAL_DOMAIN 0x44454100u   /* "DEA\0" | dealer: the derived shares */
 
 /* Party j's whole part from dealer i (2m elements, then the binary words) as
@@ -54,20 +39,6 @@ static void s_derived(mpc *M, uint64_t *part, int i, int j, uint64_t step, size_
     mpc_prg_fe(M->F, &g, (fe *)part, 2 * m);
     prg_bytes(&g, (uint8_t *)(part + 4 * m), BW * 8);
     prg_wipe(&g);
-}
-
-/* F_p Lagrange weights at x over the integer points pts[0..np). */
-static void s_lag_fp(const field *F, fe *out, const int *pts, int np, int x)
-{
-    for (int a = 0; a < np; a++) {
-        fe num = 1, den = 1;
-        for (int b = 0; b < np; b++) {
-            if (b == a) continue;
-            num = fe_mul(F, num, fe_from_i64(F, (int64_t)x - pts[b]));
-            den = fe_mul(F, den, fe_from_i64(F, (int64_t)pts[a] - pts[b]));
-        }
-        out[a] = fe_mul(F, num, fe_inv(F, den));
-    }
 }
 
 /* The dealer's secret part: its mask and bit as F_p values, its r's bits and
@@ -124,7 +95,7 @@ static void s_make(mpc *M, const int *lp, int np, int pa, size_t m, int K, uint6
     for (int q = 0; q < np; q++) {
         int d = ((q - pa) % np + np) % np, j = lp[q];
         if (d >= 1 && d <= t) continue;   /* derived above */
-        s_lag_fp(F, w, ip, nd + 1, j);
+        mul_lagrange_at(F, w, ip, nd + 1, j);
         gf2_lagrange(wb, ip, nd + 1, j);
         fe *out = (fe *)parts[j - 1];
         for (size_t e = 0; e < 2 * m; e++) {
@@ -182,7 +153,7 @@ static int s_deal(mpc *M, s_dealt *D, size_t m, int K)
             int d = ((q - mepos) % np + np) % np, j = lp[q];
             if (j == M->me || (d >= 1 && d <= t)) continue;   /* own, or derived there */
             mpc_encode(F, wire, (const fe *)parts[j - 1], 2 * m);
-            s_put(wire + 2 * m * F->bytes, parts[j - 1] + 4 * m, BW);
+            gf2_put_words(wire + 2 * m * F->bytes, parts[j - 1] + 4 * m, BW);
             rc = mpc_send_raw(M, j, MPC_MSG_BIN, step, wire, len, 2 * m);
         }
         s_keep(D, mepos, parts[M->me - 1], m, K);
@@ -208,7 +179,7 @@ static int s_deal(mpc *M, s_dealt *D, size_t m, int K)
                           lp[a], got, len);
         if (rc == 0) rc = mpc_decode(F, (fe *)part, 2 * m, pl, 2 * m * F->bytes);
         if (rc == 0) {
-            s_get(part + 4 * m, pl + 2 * m * F->bytes, BW);
+            gf2_get_words(part + 4 * m, pl + 2 * m * F->bytes, BW);
             s_keep(D, a, part, m, K);
         }
         if (pl) sodium_memzero(pl, got);

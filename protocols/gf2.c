@@ -156,13 +156,13 @@ int gf2_reconstruct(uint64_t *bits, const uint64_t *const *shares, size_t nw, in
 
 /* ---- the gates that talk ----------------------------------------------------- */
 
-static void s_put(uint8_t *b, const uint64_t *w, size_t n)
+void gf2_put_words(uint8_t *b, const uint64_t *w, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         for (int k = 0; k < 8; k++) b[8 * i + (size_t)k] = (uint8_t)(w[i] >> (8 * k));
 }
 
-static void s_get(uint64_t *w, const uint8_t *b, size_t n)
+void gf2_get_words(uint64_t *w, const uint8_t *b, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         uint64_t v = 0;
@@ -183,7 +183,7 @@ static int s_recv_words(mpc *M, int j, uint64_t step, uint64_t *w, size_t L, int
         rc = mpc_fail(M, ERR_PROTO, "binary step %llu: S%d sent %zu bytes, %zu expected",
                       (unsigned long long)step, j, len, L * 8);
     if (rc == 0) {
-        s_get(tmp, pl, L);
+        gf2_get_words(tmp, pl, L);
         for (size_t i = 0; i < L; i++) w[i] = acc ? w[i] ^ tmp[i] : tmp[i];
     }
     if (pl) sodium_memzero(pl, len);
@@ -253,7 +253,7 @@ int gf2_and(mpc *M, uint64_t *z, const uint64_t *x, const uint64_t *y, size_t nw
                 memcpy(own, q, L * 8);   /* z may alias x or y: written after */
                 continue;
             }
-            s_put(wire, q, L);
+            gf2_put_words(wire, q, L);
             rc = mpc_send_raw(M, pts[b], MPC_MSG_BIN, step, wire, L * 8, 0);
         }
         memcpy(z, own, L * 8);
@@ -284,7 +284,7 @@ int gf2_open(mpc *M, uint64_t *bits, const uint64_t *x, size_t nw)
     const uint64_t *rows[GF2_MAX_PARTIES];
     uint64_t step = mpc_step(M);
     uint8_t *wire = mpc_wire(M, L * 8);
-    s_put(wire, x, L);
+    gf2_put_words(wire, x, L);
     for (int a = 0; a < np && rc == 0; a++)
         if (pts[a] != M->me) rc = mpc_send_raw(M, pts[a], MPC_MSG_BIN, step, wire, L * 8, 0);
     for (int a = 0; a < np && rc == 0; a++) {

@@ -39,6 +39,10 @@ void gf2_scale(uint64_t *out, uint8_t c, const uint64_t *x, size_t nw);
  * (party indices, or 0): out[a] = prod_{b != a} (at - pts[b]) / (pts[a] - pts[b]). */
 void gf2_lagrange(uint8_t *out, const int *pts, int np, int at);
 
+/* Words on the wire: little-endian, 8 bytes each. */
+void gf2_put_words(uint8_t *b, const uint64_t *w, size_t n);
+void gf2_get_words(uint64_t *w, const uint8_t *b, size_t n);
+
 /* Dealer side (clients, tests): share the bit vector bits (nw words, one bit
  * per element) at degree t among n parties (n <= GF2_MAX_PARTIES):
  * shares[i] (4*nw words) for party i+1; fresh libsodium randomness. */

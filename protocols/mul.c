@@ -53,7 +53,7 @@ static int s_in_D(const int *pos, int k, int i, int j, int t)
 }
 
 /* Lagrange basis at x over the integer points pts[0..np-1]: out[a] = L_a(x). */
-static void s_lagrange_at(const field *F, fe *out, const int *pts, int np, int x)
+void mul_lagrange_at(const field *F, fe *out, const int *pts, int np, int x)
 {
     for (int a = 0; a < np; a++) {
         fe num = 1, den = 1;
@@ -82,7 +82,7 @@ static grr *s_tables(mpc *M)
         }
     for (int i = 0; i < G->nr; i++) pts[i] = G->r[i];
     fe lam[MPC_MAX_SERVERS];
-    s_lagrange_at(F, lam, pts, G->nr, 0);
+    mul_lagrange_at(F, lam, pts, G->nr, 0);
     for (int i = 0; i < G->nr; i++) G->lam[G->r[i] - 1] = lam[i];
 
     G->sender = pos[me] < G->nr;
@@ -97,11 +97,11 @@ static grr *s_tables(mpc *M)
         for (int k = 0; k < G->nd; k++) pts[k + 1] = G->D[k];
         fe L[MPC_MAX_SERVERS + 1], lm = G->lam[me - 1];
         for (int s = 0; s < G->ns; s++) {
-            s_lagrange_at(F, L, pts, G->nd + 1, G->S[s]);
+            mul_lagrange_at(F, L, pts, G->nd + 1, G->S[s]);
             G->c0[s] = fe_mul(F, lm, L[0]);
             for (int k = 0; k < G->nd; k++) G->cd[s][k] = L[k + 1];
         }
-        s_lagrange_at(F, L, pts, G->nd + 1, me);
+        mul_lagrange_at(F, L, pts, G->nd + 1, me);
         G->o0 = fe_mul(F, lm, L[0]);
         for (int k = 0; k < G->nd; k++) G->od[k] = L[k + 1];
     }

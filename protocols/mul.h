@@ -46,4 +46,8 @@ int mpc_select_vec(mpc *M, fe *out, const fe *c, const fe *a, const fe *b,
 /* Free the GRR tables cached in M (the engine calls it when M is freed). */
 void mul_tables_free(mpc *M);
 
+/* Lagrange basis at x over the integer points pts[0..np) (public): out[a] =
+ * L_a(x). */
+void mul_lagrange_at(const field *F, fe *out, const int *pts, int np, int x);
+
 #endif
