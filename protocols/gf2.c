@@ -220,9 +220,20 @@ static int s_in_D(int a, int b, int np, int t)
 /* As mul.c over F_p: resharer i's degree-t polynomial q_i (q_i(0) =
  * lambda_i x_i y_i) takes at the t servers D_i values from the pairwise
  * streams, so those need no message; i sends q_i(s) only to the others. */
+/* No relation of the binary domain is verified yet (gf2.h): refuse it where
+ * the caller was promised security against cheating servers. */
+static int s_semi_only(mpc *M)
+{
+    if (M->security == MPC_MALICIOUS)
+        return mpc_fail(M, ERR_STATE, "the binary domain is semi-honest only (no verification "
+                                      "of its AND gates yet)");
+    return M->n > GF2_MAX_PARTIES ? mpc_fail(M, ERR_ARG, "binary domain: n > 15") : 0;
+}
+
 int gf2_and(mpc *M, uint64_t *z, const uint64_t *x, const uint64_t *y, size_t nw)
 {
-    if (M->n > GF2_MAX_PARTIES) return mpc_fail(M, ERR_ARG, "binary domain: n > 15");
+    int rc0 = s_semi_only(M);
+    if (rc0) return rc0;
     size_t L = GF2_PLANES * nw;
     int t = M->t, pts[GF2_MAX_PARTIES], np = s_live(M, pts), nr = 2 * t + 1, mine = -1;
     for (int a = 0; a < np; a++)
@@ -277,7 +288,8 @@ int gf2_and(mpc *M, uint64_t *z, const uint64_t *x, const uint64_t *y, size_t nw
 
 int gf2_open(mpc *M, uint64_t *bits, const uint64_t *x, size_t nw)
 {
-    if (M->n > GF2_MAX_PARTIES) return mpc_fail(M, ERR_ARG, "binary domain: n > 15");
+    int rc0 = s_semi_only(M);
+    if (rc0) return rc0;
     size_t L = GF2_PLANES * nw;
     int pts[GF2_MAX_PARTIES], np = s_live(M, pts), rc = 0;
     uint64_t *all = xmalloc((size_t)(np + 1) * L * 8 + 8), *tmp = all + (size_t)np * L;

@@ -11,8 +11,8 @@
  * F_p: the first 2t+1 live servers reshare lambda_i * x_i y_i at degree t.
  *
  * Security: semi-honest (docs/protocols.md, "Binary domain"): the verification
- * of protocols/verify.h is not carried over yet, so the applications do not
- * use this domain under malicious security. */
+ * of protocols/verify.h is not carried over yet, so gf2_and and gf2_open
+ * refuse with ERR_STATE under MPC_MALICIOUS. */
 #ifndef MPC_GF2_H
 #define MPC_GF2_H
 

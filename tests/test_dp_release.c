@@ -352,3 +352,83 @@ Test(dp_release, a_release_made_with_a_server_down_reruns_without_it)
     }
     s_world_free(&W);
 }
+
+/* ---- a cheating server in the release's own rounds ------------------------- */
+
+#include "common/adv.h"
+
+/* Server 3 rewrites its status or "stored" message (to one peer or to all):
+ * another state, another generation, the bound 2^32, another release id, a
+ * short message. */
+typedef struct s_cheat {
+    uint8_t type;
+    int mode, victim, fired;
+} s_cheat;
+
+enum { C_STATE, C_GEN, C_GENMAX, C_PUB, C_SHORT, C_MODES };
+
+static void s_tamper(void *arg, int from, int to, uint8_t type, uint64_t step, uint8_t *p,
+                     size_t len)
+{
+    s_cheat *C = arg;
+    (void)step;
+    if (from != 3 || type != C->type || (C->victim && to != C->victim) || len < 41) return;
+    C->fired = 1;
+    switch (C->mode) {
+    case C_STATE: p[0] = (uint8_t)((p[0] + 1) % 3); break;
+    case C_GEN: p[1] ^= 1; break;
+    case C_GENMAX: memset(p + 1, 0, 8); p[1 + 4] = 1; break;   /* 2^32, little-endian */
+    case C_PUB: p[9] ^= 0x80; break;
+    default: memset(p, 0xff, len); break;
+    }
+}
+
+/* Every deviation at every one of the two rounds, towards each honest server
+ * or both, on a first run and on a rerun: an honest server either aborts
+ * (nothing opened) or opens exactly the first run's noise on a rerun, and
+ * never charges one release twice. */
+Test(dp_release, a_cheater_in_the_status_or_stored_round_never_makes_a_second_release,
+     .timeout = 240)
+{
+    unsigned runs = 0, aborted = 0, fired = 0;
+    for (int rerun = 0; rerun < 2; rerun++)
+        for (int ti = 0; ti < 2; ti++)
+            for (int mode = 0; mode < C_MODES; mode++)
+                for (int victim = 0; victim <= 2; victim++) {
+                    world W;
+                    int rcs[MAXN];
+                    fe x[COUNT] = { 1, 0, 1, 1 };
+                    s_world(&W, N, T, 10.0);
+                    s_inputs(&W, x);
+                    fe first[LEN];
+                    if (rerun) {
+                        cr_assert_eq(s_run(&W, rcs), 0, "honest first run: %s", W.p[0].err);
+                        memcpy(first, W.p[0].opened, sizeof first);
+                    }
+                    s_cheat C = { .type = ti ? DP_MSG_STORED : DP_MSG_STATUS, .mode = mode,
+                                  .victim = victim };
+                    mpc_adv_set(s_tamper, &C);
+                    harness_timeout_ms = 500;
+                    (void)s_run(&W, rcs);
+                    harness_timeout_ms = HARNESS_TIMEOUT_MS;
+                    mpc_adv_set(NULL, NULL);
+                    runs++;
+                    fired += C.fired;
+                    for (int i = 0; i < 2; i++) {
+                        if (rcs[i] != 0) {
+                            aborted++;
+                            continue;
+                        }
+                        if (rerun)
+                            cr_expect_eq(memcmp(first, W.p[i].opened, sizeof first), 0,
+                                         "rerun (type %u mode %d victim %d): S%d opened other "
+                                         "noise", C.type, mode, victim, i + 1);
+                        cr_expect_leq(s_ledger_lines(W.p[i].dir), 1, "S%d charged twice", i + 1);
+                    }
+                    s_world_free(&W);
+                }
+    cr_expect_eq(fired, runs, "every run really deviated");
+    cr_expect_gt(aborted, 0, "some deviations are caught");
+    fprintf(stderr, "dp_release sweep: %u runs, %u honest aborts, 0 second releases\n", runs,
+            aborted);
+}

@@ -18,12 +18,20 @@ static void s_setup(void)
     cr_assert_eq(secmem_init(), 0);
 }
 
+/* The binary domain runs semi-honest (gf2.h); each test says so. */
+static void s_init(void)
+{
+    s_setup();
+    harness_security = MPC_SEMI_HONEST;
+}
+
 static void s_fini(void)
 {
     harness_live = 0;
+    harness_security = -1;
 }
 
-TestSuite(gf2, .init = s_setup, .fini = s_fini, .timeout = 120);
+TestSuite(gf2, .init = s_init, .fini = s_fini, .timeout = 120);
 
 static uint64_t s_rand64(void)
 {
@@ -340,7 +348,7 @@ static int s_lt(int n, int t, unsigned live, int K, size_t m, int security, ljob
     harness_security = security;
     int rc = harness_run(&F, n, t, HARNESS_HUB, s_lt_body, args, NULL);
     harness_live = 0;
-    harness_security = -1;
+    harness_security = MPC_SEMI_HONEST;
     for (int i = 0; i < n && rc == 0; i++) {
         if (live && !(live >> i & 1u)) continue;
         for (size_t e = 0; e < m; e++)
@@ -365,10 +373,32 @@ Test(gf2, lt_of_shared_field_values_matches_clear)
     cr_assert_eq(s_lt(4, 1, 0xb, 16, 64, MPC_SEMI_HONEST, jobs), 0);  /* server 3 down */
 }
 
-Test(gf2, lt_of_shared_field_values_is_refused_under_malicious_security)
+Test(gf2, the_binary_domain_is_refused_under_malicious_security)
 {
     ljob jobs[9];
     cr_assert_eq(s_lt(3, 1, 0, 16, 10, MPC_MALICIOUS, jobs), ERR_STATE);
+    harness_security = MPC_MALICIOUS;
+    int rc = 0;
+    static field F;
+    cr_assert_eq(field_init_default(&F, 32, 40), 0);
+    uint64_t x[1] = { 5 };
+    uint64_t *xs[3];
+    for (int i = 0; i < 3; i++) xs[i] = malloc(4 * NW * 8);
+    gf2_share(xs, x, 1, 3, 1);
+    job jobs2[3];
+    void *args[3];
+    for (int i = 0; i < 3; i++) {
+        jobs2[i] = (job){ .x = xs[i], .y = xs[i] };
+        args[i] = &jobs2[i];
+    }
+    int rcs[3];
+    rc = harness_run(&F, 3, 1, HARNESS_HUB, s_and_body, args, rcs);
+    harness_security = MPC_SEMI_HONEST;
+    for (int i = 0; i < 3; i++) {
+        cr_assert_eq(rcs[i], ERR_STATE, "S%d: an unverified AND under malicious security", i + 1);
+        free(xs[i]);
+    }
+    (void)rc;
 }
 
 /* Privacy: what bin_ltz opens (c = x + 2^K + mask, and the result XOR a
@@ -400,9 +430,7 @@ static void s_priv_run(fe x, pjob *jobs)
         jobs[i].x = sh[i];
         args[i] = &jobs[i];
     }
-    harness_security = MPC_SEMI_HONEST;
     int rc = harness_run(&F, 3, 1, HARNESS_HUB, s_priv_body, args, NULL);
-    harness_security = -1;
     cr_assert_eq(rc, 0);
     for (int i = 0; i < 3; i++) free(sh[i]);
 }
