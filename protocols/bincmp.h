@@ -1,5 +1,5 @@
 /* bincmp: comparison and maximum of bit-decomposed shared numbers in the
- * binary domain (gf2.h), semi-honest (see gf2.h).
+ * binary domain (gf2.h); malicious security through gf2.h's verification.
  *
  * A "bit matrix" holds k-bit numbers in 64*nw lanes: row j (bit j, LSB
  * first) is a bit-sliced shared vector, and the k rows are stored plane-major

@@ -304,7 +304,7 @@ int bin_ltz_ex(mpc *M, fe *out, fe *opened_c, uint64_t *opened_e, const fe *x, s
 {
     const field *F = M->F;
     if (M->security == MPC_MALICIOUS)
-        return mpc_fail(M, ERR_STATE, "bin_ltz: the binary domain is semi-honest only");
+        return mpc_fail(M, ERR_STATE, "bin_ltz: the dealt masks are not checked across domains: semi-honest only");
     if (K < 1 || K > 62 || M->kappa > 62) return mpc_fail(M, ERR_ARG, "bin_ltz: K %d", K);
     int lg = 0;
     while ((1 << lg) < M->t + 1) lg++;

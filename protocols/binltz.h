@@ -6,8 +6,11 @@
  * sharings, plus one random bit in both domains (a daBit, Rotaru-Wood
  * INDOCRYPT 2019) for the way back. No random F_p bits, so no square roots.
  *
- * Semi-honest only (gf2.h): refused with ERR_STATE under MPC_MALICIOUS, where
- * cmp_ltz (compare.h) is used. docs/protocols.md, "Binary domain". */
+ * Semi-honest only: the gates are verified (gf2_verify.h) but a dealer's
+ * integer and its bits are not checked to agree across the two domains, so a
+ * cheating dealer could flip results; refused with ERR_STATE under
+ * MPC_MALICIOUS, where cmp_ltz (compare.h) is used. docs/protocols.md,
+ * "Binary domain". */
 #ifndef MPC_BINLTZ_H
 #define MPC_BINLTZ_H
 

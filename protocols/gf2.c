@@ -6,6 +6,7 @@
 #include <sodium.h>
 #include "common/prg.h"
 #include "common/xalloc.h"
+#include "protocols/gf2_verify.h"
 #include "protocols/mpc_impl.h"
 
 #define S_DOMAIN 0x42494e00u   /* "BIN\0": the resharing coefficients' stream */
@@ -220,19 +221,31 @@ static int s_in_D(int a, int b, int np, int t)
 /* As mul.c over F_p: resharer i's degree-t polynomial q_i (q_i(0) =
  * lambda_i x_i y_i) takes at the t servers D_i values from the pairwise
  * streams, so those need no message; i sends q_i(s) only to the others. */
-/* No relation of the binary domain is verified yet (gf2.h): refuse it where
- * the caller was promised security against cheating servers. */
-static int s_semi_only(mpc *M)
+static int s_check_n(mpc *M)
 {
-    if (M->security == MPC_MALICIOUS)
-        return mpc_fail(M, ERR_STATE, "the binary domain is semi-honest only (no verification "
-                                      "of its AND gates yet)");
     return M->n > GF2_MAX_PARTIES ? mpc_fail(M, ERR_ARG, "binary domain: n > 15") : 0;
+}
+
+/* In malicious mode the gate's relation goes to the log (x, y now: z may
+ * alias them; z at the end). */
+static int s_log_xy(mpc *M, uint64_t **blk, const uint64_t *x, const uint64_t *y, size_t nw)
+{
+    *blk = NULL;
+    if (M->security != MPC_MALICIOUS) return 0;
+    int rc = gf2v_reserve(M, nw, blk);
+    for (size_t w = 0; rc == 0 && w < nw; w++)
+        for (int p = 0; p < GF2_PLANES; p++) {
+            (*blk)[w * GF2V_BLOCK + (size_t)p] = x[(size_t)p * nw + w];
+            (*blk)[w * GF2V_BLOCK + 4 + (size_t)p] = y[(size_t)p * nw + w];
+        }
+    return rc;
 }
 
 int gf2_and(mpc *M, uint64_t *z, const uint64_t *x, const uint64_t *y, size_t nw)
 {
-    int rc0 = s_semi_only(M);
+    uint64_t *blk;
+    int rc0 = s_check_n(M);
+    if (rc0 == 0) rc0 = s_log_xy(M, &blk, x, y, nw);
     if (rc0) return rc0;
     size_t L = GF2_PLANES * nw;
     int t = M->t, pts[GF2_MAX_PARTIES], np = s_live(M, pts), nr = 2 * t + 1, mine = -1;
@@ -283,12 +296,16 @@ int gf2_and(mpc *M, uint64_t *z, const uint64_t *x, const uint64_t *y, size_t nw
     }
     sodium_memzero(buf, (size_t)(t + 4) * L * 8);
     free(buf);
+    for (size_t w = 0; blk && rc == 0 && w < nw; w++)
+        for (int p = 0; p < GF2_PLANES; p++) blk[w * GF2V_BLOCK + 8 + (size_t)p] = z[(size_t)p * nw + w];
     return rc;
 }
 
 int gf2_open(mpc *M, uint64_t *bits, const uint64_t *x, size_t nw)
 {
-    int rc0 = s_semi_only(M);
+    int rc0 = s_check_n(M);
+    if (rc0 == 0 && M->dead) rc0 = mpc_fail(M, ERR_CHEAT, "a check failed: nothing is opened");
+    if (rc0 == 0) rc0 = gf2_verify(M);
     if (rc0) return rc0;
     size_t L = GF2_PLANES * nw;
     int pts[GF2_MAX_PARTIES], np = s_live(M, pts), rc = 0;

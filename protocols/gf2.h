@@ -10,9 +10,9 @@
  * degree reduction among the live servers (mpc_live), exactly as mul.c over
  * F_p: the first 2t+1 live servers reshare lambda_i * x_i y_i at degree t.
  *
- * Security: semi-honest (docs/protocols.md, "Binary domain"): the verification
- * of protocols/verify.h is not carried over yet, so gf2_and and gf2_open
- * refuse with ERR_STATE under MPC_MALICIOUS. */
+ * Security: under MPC_MALICIOUS every AND gate is logged and gf2_open verifies
+ * the log first (gf2_verify.h, docs/protocols.md "Binary domain:
+ * verification"): security with abort against t cheating servers. */
 #ifndef MPC_GF2_H
 #define MPC_GF2_H
 

@@ -15,6 +15,7 @@
 #include "protocols/keysetup.h"
 #include "protocols/mul.h"
 #include "protocols/verify.h"
+#include "protocols/gf2_verify.h"
 
 static void s_verr(mpc *M, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
@@ -98,6 +99,7 @@ void mpc_clear(mpc *M)
 {
     if (!M) return;
     verify_free(M);
+    gf2v_free(M);
     mul_tables_free(M);
     shamir_free(&M->sh);
     prss_free(&M->ps);

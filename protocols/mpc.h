@@ -18,6 +18,7 @@ enum {
     MPC_MSG_MUL    = 4,   /* GRR degree reduction */
     MPC_MSG_VERIFY = 5,   /* final round of the multiplication check */
     MPC_MSG_BIN    = 6,   /* binary domain: AND resharing, openings (gf2.h) */
+    MPC_MSG_BINV   = 7,   /* binary domain: the check's rounds (gf2_verify.h) */
 };
 
 /* Security modes (mpc_set_security). MPC_MALICIOUS, the default: security with

@@ -73,6 +73,7 @@ struct mpc {
     int security;          /* MPC_MALICIOUS (default) or MPC_SEMI_HONEST */
     int dead;              /* a verification failed: no further opening */
     void *vstate;          /* relation log and public-value hash, built lazily */
+    void *bstate;          /* the binary domain's relation log (gf2_verify.c) */
     uint64_t opened;       /* openings whose shares this server sent (tests) */
 #ifdef MPC_TEST_ADVERSARY
     mpc_adv adv;           /* test-only deviation; cls == MPC_ADV_NONE otherwise */

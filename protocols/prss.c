@@ -12,6 +12,7 @@
 /* Nonce domains: "PRSR" for random sharings, "PRSZ" for zero sharings. */
 #define PRSS_DOMAIN_RAND 0x50525352u
 #define PRSS_DOMAIN_ZERO 0x5052535au
+#define PRSS_DOMAIN_RAW 0x50525357u   /* "PRSW" */
 /* C(9, 4): the most groups for n <= MPC_MAX_SERVERS. */
 #define PRSS_MAX_GROUPS 126
 /* PRF outputs buffered per batch (8 KiB of stack). */
@@ -118,6 +119,23 @@ int prss_ready(const prss *P)
     for (int g = 0; g < P->ngroups; g++)
         if (!(P->masks[g] & (1u << (P->me - 1))) && !P->haskey[g]) return 0;
     return 1;
+}
+
+void prss_raw(prss *P, uint8_t *out, size_t len)
+{
+    assert(prss_ready(P));
+    uint64_t c = P->counter++;
+    prg g;
+    for (int k = 0; k < P->ngroups; k++) {
+        uint8_t *o = out + (size_t)k * len;
+        if (P->masks[k] & (1u << (P->me - 1))) {
+            memset(o, 0, len);
+            continue;
+        }
+        prg_init(&g, P->keys + (size_t)k * PRG_KEYBYTES, PRSS_DOMAIN_RAW, c);
+        prg_bytes(&g, o, len);
+    }
+    prg_wipe(&g);
 }
 
 uint64_t prss_counter(const prss *P)

@@ -37,6 +37,11 @@ int prss_ready(const prss *P);
 void prss_rand(prss *P, fe *out, size_t m);
 /* m degree-2t shares of zero. */
 void prss_zero(prss *P, fe *out, size_t m);
+/* For a field other than F (the binary domain's GF(2^64), gf2_verify.c): the
+ * raw PRF bytes of every group at the next counter, len bytes per group into
+ * out[g*len ..] in prss_groups order; groups containing me get zeros. The
+ * caller combines them with its own f_T(me). Consumes one counter. */
+void prss_raw(prss *P, uint8_t *out, size_t len);
 /* Next counter (for tests and diagnostics). */
 uint64_t prss_counter(const prss *P);
 

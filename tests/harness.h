@@ -45,6 +45,10 @@ int harness_run(const field *F, int n, int t, int transport, harness_fn fn,
  * elements) is party i+1's vector. */
 void harness_share(const field *F, int n, int t, int d, const fe *secrets, size_t m,
                    fe **out);
+/* Binary domain (gf2.h, bincmp.h): share N k-bit values as a bit matrix of
+ * bin_matrix_words(k, gf2_words(N)) words at degree t; out[i] (malloc'd) is
+ * party i+1's. */
+void harness_share_bits(uint64_t **out, const uint64_t *v, size_t N, int k, int n, int t);
 /* Reconstruct m values from the n parties' share vectors (degree t, checking all
  * shares fit): returns 0 or ERR_CHEAT. */
 int harness_open(const field *F, int n, int t, fe *out, fe *const *shares, size_t m);

@@ -18,7 +18,7 @@ static void s_setup(void)
     cr_assert_eq(secmem_init(), 0);
 }
 
-/* The binary domain runs semi-honest (gf2.h); each test says so. */
+/* Semi-honest unless a test says otherwise (the malicious_ ones). */
 static void s_init(void)
 {
     s_setup();
@@ -155,26 +155,20 @@ Test(gf2, and_matches_clear_n5_t2_hub) { s_and(5, 2, HARNESS_HUB, 0); }
 Test(gf2, and_matches_clear_n3_curvezmq) { s_and(3, 1, HARNESS_ZMQ, 0); }
 Test(gf2, and_matches_clear_n4_server_3_down) { s_and(4, 1, HARNESS_HUB, 0xb); }
 
-/* ---- comparison and maximum ------------------------------------------------ */
-
-/* Share N k-bit values as a bit matrix: out[i] (owned) is party i+1's. */
-static void s_share_matrix(uint64_t **out, const uint64_t *v, size_t N, int k, int n, int t)
+/* The same runs with the verification of gf2_verify.h before every opening. */
+static void s_and_mal(int n, int t, int transport, unsigned live)
 {
-    size_t nw = gf2_words(N);
-    uint64_t *row = calloc(nw, 8), *sh[9];
-    for (int i = 0; i < n; i++) {
-        out[i] = calloc(bin_matrix_words(k, nw), 8);
-        sh[i] = malloc(4 * nw * 8);
-    }
-    for (int j = 0; j < k; j++) {
-        memset(row, 0, nw * 8);
-        for (size_t e = 0; e < N; e++) row[e / 64] |= (v[e] >> j & 1u) << (e % 64);
-        gf2_share(sh, row, nw, n, t);
-        for (int i = 0; i < n; i++) bin_row_set(out[i], sh[i], k, j, nw);
-    }
-    for (int i = 0; i < n; i++) free(sh[i]);
-    free(row);
+    harness_security = MPC_MALICIOUS;
+    s_and(n, t, transport, live);
 }
+
+Test(gf2, malicious_and_verifies_n3_hub) { s_and_mal(3, 1, HARNESS_HUB, 0); }
+Test(gf2, malicious_and_verifies_n5_t2_hub) { s_and_mal(5, 2, HARNESS_HUB, 0); }
+Test(gf2, malicious_and_verifies_n3_curvezmq) { s_and_mal(3, 1, HARNESS_ZMQ, 0); }
+Test(gf2, malicious_and_verifies_n4_server_3_down) { s_and_mal(4, 1, HARNESS_HUB, 0xb); }
+Test(gf2, malicious_and_verifies_n5_t1_two_down) { s_and_mal(5, 1, HARNESS_HUB, 0x15); }
+
+/* ---- comparison and maximum ------------------------------------------------ */
 
 typedef struct cjob {
     const uint64_t *a, *b;
@@ -226,8 +220,8 @@ static void s_cmp_run(int n, int t, const uint64_t *a, const uint64_t *b, size_t
     static field F;
     cr_assert_eq(field_init_default(&F, 32, 40), 0);
     uint64_t *as[9], *bs[9] = { 0 };
-    s_share_matrix(as, a, N, k, n, t);
-    if (b) s_share_matrix(bs, b, N, k, n, t);
+    harness_share_bits(as, a, N, k, n, t);
+    if (b) harness_share_bits(bs, b, N, k, n, t);
     void *args[9];
     for (int i = 0; i < n; i++) {
         jobs[i] = (cjob){ .a = as[i], .b = bs[i], .N = N, .k = k, .op = op };
@@ -298,6 +292,17 @@ Test(gf2, max_matches_clear_with_ties_and_odd_sizes)
     s_max(3, 1, 129, 20, 1);
     for (int rep = 0; rep < 4; rep++) s_max(3, 1, 100, 6, 1);   /* 4-ary levels of 32, 8, 2 */
     s_max(3, 1, 3000, 16, 1);   /* binary levels while many lanes, then 4-ary */
+}
+
+Test(gf2, malicious_gt_and_max_verify)
+{
+    harness_security = MPC_MALICIOUS;
+    s_gt(3, 1, 32, 200);
+    s_gt(5, 2, 64, 65);
+    s_max(3, 1, 1, 16, 0);
+    s_max(3, 1, 5, 16, 1);
+    s_max(3, 1, 3000, 16, 1);
+    s_max(5, 2, 1000, 32, 0);
 }
 
 /* ---- F_p values compared through the binary domain (binltz.h) ---------------- */
@@ -373,32 +378,12 @@ Test(gf2, lt_of_shared_field_values_matches_clear)
     cr_assert_eq(s_lt(4, 1, 0xb, 16, 64, MPC_SEMI_HONEST, jobs), 0);  /* server 3 down */
 }
 
-Test(gf2, the_binary_domain_is_refused_under_malicious_security)
+/* The dealt masks of bin_ltz are not checked for consistency between the
+ * domains yet (docs/protocols.md): refused where cheating servers are expected. */
+Test(gf2, value_comparison_is_refused_under_malicious_security)
 {
     ljob jobs[9];
     cr_assert_eq(s_lt(3, 1, 0, 16, 10, MPC_MALICIOUS, jobs), ERR_STATE);
-    harness_security = MPC_MALICIOUS;
-    int rc = 0;
-    static field F;
-    cr_assert_eq(field_init_default(&F, 32, 40), 0);
-    uint64_t x[1] = { 5 };
-    uint64_t *xs[3];
-    for (int i = 0; i < 3; i++) xs[i] = malloc(4 * NW * 8);
-    gf2_share(xs, x, 1, 3, 1);
-    job jobs2[3];
-    void *args[3];
-    for (int i = 0; i < 3; i++) {
-        jobs2[i] = (job){ .x = xs[i], .y = xs[i] };
-        args[i] = &jobs2[i];
-    }
-    int rcs[3];
-    rc = harness_run(&F, 3, 1, HARNESS_HUB, s_and_body, args, rcs);
-    harness_security = MPC_SEMI_HONEST;
-    for (int i = 0; i < 3; i++) {
-        cr_assert_eq(rcs[i], ERR_STATE, "S%d: an unverified AND under malicious security", i + 1);
-        free(xs[i]);
-    }
-    (void)rc;
 }
 
 /* Privacy: what bin_ltz opens (c = x + 2^K + mask, and the result XOR a

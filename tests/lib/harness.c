@@ -12,6 +12,8 @@
 #include <sodium.h>
 #include "common/net.h"
 #include "common/secmem.h"
+#include "protocols/bincmp.h"
+#include "protocols/gf2_verify.h"
 #include "protocols/shamir.h"
 #include "protocols/verify.h"
 
@@ -65,6 +67,7 @@ static void *s_party(void *p_)
         if (harness_security >= 0) mpc_set_security(M, harness_security);
         p->rc = p->fn(M, p->arg);
         if (p->rc == 0) p->rc = mpc_verify(M);
+        if (p->rc == 0) p->rc = gf2_verify(M);
         if (p->rc) fprintf(stderr, "harness S%d: %s (%s)\n", p->me, err_str(p->rc), mpc_errmsg(M));
         if (p->rc == 0 && p->transport == HARNESS_ZMQ) p->rc = net_bye(nw);
         mpc_destroy(&M);
@@ -183,10 +186,11 @@ uint64_t harness_rand_bits(int bits)
 
 uint64_t harness_rounds(const mpc *M)
 {
-    uint64_t r, vr;
+    uint64_t r, vr, br;
     mpc_stats(M, &r, NULL, NULL);
     mpc_verify_stats(M, NULL, &vr, NULL);
-    return r - vr;
+    gf2v_stats(M, NULL, &br);
+    return r - vr - br;
 }
 
 uint64_t harness_elems(const mpc *M)
@@ -195,4 +199,22 @@ uint64_t harness_elems(const mpc *M)
     mpc_stats(M, NULL, &e, NULL);
     mpc_verify_stats(M, NULL, NULL, &ve);
     return e - ve;
+}
+
+void harness_share_bits(uint64_t **out, const uint64_t *v, size_t N, int k, int n, int t)
+{
+    size_t nw = gf2_words(N);
+    uint64_t *row = calloc(nw, 8), *sh[GF2_MAX_PARTIES];
+    for (int i = 0; i < n; i++) {
+        out[i] = calloc(bin_matrix_words(k, nw), 8);
+        sh[i] = malloc(4 * nw * 8);
+    }
+    for (int j = 0; j < k; j++) {
+        memset(row, 0, nw * 8);
+        for (size_t e = 0; e < N; e++) row[e / 64] |= (v[e] >> j & 1u) << (e % 64);
+        gf2_share(sh, row, nw, n, t);
+        for (int i = 0; i < n; i++) bin_row_set(out[i], sh[i], k, j, nw);
+    }
+    for (int i = 0; i < n; i++) free(sh[i]);
+    free(row);
 }

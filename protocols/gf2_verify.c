@@ -1,0 +1,646 @@
+/* gf2_verify: the binary domain's relation log and its compressed check over
+ * GF(2^64) (see gf2_verify.h).
+ *
+ * Claim. The log holds N relations x_l * y_l = z_l over GF(2^4), cut into four
+ * slices of B blocks (64 lanes each, zero padded): relation (c, l) is lane l of
+ * slice c. f_l, g_l are the cubic polynomials with f_l(c) = x_(c,l),
+ * g_l(c) = y_(c,l) at the points 1..4 of GF(2^4).
+ *
+ * First level (as verify_fold.c over F_p). A coin gives coefficients
+ * a_l = r_w s_k for lane l = (block w, bit k): 64 + B elements of GF(2^64)
+ * instead of N/4. The servers hold H(c) = sum_l a_l z_(c,l) for c = 1..4
+ * (degree t, local) and compute H(c) = sum_l a_l f_l(c) g_l(c) for c = 5..7,
+ * where f_l(c), g_l(c) are GF(2^4) combinations of the slices and the products
+ * are bit-sliced GF(2^4) products (degree 2t, one reduction round for the
+ * three). If some relation is false, sum_l a_l (x y - z)_(c,l) != 0 for some
+ * c but with probability <= 2/2^64 (a non-zero polynomial of degree 2 in r, s:
+ * Schwartz-Zippel), and then H and sum_l a_l f_l g_l are distinct polynomials
+ * of degree <= 6, equal at the coin beta with probability <= 6/(2^64-7).
+ * The sums over lanes use the bit-slicing: sum_k s_k emb(v_k) for a word of
+ * lanes is a GF(2)-linear function of the four plane words, read from byte
+ * tables (8 lookups per plane word), then one product by r_w per word.
+ *
+ * Fold: u_l = s_k f_l(beta), v_l = r_w g_l(beta) (so <u, v> = sum_l a_l
+ * f_l g_l (beta) = H(beta) if the claim was true), f_l(beta) read from two
+ * byte tables over the 16 bits of x_(1..4,l) (an 8x8 bit transpose gathers
+ * them): N/4 coordinates of GF(2^64), two products each.
+ *
+ * Levels and last level, final round: as verify.c, over GF(2^64) with the
+ * points 1..2k-1 as field elements, fan-in 4 then 16 until at most 127
+ * coordinates remain; the masks rho_a, rho_b (PRSS, degree t) join the last
+ * level, their product reduced in the first level's round. Each level is
+ * sound except with probability (2k-2)/(2^64-2k+1). Final: open u', v', Z'
+ * (degree t checked with every live share; u', v' one round before Z' when
+ * more than t+2 servers take part), test Z' = u' v'. */
+#include "protocols/gf2_verify.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sodium.h>
+#include "common/prg.h"
+#include "common/xalloc.h"
+#include "protocols/gf2.h"
+#include "protocols/gf64.h"
+#include "protocols/mpc_impl.h"
+
+#define S_DOMAIN 0x42565230u   /* "BVR0": the check's coefficient streams */
+#define S_KLAST 128            /* the last level takes at most 127 coordinates + the mask */
+
+typedef struct bstate {
+    uint64_t *log;             /* GF2V_CAP blocks of GF2V_BLOCK words, mapped once */
+    uint64_t *u, *v;           /* the fold's vectors: 16 per block, mapped once */
+    size_t n, hw, uhw;         /* blocks logged, high-water marks */
+    uint64_t flushes, rounds;
+} bstate;
+
+static void *s_map(size_t bytes)
+{
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED) abort();
+    return p;
+}
+
+#define S_LOG_BYTES ((GF2V_CAP + 4) * GF2V_BLOCK * 8)
+#define S_VEC_BYTES ((GF2V_CAP / 4 + 2) * 64 * 8 + 8 * S_KLAST)
+
+static bstate *s_state(mpc *M)
+{
+    if (M->bstate) return M->bstate;
+    bstate *V = xcalloc(1, sizeof *V);
+    V->log = s_map(S_LOG_BYTES);
+    V->u = s_map(S_VEC_BYTES);
+    V->v = s_map(S_VEC_BYTES);
+    M->bstate = V;
+    return V;
+}
+
+void gf2v_free(mpc *M)
+{
+    bstate *V = M->bstate;
+    if (!V) return;
+    sodium_memzero(V->log, (V->hw + 4 < GF2V_CAP + 4 ? V->hw + 4 : GF2V_CAP + 4) * GF2V_BLOCK * 8);
+    sodium_memzero(V->u, V->uhw * 8);
+    sodium_memzero(V->v, V->uhw * 8);
+    munmap(V->log, S_LOG_BYTES);
+    munmap(V->u, S_VEC_BYTES);
+    munmap(V->v, S_VEC_BYTES);
+    free(V);
+    M->bstate = NULL;
+}
+
+size_t gf2v_pending(const mpc *M)
+{
+    const bstate *V = M->bstate;
+    return V && M->security == MPC_MALICIOUS ? V->n : 0;
+}
+
+void gf2v_stats(const mpc *M, uint64_t *flushes, uint64_t *rounds)
+{
+    const bstate *V = M->bstate;
+    if (flushes) *flushes = V ? V->flushes : 0;
+    if (rounds) *rounds = V ? V->rounds : 0;
+}
+
+int gf2v_reserve(mpc *M, size_t nw, uint64_t **blocks)
+{
+    bstate *V = s_state(M);
+    if (nw > GF2V_CAP) return mpc_fail(M, ERR_ARG, "binary domain: %zu blocks in one gate", nw);
+    if (V->n + nw > GF2V_CAP) {
+        int rc = gf2_verify(M);
+        if (rc) return rc;
+    }
+    *blocks = V->log + V->n * GF2V_BLOCK;
+    V->n += nw;
+    if (V->n > V->hw) V->hw = V->n;
+    return 0;
+}
+
+int gf2_log_bits(mpc *M, const uint64_t *x, size_t nw)
+{
+    if (M->security != MPC_MALICIOUS || nw == 0) return 0;
+    uint64_t *b;
+    int rc = gf2v_reserve(M, nw, &b);
+    for (size_t w = 0; rc == 0 && w < nw; w++, b += GF2V_BLOCK)
+        for (int p = 0; p < GF2_PLANES; p++) b[p] = b[4 + p] = b[8 + p] = x[(size_t)p * nw + w];
+    return rc;
+}
+
+/* ---- GF(2^64) over the live servers ----------------------------------------------- */
+
+static int s_live(const mpc *M, int *pts)
+{
+    int k = 0;
+    for (int j = 1; j <= M->n; j++)
+        if (M->live >> (j - 1) & 1u) pts[k++] = j;
+    return k;
+}
+
+/* Lagrange weights over GF(2^4) points, embedded. */
+static void s_lagrange64(uint64_t *out, const int *pts, int np, int at)
+{
+    uint8_t w[GF2_MAX_PARTIES];
+    gf2_lagrange(w, pts, np, at);
+    for (int a = 0; a < np; a++) out[a] = gf64_embed(w[a]);
+}
+
+static int s_recv64(mpc *M, int j, uint64_t step, uint64_t *w, size_t m)
+{
+    uint8_t *pl = NULL;
+    size_t len = 0;
+    int rc = mpc_recv_raw(M, j, MPC_MSG_BINV, step, &pl, &len);
+    if (rc == 0 && len != m * 8)
+        rc = mpc_fail(M, ERR_PROTO, "binary check step %llu: S%d sent %zu bytes, %zu expected",
+                      (unsigned long long)step, j, len, m * 8);
+    if (rc == 0) gf2_get_words(w, pl, m);
+    if (pl) sodium_memzero(pl, len);
+    free(pl);
+    return rc;
+}
+
+/* GRR degree reduction of m <= 2*S_KLAST degree-2t values over GF(2^64): the
+ * first 2t+1 live servers reshare lambda_i d_i at degree t (fresh randomness);
+ * one round. Errors in it are covered by the check (a wrong value fails it). */
+static int s_reduce(mpc *M, uint64_t *out, const uint64_t *d, size_t m)
+{
+    int t = M->t, pts[GF2_MAX_PARTIES], np = s_live(M, pts), nr = 2 * t + 1, mine = -1, rc = 0;
+    uint64_t lam[GF2_MAX_PARTIES], e[2 * S_KLAST], q[2 * S_KLAST], in[2 * S_KLAST];
+    uint64_t coef[GF2_MAX_PARTIES][2 * S_KLAST], step = mpc_step(M);
+    for (int a = 0; a < np; a++)
+        if (pts[a] == M->me) mine = a;
+    s_lagrange64(lam, pts, nr, 0);
+    uint64_t acc[2 * S_KLAST] = { 0 };
+    if (mine < nr) {
+        for (size_t i = 0; i < m; i++) e[i] = gf64_mul(lam[mine], d[i]);
+        randombytes_buf(coef, (size_t)t * sizeof coef[0]);
+        uint8_t *wire = mpc_wire(M, m * 8);
+        for (int b = 0; b < np && rc == 0; b++) {
+            uint64_t x = gf64_embed((uint8_t)pts[b]);
+            for (size_t i = 0; i < m; i++) {   /* Horner: e + sum_k coef_k x^(k+1) */
+                uint64_t y = 0;
+                for (int k = t - 1; k >= 0; k--) y = gf64_mul(y ^ coef[k][i], x);
+                q[i] = y ^ e[i];
+            }
+            if (pts[b] == M->me) {
+                for (size_t i = 0; i < m; i++) acc[i] ^= q[i];
+                continue;
+            }
+            gf2_put_words(wire, q, m);
+            rc = mpc_send_raw(M, pts[b], MPC_MSG_BINV, step, wire, m * 8, m);
+        }
+        sodium_memzero(wire, m * 8);
+    }
+    for (int a = 0; a < nr && rc == 0; a++) {
+        if (pts[a] == M->me) continue;
+        if ((rc = s_recv64(M, pts[a], step, in, m)) == 0)
+            for (size_t i = 0; i < m; i++) acc[i] ^= in[i];
+    }
+    memcpy(out, acc, m * 8);
+    sodium_memzero(coef, sizeof coef);
+    sodium_memzero(e, sizeof e);
+    sodium_memzero(q, sizeof q);
+    sodium_memzero(acc, sizeof acc);
+    return rc;
+}
+
+/* Two degree-t shares of uniform GF(2^64) secrets (PRSS over the subfield's
+ * f_T, embedded). */
+static int s_masks(mpc *M, uint64_t rho[2])
+{
+    if (!M->ps || !prss_ready(M->ps))
+        return mpc_fail(M, ERR_STATE, "binary check: no PRSS keys");
+    unsigned masks[128];
+    int ng = prss_groups(M->ps, masks);
+    uint8_t *raw = xmalloc((size_t)ng * 16);
+    prss_raw(M->ps, raw, 16);
+    rho[0] = rho[1] = 0;
+    for (int g = 0; g < ng; g++) {
+        if (masks[g] >> (M->me - 1) & 1u) continue;
+        uint8_t num = 1, den = 1;   /* f_T(me) = prod_{j in T} (j - me) / j */
+        for (int j = 1; j <= M->n; j++)
+            if (masks[g] >> (j - 1) & 1u) {
+                num = gf16_mul(num, (uint8_t)(j ^ M->me));
+                den = gf16_mul(den, (uint8_t)j);
+            }
+        uint64_t f = gf64_embed(gf16_mul(num, gf16_inv(den))), r[2];
+        gf2_get_words(r, raw + (size_t)g * 16, 2);
+        rho[0] ^= gf64_mul(r[0], f);
+        rho[1] ^= gf64_mul(r[1], f);
+    }
+    sodium_memzero(raw, (size_t)ng * 16);
+    free(raw);
+    return 0;
+}
+
+/* A public point of GF(2^64) outside pts[0..np) from a fresh coin. */
+static int s_beta(mpc *M, const uint64_t *pts, int np, uint64_t *beta)
+{
+    uint8_t seed[32];
+    int rc = mpc_coin(M, seed);
+    if (rc) return rc;
+    prg g;
+    prg_init(&g, seed, S_DOMAIN | 1, 0);
+    for (int again = 1; again;) {
+        uint8_t b[8];
+        prg_bytes(&g, b, 8);
+        gf2_get_words(beta, b, 1);
+        again = 0;
+        for (int i = 0; i < np; i++) again |= *beta == pts[i];
+    }
+    prg_wipe(&g);
+    return 0;
+}
+
+/* Inverses of the Lagrange denominators prod_{b != a} (pts[a] - pts[b]). */
+static void s_dinv(uint64_t *dinv, const uint64_t *pts, int np)
+{
+    for (int a = 0; a < np; a++) {
+        uint64_t den = 1;
+        for (int b = 0; b < np; b++)
+            if (b != a) den = gf64_mul(den, pts[a] ^ pts[b]);
+        dinv[a] = gf64_inv(den);
+    }
+}
+
+/* Lagrange weights at x over the points pts[0..np) of GF(2^64), the
+ * numerators by prefix and suffix products. */
+static void s_weights_d(uint64_t *out, const uint64_t *pts, const uint64_t *dinv, int np,
+                        uint64_t x)
+{
+    uint64_t pre = 1, suf = 1;
+    for (int a = 0; a < np; a++) {
+        out[a] = pre;
+        pre = gf64_mul(pre, x ^ pts[a]);
+    }
+    for (int a = np - 1; a >= 0; a--) {
+        out[a] = gf64_mul(gf64_mul(out[a], suf), dinv[a]);
+        suf = gf64_mul(suf, x ^ pts[a]);
+    }
+}
+
+static void s_weights(uint64_t *out, const uint64_t *pts, int np, uint64_t x)
+{
+    uint64_t dinv[2 * S_KLAST];
+    s_dinv(dinv, pts, np);
+    s_weights_d(out, pts, dinv, np, x);
+}
+
+/* ---- the first level, on the bit-sliced log -------------------------------------- */
+
+/* Byte tables of a linear map of 64-bit plane words: tab[j][b] = sum over
+ * the set bits i of b of col[8j + i]. */
+static void s_tables(uint64_t (*tab)[256], const uint64_t *col)
+{
+    for (int j = 0; j < 8; j++) {
+        tab[j][0] = 0;
+        for (int b = 1; b < 256; b++) {
+            int i = __builtin_ctz((unsigned)b);
+            tab[j][b] = tab[j][b & (b - 1)] ^ col[8 * j + i];
+        }
+    }
+}
+
+static inline uint64_t s_apply(uint64_t (*tab)[256], uint64_t w)
+{
+    return tab[0][w & 255] ^ tab[1][w >> 8 & 255] ^ tab[2][w >> 16 & 255] ^
+           tab[3][w >> 24 & 255] ^ tab[4][w >> 32 & 255] ^ tab[5][w >> 40 & 255] ^
+           tab[6][w >> 48 & 255] ^ tab[7][w >> 56];
+}
+
+/* 8x8 bit transpose: bit b of byte i -> bit i of byte b (Hacker's Delight 7-3). */
+static inline uint64_t s_transpose8(uint64_t x)
+{
+    uint64_t t;
+    t = (x ^ (x >> 7)) & 0x00AA00AA00AA00AAull;
+    x = x ^ t ^ (t << 7);
+    t = (x ^ (x >> 14)) & 0x0000CCCC0000CCCCull;
+    x = x ^ t ^ (t << 14);
+    t = (x ^ (x >> 28)) & 0x00000000F0F0F0F0ull;
+    return x ^ t ^ (t << 28);
+}
+
+/* ext[c][q]: which of the 16 words (slice d, plane p at bit 4d + p) make
+ * plane q of f(c) for c = 5..7 (GF(2^4) Lagrange over 1..4). */
+static void s_ext_masks(uint16_t ext[3][4])
+{
+    static const int pts[4] = { 1, 2, 3, 4 };
+    memset(ext, 0, 3 * 4 * sizeof ext[0][0]);
+    for (int c = 0; c < 3; c++) {
+        uint8_t lam[4];
+        gf2_lagrange(lam, pts, 4, 5 + c);
+        for (int d = 0; d < 4; d++)
+            for (int p = 0; p < 4; p++) {
+                uint8_t v = gf16_mul(lam[d], (uint8_t)(1u << p));
+                for (int q = 0; q < 4; q++)
+                    if (v >> q & 1u) ext[c][q] |= (uint16_t)(1u << (4 * d + p));
+            }
+    }
+}
+
+static inline void s_gfmul1(uint64_t z[4], const uint64_t a[4], const uint64_t b[4])
+{
+    uint64_t d4 = (a[1] & b[3]) ^ (a[2] & b[2]) ^ (a[3] & b[1]);
+    uint64_t d5 = (a[2] & b[3]) ^ (a[3] & b[2]), d6 = a[3] & b[3];
+    z[0] = (a[0] & b[0]) ^ d4;
+    z[1] = (a[0] & b[1]) ^ (a[1] & b[0]) ^ d4 ^ d5;
+    z[2] = (a[0] & b[2]) ^ (a[1] & b[1]) ^ (a[2] & b[0]) ^ d5 ^ d6;
+    z[3] = (a[0] & b[3]) ^ (a[1] & b[2]) ^ (a[2] & b[1]) ^ (a[3] & b[0]) ^ d6;
+}
+
+static inline void s_extend(uint64_t out[4], const uint64_t in[16], const uint16_t m[4])
+{
+    for (int q = 0; q < 4; q++) {
+        uint64_t acc = 0;
+        for (int i = 0; i < 16; i++) acc ^= in[i] & ((uint64_t)0 - (uint64_t)(m[q] >> i & 1u));
+        out[q] = acc;
+    }
+}
+
+/* The slices' words of block w: in[4d + p] = plane p of slice d (x or y:
+ * off 0 or 4), z the same for z (off 8). */
+static void s_gather(uint64_t in[16], const uint64_t *log, size_t B, size_t w, int off)
+{
+    for (int d = 0; d < 4; d++)
+        for (int p = 0; p < 4; p++) in[4 * d + p] = log[((size_t)d * B + w) * GF2V_BLOCK + (size_t)off + (size_t)p];
+}
+
+typedef struct coefs {
+    uint64_t s[64];
+    uint64_t *r;               /* B */
+} coefs;
+
+/* H(1..7) shares (H[0..3] degree t, H[4..6] degree 2t). */
+static void s_first(const uint64_t *log, size_t B, const coefs *C, uint64_t H[7])
+{
+    uint64_t (*tab)[8][256] = xmalloc(4 * sizeof *tab);   /* plane p: lane k -> s_k emb(x^p) */
+    uint64_t col[64];
+    for (int p = 0; p < 4; p++) {
+        uint64_t e = gf64_embed((uint8_t)(1u << p));
+        for (int k = 0; k < 64; k++) col[k] = gf64_mul(C->s[k], e);
+        s_tables(tab[p], col);
+    }
+    uint16_t ext[3][4];
+    s_ext_masks(ext);
+    gf64_wide acc[7];
+    memset(acc, 0, sizeof acc);
+    for (size_t w = 0; w < B; w++) {
+        uint64_t X[16], Y[16], Z[16], val[7][4];
+        s_gather(X, log, B, w, 0);
+        s_gather(Y, log, B, w, 4);
+        s_gather(Z, log, B, w, 8);
+        for (int c = 0; c < 4; c++) memcpy(val[c], Z + 4 * c, 32);
+        for (int c = 0; c < 3; c++) {
+            uint64_t xe[4], ye[4];
+            s_extend(xe, X, ext[c]);
+            s_extend(ye, Y, ext[c]);
+            s_gfmul1(val[4 + c], xe, ye);
+        }
+        for (int c = 0; c < 7; c++) {
+            uint64_t sum = s_apply(tab[0], val[c][0]) ^ s_apply(tab[1], val[c][1]) ^
+                           s_apply(tab[2], val[c][2]) ^ s_apply(tab[3], val[c][3]);
+            gf64_mac(&acc[c], C->r[w], sum);
+        }
+        sodium_memzero(X, sizeof X);
+        sodium_memzero(Y, sizeof Y);
+        sodium_memzero(val, sizeof val);
+    }
+    for (int c = 0; c < 7; c++) H[c] = gf64_reduce(acc[c]);
+    sodium_memzero(acc, sizeof acc);
+    free(tab);   /* public: the coefficients are */
+}
+
+/* u[64w + k] = s_k f(beta), v[64w + k] = r_w g(beta) for lane k of block w,
+ * f(beta) = sum_d L_d(beta) emb(x_(d,k)) through two 256-entry tables. */
+static void s_first_fold(const uint64_t *log, size_t B, const coefs *C, uint64_t beta,
+                         uint64_t *u, uint64_t *v)
+{
+    uint64_t ep[4], pts[4], L[4], col[16], tab[2][256];
+    for (int p = 0; p < 4; p++) {
+        ep[p] = gf64_embed((uint8_t)(1u << p));
+        pts[p] = gf64_embed((uint8_t)(p + 1));
+    }
+    s_weights(L, pts, 4, beta);
+    for (int d = 0; d < 4; d++)
+        for (int p = 0; p < 4; p++) col[4 * d + p] = gf64_mul(L[d], ep[p]);
+    for (int h = 0; h < 2; h++) {
+        tab[h][0] = 0;
+        for (int b = 1; b < 256; b++)
+            tab[h][b] = tab[h][b & (b - 1)] ^ col[8 * h + __builtin_ctz((unsigned)b)];
+    }
+    for (size_t w = 0; w < B; w++) {
+        for (int off = 0; off <= 4; off += 4) {
+            uint64_t in[16], *out = (off ? v : u) + 64 * w;
+            s_gather(in, log, B, w, off);
+            for (int j = 0; j < 8; j++) {   /* lanes 8j..8j+7 */
+                uint64_t lo = 0, hi = 0;
+                for (int i = 0; i < 8; i++) {
+                    lo |= (in[i] >> (8 * j) & 255u) << (8 * i);
+                    hi |= (in[8 + i] >> (8 * j) & 255u) << (8 * i);
+                }
+                lo = s_transpose8(lo);
+                hi = s_transpose8(hi);
+                for (int b = 0; b < 8; b++) {
+                    uint64_t f = tab[0][lo >> (8 * b) & 255u] ^ tab[1][hi >> (8 * b) & 255u];
+                    int k = 8 * j + b;
+                    out[k] = gf64_mul(f, off ? C->r[w] : C->s[k]);
+                }
+            }
+            sodium_memzero(in, sizeof in);
+        }
+    }
+}
+
+/* ---- generic levels over GF(2^64) ------------------------------------------------ */
+
+/* One level of fan-in k over L coordinates per slice: h at 1..2k-1 except k
+ * (degree 2t, H[0..k-2], H[k..2k-2]); fold needs beta afterwards. */
+static void s_level_h(const uint64_t *u, const uint64_t *v, size_t k, size_t L, uint64_t *H,
+                      uint64_t *lam)
+{
+    uint64_t pts[2 * S_KLAST], dinv[S_KLAST];
+    for (size_t c = 0; c < 2 * k - 1; c++) pts[c] = c + 1;
+    s_dinv(dinv, pts, (int)k);
+    for (size_t e = 0; e + 1 < k; e++) s_weights_d(lam + e * k, pts, dinv, (int)k, pts[k + e]);
+    gf64_wide acc[2 * S_KLAST];
+    memset(acc, 0, (2 * k - 1) * sizeof acc[0]);
+    for (size_t l = 0; l < L; l++) {
+        for (size_t c = 0; c < k; c++) gf64_mac(&acc[c], u[c * L + l], v[c * L + l]);
+        for (size_t e = 0; e + 1 < k; e++) {
+            const uint64_t *le = lam + e * k;
+            gf64_wide fu = { 0, 0 }, fv = { 0, 0 };
+            for (size_t c = 0; c < k; c++) {
+                gf64_mac(&fu, le[c], u[c * L + l]);
+                gf64_mac(&fv, le[c], v[c * L + l]);
+            }
+            gf64_mac(&acc[k + e], gf64_reduce(fu), gf64_reduce(fv));
+        }
+    }
+    for (size_t c = 0; c < 2 * k - 1; c++) H[c] = gf64_reduce(acc[c]);
+    sodium_memzero(acc, sizeof acc);
+}
+
+static void s_level_fold(uint64_t *u, uint64_t *v, size_t k, size_t L, uint64_t beta)
+{
+    uint64_t pts[S_KLAST], w[S_KLAST];
+    for (size_t c = 0; c < k; c++) pts[c] = c + 1;
+    s_weights(w, pts, (int)k, beta);
+    for (size_t l = 0; l < L; l++) {
+        gf64_wide fu = { 0, 0 }, fv = { 0, 0 };
+        for (size_t c = 0; c < k; c++) {
+            gf64_mac(&fu, w[c], u[c * L + l]);
+            gf64_mac(&fv, w[c], v[c * L + l]);
+        }
+        u[l] = gf64_reduce(fu);
+        v[l] = gf64_reduce(fv);
+    }
+}
+
+/* sum_c W_c(beta) H[c] over the points P[0..np). */
+static uint64_t s_eval(const uint64_t *H, const uint64_t *P, int np, uint64_t beta)
+{
+    uint64_t w[2 * S_KLAST];
+    s_weights(w, P, np, beta);
+    gf64_wide acc = { 0, 0 };
+    for (int c = 0; c < np; c++) gf64_mac(&acc, w[c], H[c]);
+    return gf64_reduce(acc);
+}
+
+/* Levels on u, v (len coordinates, claim Z) down to one coordinate each. */
+static int s_levels(mpc *M, uint64_t *u, uint64_t *v, size_t len, uint64_t *Z,
+                    const uint64_t rho[2], uint64_t maskprod)
+{
+    uint64_t H[2 * S_KLAST], pts[2 * S_KLAST], beta;
+    uint64_t *lam = xmalloc(S_KLAST * S_KLAST * 8);   /* public weights */
+    int rc = 0;
+    for (int done = 0; !done && rc == 0;) {
+        size_t k, L;
+        if (len + 1 <= S_KLAST) {
+            u[len] = rho[0];
+            v[len] = rho[1];
+            k = len + 1;
+            L = 1;
+            *Z ^= maskprod;
+            done = 1;
+        } else {
+            k = len > ((size_t)1 << 14) ? 4 : 16;
+            L = (len + k - 1) / k;
+            for (size_t i = len; i < k * L; i++) u[i] = v[i] = 0;
+        }
+        uint64_t D[2 * S_KLAST];
+        s_level_h(u, v, k, L, D, lam);
+        /* reduce all but h(k) (which is Z - sum_{c<k} h(c)) */
+        memmove(D + k - 1, D + k, (k - 1) * 8);
+        if ((rc = s_reduce(M, D, D, 2 * k - 2)) != 0) break;
+        uint64_t hk = *Z;
+        for (size_t c = 0; c + 1 < k; c++) hk ^= D[c];
+        memcpy(H, D, (k - 1) * 8);
+        H[k - 1] = hk;
+        memcpy(H + k, D + k - 1, (k - 1) * 8);
+        for (size_t c = 0; c < 2 * k - 1; c++) pts[c] = c + 1;
+        if ((rc = s_beta(M, pts, (int)(2 * k - 1), &beta)) != 0) break;
+        s_level_fold(u, v, k, L, beta);
+        *Z = s_eval(H, pts, (int)(2 * k - 1), beta);
+        len = L;
+        sodium_memzero(D, sizeof D);
+    }
+    sodium_memzero(H, sizeof H);
+    free(lam);
+    return rc;
+}
+
+/* Open u, v, Z (degree t checked with every live share) and test Z = u v. */
+static int s_final(mpc *M, uint64_t u, uint64_t v, uint64_t Z)
+{
+    int pts[GF2_MAX_PARTIES], np = s_live(M, pts), t = M->t, two = np > t + 2, rc = 0;
+    uint64_t mine[3] = { u, v, Z }, all[GF2_MAX_PARTIES][3], val[3];
+    for (int r = 0; r < 1 + two && rc == 0; r++) {
+        size_t off = two && r ? 2 : 0, cnt = two ? (r ? 1 : 2) : 3;
+        uint64_t step = mpc_step(M);
+        uint8_t *wire = mpc_wire(M, cnt * 8);
+        gf2_put_words(wire, mine + off, cnt);
+        for (int a = 0; a < np && rc == 0; a++)
+            if (pts[a] != M->me) rc = mpc_send_raw(M, pts[a], MPC_MSG_BINV, step, wire, cnt * 8, cnt);
+        for (int a = 0; a < np && rc == 0; a++) {
+            if (pts[a] == M->me) memcpy(all[a] + off, mine + off, cnt * 8);
+            else rc = s_recv64(M, pts[a], step, all[a] + off, cnt);
+        }
+        uint64_t lam[GF2_MAX_PARTIES];
+        for (int k = t + 1; k <= np && rc == 0; k++) {   /* k == np: the secret */
+            s_lagrange64(lam, pts, t + 1, k < np ? pts[k] : 0);
+            for (size_t i = off; i < off + cnt; i++) {
+                gf64_wide acc = { 0, 0 };
+                for (int a = 0; a <= t; a++) gf64_mac(&acc, lam[a], all[a][i]);
+                uint64_t x = gf64_reduce(acc);
+                if (k == np) val[i] = x;
+                else if (x != all[k][i]) rc = ERR_CHEAT;
+            }
+        }
+    }
+    if (rc == 0 && val[2] != gf64_mul(val[0], val[1])) rc = ERR_CHEAT;
+    sodium_memzero(mine, sizeof mine);
+    return rc;
+}
+
+static int s_check(mpc *M, bstate *V)
+{
+    size_t B = (V->n + 3) / 4;
+    uint64_t *log = V->log, rho[2], H[7], R[4], Z, beta;
+    memset(log + V->n * GF2V_BLOCK, 0, (4 * B - V->n) * GF2V_BLOCK * 8);
+    coefs C;
+    C.r = xmalloc(B * 8);
+    uint8_t seed[32];
+    int rc = mpc_coin(M, seed);
+    if (rc == 0) rc = s_masks(M, rho);
+    if (rc == 0) {
+        prg g;
+        prg_init(&g, seed, S_DOMAIN, 0);
+        prg_bytes(&g, (uint8_t *)C.s, sizeof C.s);
+        prg_bytes(&g, (uint8_t *)C.r, B * 8);
+        prg_wipe(&g);
+        s_first(log, B, &C, H);
+        R[0] = H[4];
+        R[1] = H[5];
+        R[2] = H[6];
+        R[3] = gf64_mul(rho[0], rho[1]);
+        rc = s_reduce(M, R, R, 4);
+    }
+    uint64_t P7[7];
+    for (int c = 0; c < 7; c++) P7[c] = gf64_embed((uint8_t)(c + 1));
+    if (rc == 0) {
+        memcpy(H + 4, R, 3 * 8);
+        rc = s_beta(M, P7, 7, &beta);
+    }
+    if (rc == 0) {
+        size_t len = 64 * B;
+        if (len > V->uhw) V->uhw = len + S_KLAST;
+        s_first_fold(log, B, &C, beta, V->u, V->v);
+        Z = s_eval(H, P7, 7, beta);
+        rc = s_levels(M, V->u, V->v, len, &Z, rho, R[3]);
+    }
+    if (rc == 0) rc = s_final(M, V->u[0], V->v[0], Z);
+    sodium_memzero(rho, sizeof rho);
+    sodium_memzero(R, sizeof R);
+    sodium_memzero(H, sizeof H);
+    free(C.r);
+    return rc;
+}
+
+int gf2_verify(mpc *M)
+{
+    if (M->security != MPC_MALICIOUS) return 0;
+    if (M->dead) return mpc_fail(M, ERR_CHEAT, "binary check failed: a server deviated");
+    bstate *V = M->bstate;
+    if (!V || V->n == 0) return 0;
+    uint64_t r0, r1;
+    mpc_stats(M, &r0, NULL, NULL);
+    int rc = s_check(M, V);
+    mpc_stats(M, &r1, NULL, NULL);
+    V->flushes++;
+    V->rounds += r1 - r0;
+    V->n = 0;
+    if (rc == 0) return 0;
+    M->dead = 1;   /* whatever failed, nothing is opened any more */
+    if (rc == ERR_CHEAT) return mpc_fail(M, ERR_CHEAT, "binary check failed: a server deviated");
+    return mpc_fail(M, rc, "binary check: %s", mpc_errmsg(M));
+}
