@@ -42,6 +42,7 @@
 #include "common/xalloc.h"
 #include "protocols/gf2.h"
 #include "protocols/gf64.h"
+#include "protocols/gf64share.h"
 #include "protocols/mpc_impl.h"
 
 #define S_DOMAIN 0x42565230u   /* "BVR0": the check's coefficient streams */
@@ -127,49 +128,19 @@ int gf2_log_bits(mpc *M, const uint64_t *x, size_t nw)
     return rc;
 }
 
-/* ---- GF(2^64) over the live servers ----------------------------------------------- */
-
-static int s_live(const mpc *M, int *pts)
-{
-    int k = 0;
-    for (int j = 1; j <= M->n; j++)
-        if (M->live >> (j - 1) & 1u) pts[k++] = j;
-    return k;
-}
-
-/* Lagrange weights over GF(2^4) points, embedded. */
-static void s_lagrange64(uint64_t *out, const int *pts, int np, int at)
-{
-    uint8_t w[GF2_MAX_PARTIES];
-    gf2_lagrange(w, pts, np, at);
-    for (int a = 0; a < np; a++) out[a] = gf64_embed(w[a]);
-}
-
-static int s_recv64(mpc *M, int j, uint64_t step, uint64_t *w, size_t m)
-{
-    uint8_t *pl = NULL;
-    size_t len = 0;
-    int rc = mpc_recv_raw(M, j, MPC_MSG_BINV, step, &pl, &len);
-    if (rc == 0 && len != m * 8)
-        rc = mpc_fail(M, ERR_PROTO, "binary check step %llu: S%d sent %zu bytes, %zu expected",
-                      (unsigned long long)step, j, len, m * 8);
-    if (rc == 0) gf2_get_words(w, pl, m);
-    if (pl) sodium_memzero(pl, len);
-    free(pl);
-    return rc;
-}
+/* ---- GF(2^64) over the live servers (gf64share.h) ------------------------------- */
 
 /* GRR degree reduction of m <= 2*S_KLAST degree-2t values over GF(2^64): the
  * first 2t+1 live servers reshare lambda_i d_i at degree t (fresh randomness);
  * one round. Errors in it are covered by the check (a wrong value fails it). */
 static int s_reduce(mpc *M, uint64_t *out, const uint64_t *d, size_t m)
 {
-    int t = M->t, pts[GF2_MAX_PARTIES], np = s_live(M, pts), nr = 2 * t + 1, mine = -1, rc = 0;
+    int t = M->t, pts[GF2_MAX_PARTIES], np = gf64s_live(M, pts), nr = 2 * t + 1, mine = -1, rc = 0;
     uint64_t lam[GF2_MAX_PARTIES], e[2 * S_KLAST], q[2 * S_KLAST], in[2 * S_KLAST];
     uint64_t coef[GF2_MAX_PARTIES][2 * S_KLAST], step = mpc_step(M);
     for (int a = 0; a < np; a++)
         if (pts[a] == M->me) mine = a;
-    s_lagrange64(lam, pts, nr, 0);
+    gf64s_lagrange(lam, pts, nr, 0);
     uint64_t acc[2 * S_KLAST] = { 0 };
     if (mine < nr) {
         for (size_t i = 0; i < m; i++) e[i] = gf64_mul(lam[mine], d[i]);
@@ -193,7 +164,7 @@ static int s_reduce(mpc *M, uint64_t *out, const uint64_t *d, size_t m)
     }
     for (int a = 0; a < nr && rc == 0; a++) {
         if (pts[a] == M->me) continue;
-        if ((rc = s_recv64(M, pts[a], step, in, m)) == 0)
+        if ((rc = gf64s_recv(M, pts[a], step, in, m)) == 0)
             for (size_t i = 0; i < m; i++) acc[i] ^= in[i];
     }
     memcpy(out, acc, m * 8);
@@ -202,35 +173,6 @@ static int s_reduce(mpc *M, uint64_t *out, const uint64_t *d, size_t m)
     sodium_memzero(q, sizeof q);
     sodium_memzero(acc, sizeof acc);
     return rc;
-}
-
-/* Two degree-t shares of uniform GF(2^64) secrets (PRSS over the subfield's
- * f_T, embedded). */
-static int s_masks(mpc *M, uint64_t rho[2])
-{
-    if (!M->ps || !prss_ready(M->ps))
-        return mpc_fail(M, ERR_STATE, "binary check: no PRSS keys");
-    unsigned masks[128];
-    int ng = prss_groups(M->ps, masks);
-    uint8_t *raw = xmalloc((size_t)ng * 16);
-    prss_raw(M->ps, raw, 16);
-    rho[0] = rho[1] = 0;
-    for (int g = 0; g < ng; g++) {
-        if (masks[g] >> (M->me - 1) & 1u) continue;
-        uint8_t num = 1, den = 1;   /* f_T(me) = prod_{j in T} (j - me) / j */
-        for (int j = 1; j <= M->n; j++)
-            if (masks[g] >> (j - 1) & 1u) {
-                num = gf16_mul(num, (uint8_t)(j ^ M->me));
-                den = gf16_mul(den, (uint8_t)j);
-            }
-        uint64_t f = gf64_embed(gf16_mul(num, gf16_inv(den))), r[2];
-        gf2_get_words(r, raw + (size_t)g * 16, 2);
-        rho[0] ^= gf64_mul(r[0], f);
-        rho[1] ^= gf64_mul(r[1], f);
-    }
-    sodium_memzero(raw, (size_t)ng * 16);
-    free(raw);
-    return 0;
 }
 
 /* A public point of GF(2^64) outside pts[0..np) from a fresh coin. */
@@ -552,7 +494,7 @@ static int s_levels(mpc *M, uint64_t *u, uint64_t *v, size_t len, uint64_t *Z,
 /* Open u, v, Z (degree t checked with every live share) and test Z = u v. */
 static int s_final(mpc *M, uint64_t u, uint64_t v, uint64_t Z)
 {
-    int pts[GF2_MAX_PARTIES], np = s_live(M, pts), t = M->t, two = np > t + 2, rc = 0;
+    int pts[GF2_MAX_PARTIES], np = gf64s_live(M, pts), t = M->t, two = np > t + 2, rc = 0;
     uint64_t mine[3] = { u, v, Z }, all[GF2_MAX_PARTIES][3], val[3];
     for (int r = 0; r < 1 + two && rc == 0; r++) {
         size_t off = two && r ? 2 : 0, cnt = two ? (r ? 1 : 2) : 3;
@@ -563,11 +505,11 @@ static int s_final(mpc *M, uint64_t u, uint64_t v, uint64_t Z)
             if (pts[a] != M->me) rc = mpc_send_raw(M, pts[a], MPC_MSG_BINV, step, wire, cnt * 8, cnt);
         for (int a = 0; a < np && rc == 0; a++) {
             if (pts[a] == M->me) memcpy(all[a] + off, mine + off, cnt * 8);
-            else rc = s_recv64(M, pts[a], step, all[a] + off, cnt);
+            else rc = gf64s_recv(M, pts[a], step, all[a] + off, cnt);
         }
         uint64_t lam[GF2_MAX_PARTIES];
         for (int k = t + 1; k <= np && rc == 0; k++) {   /* k == np: the secret */
-            s_lagrange64(lam, pts, t + 1, k < np ? pts[k] : 0);
+            gf64s_lagrange(lam, pts, t + 1, k < np ? pts[k] : 0);
             for (size_t i = off; i < off + cnt; i++) {
                 gf64_wide acc = { 0, 0 };
                 for (int a = 0; a <= t; a++) gf64_mac(&acc, lam[a], all[a][i]);
@@ -591,7 +533,7 @@ static int s_check(mpc *M, bstate *V)
     C.r = xmalloc(B * 8);
     uint8_t seed[32];
     int rc = mpc_coin(M, seed);
-    if (rc == 0) rc = s_masks(M, rho);
+    if (rc == 0) rc = gf64s_masks(M, rho, 2);
     if (rc == 0) {
         prg g;
         prg_init(&g, seed, S_DOMAIN, 0);

@@ -1,0 +1,202 @@
+/* test_auction_bin: the binary-domain auction (auction_bin.h) against the
+ * clear rules over real parties: first and second price, reserve below, at
+ * and above the best bid, ties, zero and maximal bids, one bidder, bidders
+ * with a non-bit or inconsistent shares (excluded, nothing lost), n = 3 and
+ * n = 5, both security modes, the hub and CurveZMQ. */
+#include <criterion/criterion.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "common/secmem.h"
+#include "protocols/auction_bin.h"
+#include "protocols/bincmp.h"
+#include "protocols/gf2.h"
+#include "tests/harness.h"
+
+static void s_init(void)
+{
+    cr_assert_eq(secmem_init(), 0);
+}
+
+static void s_fini(void)
+{
+    harness_security = -1;
+    harness_live = 0;
+}
+
+TestSuite(auction_bin, .init = s_init, .fini = s_fini, .timeout = 120);
+
+typedef struct ajob {
+    const uint64_t *bids;
+    const auction_spec *s;
+    size_t count;
+    uint8_t *excl;
+    auction_outcome o;
+} ajob;
+
+static int s_body(mpc *M, void *arg)
+{
+    ajob *J = arg;
+    return auction_bin_run(M, J->s, J->bids, J->count, J->excl, &J->o);
+}
+
+enum { BAD_NONE = 0, BAD_NONBIT = 1, BAD_DEGREE = 2, BAD_PRESET = 3 };
+
+/* Run an auction on v (count bids); kind[i] marks a bidder that cheats. */
+static void s_run(int n, int t, int transport, const auction_spec *s, const uint64_t *v,
+                  const int *kind, size_t count)
+{
+    static field F;
+    cr_assert_eq(field_init_default(&F, 32, 40), 0);
+    int k = s->k;
+    size_t nw = gf2_words(count);
+    uint64_t *sh[9];
+    harness_share_bits(sh, v, count, k, n, t);
+    uint8_t *excl[9];
+    for (int i = 0; i < n; i++) excl[i] = calloc(count, 1);
+    for (size_t b = 0; b < count; b++) {
+        int row = (int)(b % (size_t)k);
+        uint64_t bit = (uint64_t)1 << (b % 64);
+        if (kind[b] == BAD_NONBIT)   /* + the constant x (plane 1) on every share: a 2 or 3 */
+            for (int i = 0; i < n; i++) bin_plane(sh[i], k, row, 1, nw)[b / 64] ^= bit;
+        if (kind[b] == BAD_DEGREE)   /* one server's share of one bit moved */
+            bin_plane(sh[n - 1], k, row, 2, nw)[b / 64] ^= bit;
+        if (kind[b] == BAD_PRESET)
+            for (int i = 0; i < n; i++) excl[i][b] = 1;
+    }
+    ajob jobs[9];
+    void *args[9];
+    for (int i = 0; i < n; i++) {
+        jobs[i] = (ajob){ .bids = sh[i], .s = s, .count = count, .excl = excl[i] };
+        args[i] = &jobs[i];
+    }
+    cr_assert_eq(harness_run(&F, n, t, transport, s_body, args, NULL), 0);
+    /* the clear rules over the valid bids */
+    size_t best = SIZE_MAX, second = SIZE_MAX;
+    for (size_t b = 0; b < count; b++) {
+        if (kind[b]) continue;
+        if (best == SIZE_MAX || v[b] > v[best]) second = best, best = b;
+        else if (second == SIZE_MAX || v[b] > v[second]) second = b;
+    }
+    int sold = best != SIZE_MAX && v[best] >= s->reserve;
+    uint64_t price = 0;
+    if (sold) price = s->second ? (second != SIZE_MAX && v[second] > s->reserve ? v[second] : s->reserve) : v[best];
+    for (int i = 0; i < n; i++) {
+        if (harness_live && !(harness_live >> i & 1u)) continue;
+        for (size_t b = 0; b < count; b++)
+            cr_assert_eq(excl[i][b], kind[b] != BAD_NONE, "S%d bidder %zu (kind %d)", i + 1, b, kind[b]);
+        cr_assert_eq(jobs[i].o.sold, sold, "S%d sold", i + 1);
+        if (!sold) continue;
+        cr_assert_eq(jobs[i].o.price, price, "S%d price %llu, expected %llu", i + 1,
+                     (unsigned long long)jobs[i].o.price, (unsigned long long)price);
+        if (s->second || s->reveal_winner) cr_assert_eq(jobs[i].o.winner, best, "S%d winner", i + 1);
+    }
+    for (int i = 0; i < n; i++) {
+        free(sh[i]);
+        free(excl[i]);
+    }
+}
+
+static void s_random(int n, int t, int transport, int k, size_t count, int second, uint64_t reserve,
+                     int cheats, int ties)
+{
+    uint64_t *v = malloc(count * 8), top = k == 64 ? ~(uint64_t)0 : ((uint64_t)1 << k) - 1;
+    int *kind = calloc(count, sizeof(int));
+    for (size_t b = 0; b < count; b++) {
+        v[b] = ties ? harness_rand_bits(2) * (top / 3) : (harness_rand_bits(32) << 32 | harness_rand_bits(32)) & top;
+        if (cheats && b % 7 == 3) kind[b] = 1 + (int)(b / 7 % 3);
+    }
+    if (count > 5) v[count - 1] = top;   /* the maximal bid, last */
+    auction_spec s = { .k = k, .second = second, .reveal_winner = 1, .reserve = reserve };
+    s_run(n, t, transport, &s, v, kind, count);
+    free(v);
+    free(kind);
+}
+
+static void s_modes(void (*fn)(void))
+{
+    harness_security = MPC_SEMI_HONEST;
+    fn();
+    harness_security = MPC_MALICIOUS;
+    fn();
+}
+
+static void s_first(void)
+{
+    s_random(3, 1, HARNESS_HUB, 32, 200, 0, 0, 0, 0);
+    s_random(3, 1, HARNESS_HUB, 32, 130, 0, 0, 0, 1);   /* ties at the top */
+    s_random(3, 1, HARNESS_HUB, 8, 1, 0, 0, 0, 0);      /* one bidder */
+    s_random(3, 1, HARNESS_HUB, 1, 70, 0, 0, 0, 0);     /* one-bit bids */
+    s_random(3, 1, HARNESS_HUB, 63, 65, 0, 0, 0, 0);    /* the widest bids */
+    s_random(5, 2, HARNESS_HUB, 16, 100, 0, 0, 0, 1);
+}
+
+Test(auction_bin, first_price_matches_clear) { s_modes(s_first); }
+
+static void s_second(void)
+{
+    s_random(3, 1, HARNESS_HUB, 32, 200, 1, 0, 0, 0);
+    s_random(3, 1, HARNESS_HUB, 16, 100, 1, 0, 0, 1);   /* the second equals the first */
+    s_random(3, 1, HARNESS_HUB, 8, 1, 1, 0, 0, 0);      /* one bidder: the reserve (0) */
+    s_random(5, 2, HARNESS_HUB, 20, 64, 1, 1000, 0, 0);
+}
+
+Test(auction_bin, second_price_matches_clear) { s_modes(s_second); }
+
+static void s_cheats(void)
+{
+    s_random(3, 1, HARNESS_HUB, 16, 150, 0, 0, 1, 0);
+    s_random(3, 1, HARNESS_HUB, 16, 150, 1, 0, 1, 1);
+    s_random(5, 2, HARNESS_HUB, 12, 64, 0, 0, 1, 0);
+}
+
+Test(auction_bin, invalid_bidders_are_excluded_and_nothing_else_lost) { s_modes(s_cheats); }
+
+Test(auction_bin, reserve_below_at_and_above)
+{
+    uint64_t v[6] = { 10, 500, 77, 500, 0, 499 };
+    int kind[6] = { 0 };
+    uint64_t reserves[] = { 0, 1, 499, 500, 501, 65535, 65536, 1u << 20 };
+    harness_security = MPC_MALICIOUS;
+    for (int r = 0; r < 8; r++)
+        for (int second = 0; second < 2; second++) {
+            auction_spec s = { .k = 16, .second = second, .reveal_winner = 1, .reserve = reserves[r] };
+            s_run(3, 1, HARNESS_HUB, &s, v, kind, 6);
+        }
+    /* every bid invalid or zero */
+    int all_bad[6] = { 1, 2, 3, 1, 2, 3 };
+    auction_spec s = { .k = 16 };
+    s_run(3, 1, HARNESS_HUB, &s, v, all_bad, 6);
+    uint64_t zeros[3] = { 0, 0, 0 };
+    s_run(3, 1, HARNESS_HUB, &s, zeros, kind, 3);
+}
+
+Test(auction_bin, over_curvezmq_and_with_a_server_down)
+{
+    harness_security = MPC_MALICIOUS;
+    s_random(3, 1, HARNESS_ZMQ, 32, 100, 0, 0, 1, 0);
+    harness_live = 0xb;   /* n = 4, server 3 down */
+    uint64_t v[5] = { 3, 9, 9, 1, 4 };
+    int kind[5] = { 0, 0, 0, 1, 0 };
+    auction_spec s = { .k = 8, .reveal_winner = 1 };
+    s_run(4, 1, HARNESS_HUB, &s, v, kind, 5);
+}
+
+Test(auction_bin, bad_arguments_are_refused)
+{
+    static field F;
+    cr_assert_eq(field_init_default(&F, 32, 40), 0);
+    uint64_t *sh[3], v[1] = { 1 };
+    harness_share_bits(sh, v, 1, 8, 3, 1);
+    uint8_t ex[3][1] = { { 0 } };
+    ajob jobs[3];
+    void *args[3];
+    auction_spec s = { .k = 64 };
+    for (int i = 0; i < 3; i++) {
+        jobs[i] = (ajob){ .bids = sh[i], .s = &s, .count = 1, .excl = ex[i] };
+        args[i] = &jobs[i];
+    }
+    int rcs[3];
+    cr_assert_eq(harness_run(&F, 3, 1, HARNESS_HUB, s_body, args, rcs), ERR_ARG);
+    for (int i = 0; i < 3; i++) free(sh[i]);
+}
