@@ -3,7 +3,8 @@
  * in-MPC validity checks, the computation, the declared opening and the signed
  * statement. Inputs are shared by the bench itself (as clients would) before the
  * servers start. One JSON line per figure (auction_seconds, vote_tally_seconds)
- * and security mode ("security": "semi-honest" then "malicious", on the same
+ * with "domain": "field" (F_p) or "binary" (the auction on bits shared in
+ * GF(2^4), auction_bin.h), and security mode ("security": "semi-honest" then "malicious", on the same
  * inputs; "verify_rounds": the rounds of the multiplication checks).
  * Usage: bench_apps [--quick] [--mode semi-honest|malicious]. */
 #include <stdio.h>
@@ -12,7 +13,11 @@
 #include <sodium.h>
 #include "bench/lib/procs.h"
 #include "common/secmem.h"
+#include "protocols/auction_bin.h"
 #include "protocols/auction_mpc.h"
+#include "protocols/bincmp.h"
+#include "protocols/gf2.h"
+#include "protocols/gf2_verify.h"
 #include "protocols/check.h"
 #include "protocols/range.h"
 #include "protocols/result.h"
@@ -24,10 +29,11 @@
 #define B_T 1
 
 typedef struct job {
-    int kind;             /* 1 auction, 2 vote */
+    int kind;             /* 1 auction, 2 vote, 3 auction in the binary domain */
     size_t count;
     uint32_t m;
     fe *shares[B_N];      /* per server: count * m shares */
+    uint64_t *bits[B_N];  /* kind 3, per server: the bid bits' matrix (bincmp.h) */
     uint64_t expect;      /* clear result: max bid, or YES (1) / NO (0) */
     int k;
     int security;         /* MPC_SEMI_HONEST or MPC_MALICIOUS */
@@ -68,13 +74,19 @@ static int s_server(mpc *M, void *arg)
     mpc_set_security(M, J->security);
     procs_meter mt;
     int rc = procs_start(M, &mt);
-    if (!rc) rc = check_degree(M, rows, J->count, J->m, bad);
+    if (!rc && J->kind != 3) rc = check_degree(M, rows, J->count, J->m, bad);
     char out[256], extra[192];
     uint64_t got = 0;
     if (!rc && J->kind == 1) {
         auction_spec s = { .k = J->k, .reveal_winner = 1 };
         auction_outcome o;
         rc = auction_run(M, &s, rows, J->count, J->m, bad, &o);
+        got = o.price;
+        snprintf(out, sizeof out, "{\"sold\":true,\"winning_bid\":%llu}", (unsigned long long)got);
+    } else if (!rc && J->kind == 3) {
+        auction_spec s = { .k = J->k, .reveal_winner = 1 };
+        auction_outcome o;
+        rc = auction_bin_run(M, &s, J->bits[mpc_me(M) - 1], J->count, bad, &o);
         got = o.price;
         snprintf(out, sizeof out, "{\"sold\":true,\"winning_bid\":%llu}", (unsigned long long)got);
     } else if (!rc) {
@@ -99,12 +111,14 @@ static int s_server(mpc *M, void *arg)
         rc = ERR_CHEAT;
     }
     if (!rc) {
-        uint64_t vr;
+        uint64_t vr, br;
         mpc_verify_stats(M, NULL, &vr, NULL);
-        snprintf(extra, sizeof extra, ",\"k\":%d,\"N\":%zu,\"security\":\"%s\",\"verify_rounds\":%llu",
+        gf2v_stats(M, NULL, &br);
+        snprintf(extra, sizeof extra,
+                 ",\"k\":%d,\"N\":%zu,\"security\":\"%s\",\"verify_rounds\":%llu,\"domain\":\"%s\"",
                  J->k, J->count, J->security == MPC_MALICIOUS ? "malicious" : "semi-honest",
-                 (unsigned long long)vr);
-        procs_report(M, &mt, J->kind == 1 ? "auction_seconds" : "vote_tally_seconds", dt, "s",
+                 (unsigned long long)(vr + br), J->kind == 3 ? "binary" : "field");
+        procs_report(M, &mt, J->kind == 2 ? "vote_tally_seconds" : "auction_seconds", dt, "s",
                      extra);
     }
     sodium_memzero(sk, sizeof sk);
@@ -131,6 +145,38 @@ static int s_auction(const field *F, size_t N, int k)
         rc = procs_run(F, B_N, B_T, s_server, &J);
     }
     for (int i = 0; i < B_N; i++) free(J.shares[i]);
+    return rc;
+}
+
+/* The same auction with the bids' bits shared in GF(2^4) by the clients
+ * (auction_bin.h): the range is the bits' check. */
+static int s_auction_bin(const field *F, size_t N, int k)
+{
+    job J = { .kind = 3, .count = N, .k = k };
+    size_t nw = gf2_words(N);
+    uint64_t *v = s_xmalloc(N * 8), *row = s_xmalloc(nw * 8), *sh[B_N];
+    for (size_t i = 0; i < N; i++) {
+        v[i] = ((uint64_t)randombytes_random() << 32 | randombytes_random()) & ((UINT64_C(1) << k) - 1);
+        if (v[i] > J.expect) J.expect = v[i];
+    }
+    for (int i = 0; i < B_N; i++) {
+        J.bits[i] = calloc(bin_matrix_words(k, nw), 8);
+        sh[i] = s_xmalloc(4 * nw * 8);
+    }
+    for (int j = 0; j < k; j++) {
+        memset(row, 0, nw * 8);
+        for (size_t e = 0; e < N; e++) row[e / 64] |= (v[e] >> j & 1u) << (e % 64);
+        gf2_share(sh, row, nw, B_N, B_T);
+        for (int i = 0; i < B_N; i++) bin_row_set(J.bits[i], sh[i], k, j, nw);
+    }
+    sodium_memzero(v, N * 8);
+    free(v), free(row);
+    int rc = 0;
+    for (int i = 0; i < s_nmodes && rc == 0; i++) {
+        J.security = s_modes[i];
+        rc = procs_run(F, B_N, B_T, s_server, &J);
+    }
+    for (int i = 0; i < B_N; i++) free(J.bits[i]), free(sh[i]);
     return rc;
 }
 
@@ -178,7 +224,7 @@ int main(int argc, char **argv)
     if (field_init_default(&F, 32, 40) != 0) return 1;
     size_t an[] = { 1000, 10000 }, vn[] = { 10000, 100000, 1000000 };
     for (size_t i = 0; i < (quick ? 1u : 2u); i++)
-        if (s_auction(&F, an[i], 32) != 0) return 1;
+        if (s_auction(&F, an[i], 32) != 0 || s_auction_bin(&F, an[i], 32) != 0) return 1;
     for (size_t i = 0; i < (quick ? 2u : 3u); i++)
         if (s_vote(&F, vn[i]) != 0) return 1;
     return 0;

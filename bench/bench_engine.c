@@ -20,6 +20,7 @@
 #include "protocols/binltz.h"
 #include "protocols/bits.h"
 #include "protocols/compare.h"
+#include "protocols/gf2_verify.h"
 #include "protocols/max.h"
 #include "protocols/mpc.h"
 #include "protocols/mul.h"
@@ -39,18 +40,29 @@ typedef struct bench {
 
 typedef procs_meter meter;
 
+/* Rounds of the checks so far: F_p multiplications and binary gates. */
+static uint64_t s_vrounds(const bench *B)
+{
+    uint64_t vr, br;
+    mpc_verify_stats(B->M, NULL, &vr, NULL);
+    gf2v_stats(B->M, NULL, &br);
+    return vr + br;
+}
+
 static int s_start(bench *B, meter *mt)
 {
     int rc = procs_start(B->M, mt);   /* barrier: all servers start together */
-    mpc_verify_stats(B->M, NULL, &B->vr0, NULL);
+    B->vr0 = s_vrounds(B);
     return rc;
 }
 
-/* The end of a measured operation: in malicious mode its multiplications are
- * verified inside the measurement (a result is only usable once verified). */
+/* The end of a measured operation: in malicious mode its multiplications and
+ * gates are verified inside the measurement (a result is only usable once
+ * verified). */
 static int s_done(bench *B)
 {
-    return mpc_verify(B->M);
+    int rc = mpc_verify(B->M);
+    return rc ? rc : gf2_verify(B->M);
 }
 
 static void s_report(bench *B, const meter *mt, const char *name, const char *unit,
@@ -59,8 +71,7 @@ static void s_report(bench *B, const meter *mt, const char *name, const char *un
     double dt = procs_elapsed(mt);
     if (B->warmup) return;
     char extra[224];
-    uint64_t vr;
-    mpc_verify_stats(B->M, NULL, &vr, NULL);
+    uint64_t vr = s_vrounds(B);
     size_t pos = (size_t)snprintf(extra, sizeof extra,
                                   ",\"k\":%d,\"N\":%zu,\"security\":\"%s\",\"verify_rounds\":%llu",
                                   B_K, N, mpc_security(B->M) == MPC_MALICIOUS ? "malicious" : "semi-honest",
@@ -218,8 +229,10 @@ static uint64_t *s_bin_matrix(const uint64_t *v, size_t N, int k)
     return X;
 }
 
-/* Binary domain (protocols/gf2.h, semi-honest): comparisons of bit-decomposed
- * values, checked against the clear ones. */
+/* Binary domain (protocols/gf2.h): comparisons of bit-decomposed values, as
+ * clients would share them (malicious: their bits checked, x * x = x, and
+ * every gate verified inside the measurement), checked against the clear
+ * ones. */
 static int s_bench_bin_cmp(bench *B)
 {
     size_t m = B->quick ? 10000 : 100000, nw = gf2_words(m);
@@ -230,7 +243,10 @@ static int s_bench_bin_cmp(bench *B)
     uint64_t *A = s_bin_matrix(a, m, B_K), *Bm = s_bin_matrix(b, m, B_K);
     meter mt;
     int rc = s_start(B, &mt);
+    if (!rc) rc = gf2_log_bits(B->M, A, (size_t)B_K * nw);
+    if (!rc) rc = gf2_log_bits(B->M, Bm, (size_t)B_K * nw);
     if (!rc) rc = bin_gt(B->M, g, A, Bm, B_K, nw);
+    if (!rc) rc = s_done(B);
     if (!rc) s_report(B, &mt, "bin_cmp_per_s", "cmp/s", (double)m, m);
     if (!rc) rc = gf2_open(B->M, bits, g, nw);
     for (size_t i = 0; i < m && !rc; i++)
@@ -275,7 +291,9 @@ static int s_bench_bin_max(bench *B, size_t N)
     uint64_t *X = s_bin_matrix(v, N, B_K);
     meter mt;
     int rc = s_start(B, &mt);
+    if (!rc) rc = gf2_log_bits(B->M, X, (size_t)B_K * gf2_words(N));
     if (!rc) rc = bin_max(B->M, mx, ix, X, N, B_K);
+    if (!rc) rc = s_done(B);
     if (!rc) s_report(B, &mt, "bin_max_seconds", "s", 0, N);
     size_t w = 0, got = 0;
     for (size_t i = 1; i < N; i++)
@@ -354,7 +372,8 @@ static int s_fig_bin_cmp(bench *B, size_t a) { (void)a; return s_bench_bin_cmp(B
 static int s_fig_bin_max(bench *B, size_t N) { return s_bench_bin_max(B, N); }
 static int s_fig_bin_cmpv(bench *B, size_t a) { (void)a; return s_bench_bin_cmp_value(B); }
 
-/* The binary domain has no verification yet: semi-honest figures only. */
+/* Value comparisons through the binary domain are semi-honest only
+ * (binltz.h): their malicious figure is cmp_value's. */
 static int s_figure_semi(bench *B, const opts *O, int (*fn)(bench *, size_t), size_t arg)
 {
     opts S = *O;
@@ -377,9 +396,9 @@ static int s_server(mpc *M, void *arg)
     if (!rc) rc = s_figure(&B, O, s_fig_cmpv, 0);
     size_t Ns[3] = { 1000, 10000, 100000 };
     for (int i = 0; i < (O->quick ? 2 : 3) && !rc; i++) rc = s_figure(&B, O, s_fig_max, Ns[i]);
-    if (!rc) rc = s_figure_semi(&B, O, s_fig_bin_cmp, 0);
+    if (!rc) rc = s_figure(&B, O, s_fig_bin_cmp, 0);
     if (!rc) rc = s_figure_semi(&B, O, s_fig_bin_cmpv, 0);
-    for (int i = 0; i < (O->quick ? 2 : 3) && !rc; i++) rc = s_figure_semi(&B, O, s_fig_bin_max, Ns[i]);
+    for (int i = 0; i < (O->quick ? 2 : 3) && !rc; i++) rc = s_figure(&B, O, s_fig_bin_max, Ns[i]);
     return rc;
 }
 

@@ -14,7 +14,6 @@
 #include "common/xalloc.h"
 #include "protocols/bincmp.h"
 #include "protocols/gf2.h"
-#include "protocols/gf2_verify.h"
 #include "protocols/gf64.h"
 #include "protocols/gf64share.h"
 #include "protocols/mpc_impl.h"
@@ -83,19 +82,20 @@ static int s_checks(mpc *M, uint64_t *B, int k, size_t count, uint8_t *excluded)
         }
     /* bits: x AND x XOR x is a sharing of 0 exactly for x in {0, 1} */
     if (rc == 0) rc = gf2_and(M, Z, B, B, (size_t)k * nw);
+    /* Opened before the gates are verified (the check runs once, before the
+     * outcome): for a bidder of bits, z = x AND x XOR x is only the error a
+     * cheating server added to the AND, independent of x; a false gate fails
+     * the check before anything about the bids is opened. */
     if (rc == 0) {
         gf2_xor(Z, Z, B, (size_t)k * nw);
-        rc = gf2_verify(M);   /* the AND is right before its result is opened */
-    }
-    if (rc == 0) {
         memset(y, 0, count * 8);
         s_coefs(d, seed, 1, k);
         s_combine(y, Z, k, nw, d, count);
         rc = gf64s_open_check(M, open, bad, y, count);
     }
     for (size_t i = 0; i < count && rc == 0; i++) {
-        /* the inputs fit degree t now and the gates are verified: only a
-         * server can make this opening inconsistent */
+        /* the inputs fit degree t now and z is a resharing: only a server
+         * can make this opening inconsistent */
         if (bad[i]) {
             M->dead = 1;
             rc = mpc_fail(M, ERR_CHEAT, "bit check opening inconsistent: a server deviated");

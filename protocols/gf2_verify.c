@@ -312,131 +312,42 @@ typedef struct coefs {
     uint64_t *r;               /* B */
 } coefs;
 
-/* H(1..7) shares (H[0..3] degree t, H[4..6] degree 2t). */
-static void s_first(const uint64_t *log, size_t B, const coefs *C, uint64_t H[7])
-{
-    uint64_t (*tab)[8][256] = xmalloc(4 * sizeof *tab);   /* plane p: lane k -> s_k emb(x^p) */
-    uint64_t col[64];
-    for (int p = 0; p < 4; p++) {
-        uint64_t e = gf64_embed((uint8_t)(1u << p));
-        for (int k = 0; k < 64; k++) col[k] = gf64_mul(C->s[k], e);
-        s_tables(tab[p], col);
-    }
-    uint16_t ext[3][4];
-    s_ext_masks(ext);
-    gf64_wide acc[7];
-    memset(acc, 0, sizeof acc);
-    for (size_t w = 0; w < B; w++) {
-        uint64_t X[16], Y[16], Z[16], val[7][4];
-        s_gather(X, log, B, w, 0);
-        s_gather(Y, log, B, w, 4);
-        s_gather(Z, log, B, w, 8);
-        for (int c = 0; c < 4; c++) memcpy(val[c], Z + 4 * c, 32);
-        for (int c = 0; c < 3; c++) {
-            uint64_t xe[4], ye[4];
-            s_extend(xe, X, ext[c]);
-            s_extend(ye, Y, ext[c]);
-            s_gfmul1(val[4 + c], xe, ye);
-        }
-        for (int c = 0; c < 7; c++) {
-            uint64_t sum = s_apply(tab[0], val[c][0]) ^ s_apply(tab[1], val[c][1]) ^
-                           s_apply(tab[2], val[c][2]) ^ s_apply(tab[3], val[c][3]);
-            gf64_mac(&acc[c], C->r[w], sum);
-        }
-        sodium_memzero(X, sizeof X);
-        sodium_memzero(Y, sizeof Y);
-        sodium_memzero(val, sizeof val);
-    }
-    for (int c = 0; c < 7; c++) H[c] = gf64_reduce(acc[c]);
-    sodium_memzero(acc, sizeof acc);
-    free(tab);   /* public: the coefficients are */
-}
+/* The hot loops, once per product (gf2_verify_loops.h): portable, and with
+ * the carry-less multiply inlined where the CPU has it. */
+#define GF2V_FN(name) name##_sw
+#define GF2V_CLMUL gf64_clmul_soft
+#include "protocols/gf2_verify_loops.h"
+#undef GF2V_FN
+#undef GF2V_CLMUL
+#ifdef GF64_HAVE_CLMUL
+#pragma GCC push_options
+#pragma GCC target("pclmul,sse2")
+#define GF2V_FN(name) name##_hw
+#define GF2V_CLMUL gf64_clmul_hw
+#include "protocols/gf2_verify_loops.h"
+#undef GF2V_FN
+#undef GF2V_CLMUL
+#pragma GCC pop_options
+#endif
 
-/* u[64w + k] = s_k f(beta), v[64w + k] = r_w g(beta) for lane k of block w,
- * f(beta) = sum_d L_d(beta) emb(x_(d,k)) through two 256-entry tables. */
-static void s_first_fold(const uint64_t *log, size_t B, const coefs *C, uint64_t beta,
-                         uint64_t *u, uint64_t *v)
+typedef struct loops {
+    void (*first)(const uint64_t *, size_t, const coefs *, uint64_t *);
+    void (*first_fold)(const uint64_t *, size_t, const coefs *, uint64_t, uint64_t *, uint64_t *);
+    void (*level_h)(const uint64_t *, const uint64_t *, size_t, size_t, uint64_t *, uint64_t *);
+    void (*level_fold)(uint64_t *, uint64_t *, size_t, size_t, uint64_t);
+} loops;
+
+static const loops *s_loops(void)
 {
-    uint64_t ep[4], pts[4], L[4], col[16], tab[2][256];
-    for (int p = 0; p < 4; p++) {
-        ep[p] = gf64_embed((uint8_t)(1u << p));
-        pts[p] = gf64_embed((uint8_t)(p + 1));
-    }
-    s_weights(L, pts, 4, beta);
-    for (int d = 0; d < 4; d++)
-        for (int p = 0; p < 4; p++) col[4 * d + p] = gf64_mul(L[d], ep[p]);
-    for (int h = 0; h < 2; h++) {
-        tab[h][0] = 0;
-        for (int b = 1; b < 256; b++)
-            tab[h][b] = tab[h][b & (b - 1)] ^ col[8 * h + __builtin_ctz((unsigned)b)];
-    }
-    for (size_t w = 0; w < B; w++) {
-        for (int off = 0; off <= 4; off += 4) {
-            uint64_t in[16], *out = (off ? v : u) + 64 * w;
-            s_gather(in, log, B, w, off);
-            for (int j = 0; j < 8; j++) {   /* lanes 8j..8j+7 */
-                uint64_t lo = 0, hi = 0;
-                for (int i = 0; i < 8; i++) {
-                    lo |= (in[i] >> (8 * j) & 255u) << (8 * i);
-                    hi |= (in[8 + i] >> (8 * j) & 255u) << (8 * i);
-                }
-                lo = s_transpose8(lo);
-                hi = s_transpose8(hi);
-                for (int b = 0; b < 8; b++) {
-                    uint64_t f = tab[0][lo >> (8 * b) & 255u] ^ tab[1][hi >> (8 * b) & 255u];
-                    int k = 8 * j + b;
-                    out[k] = gf64_mul(f, off ? C->r[w] : C->s[k]);
-                }
-            }
-            sodium_memzero(in, sizeof in);
-        }
-    }
+    static const loops sw = { s_first_sw, s_first_fold_sw, s_level_h_sw, s_level_fold_sw };
+#ifdef GF64_HAVE_CLMUL
+    static const loops hw = { s_first_hw, s_first_fold_hw, s_level_h_hw, s_level_fold_hw };
+    if (gf64_hw()) return &hw;
+#endif
+    return &sw;
 }
 
 /* ---- generic levels over GF(2^64) ------------------------------------------------ */
-
-/* One level of fan-in k over L coordinates per slice: h at 1..2k-1 except k
- * (degree 2t, H[0..k-2], H[k..2k-2]); fold needs beta afterwards. */
-static void s_level_h(const uint64_t *u, const uint64_t *v, size_t k, size_t L, uint64_t *H,
-                      uint64_t *lam)
-{
-    uint64_t pts[2 * S_KLAST], dinv[S_KLAST];
-    for (size_t c = 0; c < 2 * k - 1; c++) pts[c] = c + 1;
-    s_dinv(dinv, pts, (int)k);
-    for (size_t e = 0; e + 1 < k; e++) s_weights_d(lam + e * k, pts, dinv, (int)k, pts[k + e]);
-    gf64_wide acc[2 * S_KLAST];
-    memset(acc, 0, (2 * k - 1) * sizeof acc[0]);
-    for (size_t l = 0; l < L; l++) {
-        for (size_t c = 0; c < k; c++) gf64_mac(&acc[c], u[c * L + l], v[c * L + l]);
-        for (size_t e = 0; e + 1 < k; e++) {
-            const uint64_t *le = lam + e * k;
-            gf64_wide fu = { 0, 0 }, fv = { 0, 0 };
-            for (size_t c = 0; c < k; c++) {
-                gf64_mac(&fu, le[c], u[c * L + l]);
-                gf64_mac(&fv, le[c], v[c * L + l]);
-            }
-            gf64_mac(&acc[k + e], gf64_reduce(fu), gf64_reduce(fv));
-        }
-    }
-    for (size_t c = 0; c < 2 * k - 1; c++) H[c] = gf64_reduce(acc[c]);
-    sodium_memzero(acc, sizeof acc);
-}
-
-static void s_level_fold(uint64_t *u, uint64_t *v, size_t k, size_t L, uint64_t beta)
-{
-    uint64_t pts[S_KLAST], w[S_KLAST];
-    for (size_t c = 0; c < k; c++) pts[c] = c + 1;
-    s_weights(w, pts, (int)k, beta);
-    for (size_t l = 0; l < L; l++) {
-        gf64_wide fu = { 0, 0 }, fv = { 0, 0 };
-        for (size_t c = 0; c < k; c++) {
-            gf64_mac(&fu, w[c], u[c * L + l]);
-            gf64_mac(&fv, w[c], v[c * L + l]);
-        }
-        u[l] = gf64_reduce(fu);
-        v[l] = gf64_reduce(fv);
-    }
-}
 
 /* sum_c W_c(beta) H[c] over the points P[0..np). */
 static uint64_t s_eval(const uint64_t *H, const uint64_t *P, int np, uint64_t beta)
@@ -470,7 +381,7 @@ static int s_levels(mpc *M, uint64_t *u, uint64_t *v, size_t len, uint64_t *Z,
             for (size_t i = len; i < k * L; i++) u[i] = v[i] = 0;
         }
         uint64_t D[2 * S_KLAST];
-        s_level_h(u, v, k, L, D, lam);
+        s_loops()->level_h(u, v, k, L, D, lam);
         /* reduce all but h(k) (which is Z - sum_{c<k} h(c)) */
         memmove(D + k - 1, D + k, (k - 1) * 8);
         if ((rc = s_reduce(M, D, D, 2 * k - 2)) != 0) break;
@@ -481,7 +392,7 @@ static int s_levels(mpc *M, uint64_t *u, uint64_t *v, size_t len, uint64_t *Z,
         memcpy(H + k, D + k - 1, (k - 1) * 8);
         for (size_t c = 0; c < 2 * k - 1; c++) pts[c] = c + 1;
         if ((rc = s_beta(M, pts, (int)(2 * k - 1), &beta)) != 0) break;
-        s_level_fold(u, v, k, L, beta);
+        s_loops()->level_fold(u, v, k, L, beta);
         *Z = s_eval(H, pts, (int)(2 * k - 1), beta);
         len = L;
         sodium_memzero(D, sizeof D);
@@ -540,7 +451,7 @@ static int s_check(mpc *M, bstate *V)
         prg_bytes(&g, (uint8_t *)C.s, sizeof C.s);
         prg_bytes(&g, (uint8_t *)C.r, B * 8);
         prg_wipe(&g);
-        s_first(log, B, &C, H);
+        s_loops()->first(log, B, &C, H);
         R[0] = H[4];
         R[1] = H[5];
         R[2] = H[6];
@@ -556,7 +467,7 @@ static int s_check(mpc *M, bstate *V)
     if (rc == 0) {
         size_t len = 64 * B;
         if (len > V->uhw) V->uhw = len + S_KLAST;
-        s_first_fold(log, B, &C, beta, V->u, V->v);
+        s_loops()->first_fold(log, B, &C, beta, V->u, V->v);
         Z = s_eval(H, P7, 7, beta);
         rc = s_levels(M, V->u, V->v, len, &Z, rho, R[3]);
     }

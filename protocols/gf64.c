@@ -3,62 +3,13 @@
 
 #include <stdatomic.h>
 
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
-#define GF64_HAVE_CLMUL 1
-#endif
-
-/* X^64 = X^4 + X^3 + X + 1: fold the high word in twice (the first fold
- * carries at most 4 bits past bit 63). */
-static inline uint64_t s_fold(uint64_t lo, uint64_t hi)
-{
-    uint64_t c = (hi >> 63) ^ (hi >> 61) ^ (hi >> 60);
-    hi ^= c;
-    return lo ^ hi ^ (hi << 1) ^ (hi << 3) ^ (hi << 4);
-}
-
-uint64_t gf64_reduce(gf64_wide w)
-{
-    return s_fold(w.lo, w.hi);
-}
-
-/* Portable: 4-bit windows of b over a table of a's 16 multiples. */
-static gf64_wide s_clmul_soft(uint64_t a, uint64_t b)
-{
-    uint64_t tl[16], th[16];
-    tl[0] = th[0] = 0;
-    for (int i = 1; i < 16; i++) {
-        if (i & 1) {
-            tl[i] = tl[i - 1] ^ a;
-            th[i] = th[i - 1];
-        } else {
-            tl[i] = tl[i / 2] << 1;
-            th[i] = th[i / 2] << 1 | tl[i / 2] >> 63;
-        }
-    }
-    gf64_wide r = { 0, 0 };
-    for (int s = 60; s >= 0; s -= 4) {
-        r.hi = r.hi << 4 | r.lo >> 60;
-        r.lo <<= 4;
-        unsigned k = (unsigned)(b >> s) & 15u;
-        r.lo ^= tl[k];
-        r.hi ^= th[k];
-    }
-    return r;
-}
-
-#ifdef GF64_HAVE_CLMUL
-__attribute__((target("pclmul,sse2"))) static gf64_wide s_clmul_hw(uint64_t a, uint64_t b)
-{
-    __m128i p = _mm_clmulepi64_si128(_mm_cvtsi64_si128((long long)a),
-                                     _mm_cvtsi64_si128((long long)b), 0);
-    gf64_wide r = { (uint64_t)_mm_cvtsi128_si64(p),
-                    (uint64_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(p, p)) };
-    return r;
-}
-#endif
-
 static _Atomic int s_hw = -1;   /* -1 unknown, 0 portable, 1 clmul */
+
+int gf64_hw(void)
+{
+    gf64_init();
+    return atomic_load_explicit(&s_hw, memory_order_relaxed);
+}
 
 void gf64_init(void)
 {
@@ -79,9 +30,9 @@ static inline gf64_wide s_clmul(uint64_t a, uint64_t b)
         gf64_init();
         hw = atomic_load_explicit(&s_hw, memory_order_relaxed);
     }
-    if (hw) return s_clmul_hw(a, b);
+    if (hw) return gf64_clmul_hw(a, b);
 #endif
-    return s_clmul_soft(a, b);
+    return gf64_clmul_soft(a, b);
 }
 
 uint64_t gf64_mul(uint64_t a, uint64_t b)

@@ -384,3 +384,103 @@ Test(gf2v, a_cheating_server_is_caught_at_every_binary_step)
         free(bs[i]);
     }
 }
+
+/* ---- the sweep on the binary auction (auction_bin.h) ----------------------- */
+
+#include "protocols/auction_bin.h"
+
+#define NB 24          /* bidders */
+#define KA 10
+
+typedef struct ajob {
+    const uint64_t *bids;
+    const auction_spec *s;
+    uint8_t excl[NB];
+    auction_outcome o;
+} ajob;
+
+static int s_auction_body(mpc *M, void *arg)
+{
+    ajob *J = arg;
+    return auction_bin_run(M, J->s, J->bids, NB, J->excl, &J->o);
+}
+
+/* One run; the honest servers' verdicts into ty (late: unused). */
+static void s_auction_one(cheat *C, const auction_spec *s, uint64_t *const *sh,
+                          const auction_outcome *want, const uint8_t *wexcl, tally *ty)
+{
+    static field F;
+    cr_assert_eq(field_init_default(&F, 32, 40), 0);
+    ajob jobs[3];
+    void *args[3];
+    int rcs[3];
+    for (int i = 0; i < 3; i++) {
+        jobs[i] = (ajob){ .bids = sh[i], .s = s };
+        memcpy(jobs[i].excl, wexcl, NB);   /* bidder 5 already excluded */
+        args[i] = &jobs[i];
+    }
+    jobs[0].excl[5] = jobs[1].excl[5] = jobs[2].excl[5] = 1;
+    C->fired = 0;
+    mpc_adv_set(s_hook, C);
+    (void)harness_run(&F, 3, 1, HARNESS_HUB, s_auction_body, args, rcs);
+    mpc_adv_set(NULL, NULL);
+    ty->runs++;
+    ty->fired += (unsigned)C->fired;
+    int all = 1;
+    for (int i = 0; i < 3; i++) {
+        if (i + 1 == CHEATER) continue;
+        if (rcs[i]) {
+            all = 0;
+            if (jobs[i].o.sold) ty->late++;   /* an aborting server holds no outcome */
+        } else if (jobs[i].o.sold != want->sold || jobs[i].o.price != want->price ||
+                   jobs[i].o.winner != want->winner || memcmp(jobs[i].excl, wexcl, NB))
+            ty->wrong++;
+    }
+    if (all) ty->correct++;
+    else ty->aborted++;
+}
+
+Test(gf2v, a_cheating_server_cannot_change_the_binary_auction)
+{
+    static cheat C;
+    pthread_mutex_init(&C.mu, NULL);
+    uint64_t v[NB], *sh[3];
+    for (int i = 0; i < NB; i++) v[i] = harness_rand_bits(KA);
+    v[3] = v[17] = 1023;   /* a tie at the top: the lower index wins */
+    v[5] = 1023;           /* excluded before: must not win */
+    for (int second = 0; second < 2; second++) {
+        harness_share_bits(sh, v, NB, KA, 3, 1);
+        auction_spec s = { .k = KA, .second = second, .reveal_winner = 1, .reserve = 100 };
+        uint8_t wexcl[NB] = { 0 };
+        wexcl[5] = 1;
+        uint64_t second_best = 0;
+        for (int i = 0; i < NB; i++)
+            if (i != 3 && i != 5 && v[i] > second_best) second_best = v[i];
+        auction_outcome want = { .sold = 1, .winner = 3, .price = second ? second_best : 1023 };
+        tally dry = { 0 }, ty[2] = { { 0 } };
+        C.target = -1;
+        C.nsites = 0;
+        harness_timeout_ms = HARNESS_TIMEOUT_MS;
+        s_auction_one(&C, &s, sh, &want, wexcl, &dry);
+        cr_assert_eq(dry.correct, 1, "the honest run");
+        int nsites = C.nsites;
+        harness_timeout_ms = 150;
+        for (int st = 0; st < nsites; st++)
+            for (int all = 0; all < 2; all++) {
+                C.target = st;
+                C.all = all;
+                C.bit = 8 * (size_t)st + 3;
+                s_auction_one(&C, &s, sh, &want, wexcl, &ty[all]);
+            }
+        for (int all = 0; all < 2; all++) {
+            printf("binary auction sweep (%s price, %s): %d sites, %u runs, %u fired, %u correct, "
+                   "%u aborted, %u wrong\n", second ? "second" : "first",
+                   all ? "same change to all" : "one recipient", nsites, ty[all].runs, ty[all].fired,
+                   ty[all].correct, ty[all].aborted, ty[all].wrong);
+            cr_assert_eq(ty[all].wrong, 0, "an honest server output a wrong outcome");
+            cr_assert_eq(ty[all].late, 0);
+            cr_assert_eq(ty[all].fired, ty[all].runs);
+        }
+        for (int i = 0; i < 3; i++) free(sh[i]);
+    }
+}

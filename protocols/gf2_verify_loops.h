@@ -1,0 +1,140 @@
+/* gf2_verify_loops: the check's hot loops (gf2_verify.c includes this twice,
+ * with GF2V_CLMUL the portable or the PCLMUL carry-less product and GF2V_FN
+ * naming the instance). Not a module of its own: no include guard. */
+
+static inline uint64_t GF2V_FN(s_mul)(uint64_t a, uint64_t b)
+{
+    return gf64_reduce(GF2V_CLMUL(a, b));
+}
+
+static inline void GF2V_FN(s_mac)(gf64_wide *acc, uint64_t a, uint64_t b)
+{
+    gf64_wide p = GF2V_CLMUL(a, b);
+    acc->lo ^= p.lo;
+    acc->hi ^= p.hi;
+}
+
+/* H(1..7) shares (H[0..3] degree t, H[4..6] degree 2t). */
+static void GF2V_FN(s_first)(const uint64_t *log, size_t B, const coefs *C, uint64_t H[7])
+{
+    uint64_t (*tab)[8][256] = xmalloc(4 * sizeof *tab);   /* plane p: lane k -> s_k emb(x^p) */
+    uint64_t col[64];
+    for (int p = 0; p < 4; p++) {
+        uint64_t e = gf64_embed((uint8_t)(1u << p));
+        for (int k = 0; k < 64; k++) col[k] = gf64_mul(C->s[k], e);
+        s_tables(tab[p], col);
+    }
+    uint16_t ext[3][4];
+    s_ext_masks(ext);
+    gf64_wide acc[7];
+    memset(acc, 0, sizeof acc);
+    for (size_t w = 0; w < B; w++) {
+        uint64_t X[16], Y[16], Z[16], val[7][4];
+        s_gather(X, log, B, w, 0);
+        s_gather(Y, log, B, w, 4);
+        s_gather(Z, log, B, w, 8);
+        for (int c = 0; c < 4; c++) memcpy(val[c], Z + 4 * c, 32);
+        for (int c = 0; c < 3; c++) {
+            uint64_t xe[4], ye[4];
+            s_extend(xe, X, ext[c]);
+            s_extend(ye, Y, ext[c]);
+            s_gfmul1(val[4 + c], xe, ye);
+        }
+        for (int c = 0; c < 7; c++) {
+            uint64_t sum = s_apply(tab[0], val[c][0]) ^ s_apply(tab[1], val[c][1]) ^
+                           s_apply(tab[2], val[c][2]) ^ s_apply(tab[3], val[c][3]);
+            GF2V_FN(s_mac)(&acc[c], C->r[w], sum);
+        }
+        sodium_memzero(X, sizeof X);
+        sodium_memzero(Y, sizeof Y);
+        sodium_memzero(val, sizeof val);
+    }
+    for (int c = 0; c < 7; c++) H[c] = gf64_reduce(acc[c]);
+    sodium_memzero(acc, sizeof acc);
+    free(tab);   /* public: the coefficients are */
+}
+
+/* u[64w + k] = s_k f(beta), v[64w + k] = r_w g(beta) for lane k of block w,
+ * f(beta) = sum_d L_d(beta) emb(x_(d,k)) through two 256-entry tables. */
+static void GF2V_FN(s_first_fold)(const uint64_t *log, size_t B, const coefs *C, uint64_t beta,
+                         uint64_t *u, uint64_t *v)
+{
+    uint64_t ep[4], pts[4], L[4], col[16], tab[2][256];
+    for (int p = 0; p < 4; p++) {
+        ep[p] = gf64_embed((uint8_t)(1u << p));
+        pts[p] = gf64_embed((uint8_t)(p + 1));
+    }
+    s_weights(L, pts, 4, beta);
+    for (int d = 0; d < 4; d++)
+        for (int p = 0; p < 4; p++) col[4 * d + p] = gf64_mul(L[d], ep[p]);
+    for (int h = 0; h < 2; h++) {
+        tab[h][0] = 0;
+        for (int b = 1; b < 256; b++)
+            tab[h][b] = tab[h][b & (b - 1)] ^ col[8 * h + __builtin_ctz((unsigned)b)];
+    }
+    for (size_t w = 0; w < B; w++) {
+        for (int off = 0; off <= 4; off += 4) {
+            uint64_t in[16], *out = (off ? v : u) + 64 * w;
+            s_gather(in, log, B, w, off);
+            for (int j = 0; j < 8; j++) {   /* lanes 8j..8j+7 */
+                uint64_t lo = 0, hi = 0;
+                for (int i = 0; i < 8; i++) {
+                    lo |= (in[i] >> (8 * j) & 255u) << (8 * i);
+                    hi |= (in[8 + i] >> (8 * j) & 255u) << (8 * i);
+                }
+                lo = s_transpose8(lo);
+                hi = s_transpose8(hi);
+                for (int b = 0; b < 8; b++) {
+                    uint64_t f = tab[0][lo >> (8 * b) & 255u] ^ tab[1][hi >> (8 * b) & 255u];
+                    int k = 8 * j + b;
+                    out[k] = GF2V_FN(s_mul)(f, off ? C->r[w] : C->s[k]);
+                }
+            }
+            sodium_memzero(in, sizeof in);
+        }
+    }
+}
+
+/* One level of fan-in k over L coordinates per slice: h at 1..2k-1 except k
+ * (degree 2t, H[0..k-2], H[k..2k-2]); fold needs beta afterwards. */
+static void GF2V_FN(s_level_h)(const uint64_t *u, const uint64_t *v, size_t k, size_t L, uint64_t *H,
+                      uint64_t *lam)
+{
+    uint64_t pts[2 * S_KLAST], dinv[S_KLAST];
+    for (size_t c = 0; c < 2 * k - 1; c++) pts[c] = c + 1;
+    s_dinv(dinv, pts, (int)k);
+    for (size_t e = 0; e + 1 < k; e++) s_weights_d(lam + e * k, pts, dinv, (int)k, pts[k + e]);
+    gf64_wide acc[2 * S_KLAST];
+    memset(acc, 0, (2 * k - 1) * sizeof acc[0]);
+    for (size_t l = 0; l < L; l++) {
+        for (size_t c = 0; c < k; c++) GF2V_FN(s_mac)(&acc[c], u[c * L + l], v[c * L + l]);
+        for (size_t e = 0; e + 1 < k; e++) {
+            const uint64_t *le = lam + e * k;
+            gf64_wide fu = { 0, 0 }, fv = { 0, 0 };
+            for (size_t c = 0; c < k; c++) {
+                GF2V_FN(s_mac)(&fu, le[c], u[c * L + l]);
+                GF2V_FN(s_mac)(&fv, le[c], v[c * L + l]);
+            }
+            GF2V_FN(s_mac)(&acc[k + e], gf64_reduce(fu), gf64_reduce(fv));
+        }
+    }
+    for (size_t c = 0; c < 2 * k - 1; c++) H[c] = gf64_reduce(acc[c]);
+    sodium_memzero(acc, sizeof acc);
+}
+
+static void GF2V_FN(s_level_fold)(uint64_t *u, uint64_t *v, size_t k, size_t L, uint64_t beta)
+{
+    uint64_t pts[S_KLAST], w[S_KLAST];
+    for (size_t c = 0; c < k; c++) pts[c] = c + 1;
+    s_weights(w, pts, (int)k, beta);
+    for (size_t l = 0; l < L; l++) {
+        gf64_wide fu = { 0, 0 }, fv = { 0, 0 };
+        for (size_t c = 0; c < k; c++) {
+            GF2V_FN(s_mac)(&fu, w[c], u[c * L + l]);
+            GF2V_FN(s_mac)(&fv, w[c], v[c * L + l]);
+        }
+        u[l] = gf64_reduce(fu);
+        v[l] = gf64_reduce(fv);
+    }
+}
+
