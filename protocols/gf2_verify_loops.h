@@ -96,14 +96,12 @@ static void GF2V_FN(s_first_fold)(const uint64_t *log, size_t B, const coefs *C,
 }
 
 /* One level of fan-in k over L coordinates per slice: h at 1..2k-1 except k
- * (degree 2t, H[0..k-2], H[k..2k-2]); fold needs beta afterwards. */
-static void GF2V_FN(s_level_h)(const uint64_t *u, const uint64_t *v, size_t k, size_t L, uint64_t *H,
-                      uint64_t *lam)
+ * (degree 2t, H[0..k-2], H[k..2k-2]); fold needs beta afterwards. The body
+ * is inlined twice: for the fan-in 4 of the large levels with k a constant
+ * (unrolled, the sums in registers), and for any k. */
+static inline __attribute__((always_inline)) void GF2V_FN(s_level_h_body)(
+    const uint64_t *u, const uint64_t *v, size_t k, size_t L, uint64_t *H, const uint64_t *lam)
 {
-    uint64_t pts[2 * S_KLAST], dinv[S_KLAST];
-    for (size_t c = 0; c < 2 * k - 1; c++) pts[c] = c + 1;
-    s_dinv(dinv, pts, (int)k);
-    for (size_t e = 0; e + 1 < k; e++) s_weights_d(lam + e * k, pts, dinv, (int)k, pts[k + e]);
     gf64_wide acc[2 * S_KLAST];
     memset(acc, 0, (2 * k - 1) * sizeof acc[0]);
     for (size_t l = 0; l < L; l++) {
@@ -119,14 +117,23 @@ static void GF2V_FN(s_level_h)(const uint64_t *u, const uint64_t *v, size_t k, s
         }
     }
     for (size_t c = 0; c < 2 * k - 1; c++) H[c] = gf64_reduce(acc[c]);
-    sodium_memzero(acc, sizeof acc);
+    sodium_memzero(acc, (2 * k - 1) * sizeof acc[0]);
 }
 
-static void GF2V_FN(s_level_fold)(uint64_t *u, uint64_t *v, size_t k, size_t L, uint64_t beta)
+static void GF2V_FN(s_level_h)(const uint64_t *u, const uint64_t *v, size_t k, size_t L, uint64_t *H,
+                               uint64_t *lam)
 {
-    uint64_t pts[S_KLAST], w[S_KLAST];
-    for (size_t c = 0; c < k; c++) pts[c] = c + 1;
-    s_weights(w, pts, (int)k, beta);
+    uint64_t pts[2 * S_KLAST] = { 0 }, dinv[S_KLAST];
+    for (size_t c = 0; c < 2 * k - 1; c++) pts[c] = c + 1;
+    s_dinv(dinv, pts, (int)k);
+    for (size_t e = 0; e + 1 < k; e++) s_weights_d(lam + e * k, pts, dinv, (int)k, pts[k + e]);
+    if (k == 4) GF2V_FN(s_level_h_body)(u, v, 4, L, H, lam);
+    else GF2V_FN(s_level_h_body)(u, v, k, L, H, lam);
+}
+
+static inline __attribute__((always_inline)) void GF2V_FN(s_level_fold_body)(
+    uint64_t *u, uint64_t *v, size_t k, size_t L, const uint64_t *w)
+{
     for (size_t l = 0; l < L; l++) {
         gf64_wide fu = { 0, 0 }, fv = { 0, 0 };
         for (size_t c = 0; c < k; c++) {
@@ -138,3 +145,36 @@ static void GF2V_FN(s_level_fold)(uint64_t *u, uint64_t *v, size_t k, size_t L, 
     }
 }
 
+static void GF2V_FN(s_level_fold)(uint64_t *u, uint64_t *v, size_t k, size_t L, uint64_t beta)
+{
+    uint64_t pts[S_KLAST] = { 0 }, w[S_KLAST];
+    for (size_t c = 0; c < k; c++) pts[c] = c + 1;
+    s_weights(w, pts, (int)k, beta);
+    if (k == 4) GF2V_FN(s_level_fold_body)(u, v, 4, L, w);
+    else GF2V_FN(s_level_fold_body)(u, v, k, L, w);
+}
+
+/* Fan-in 2 over the points 0, 1 and infinity: f(x) = u0 + x (u0 + u1), so
+ * h(0) = sum u0 v0 and the leading coefficient h(inf) = sum (u0 + u1)(v0 + v1):
+ * two products per pair, D[0] = h(0), D[1] = h(inf) (degree 2t). */
+static void GF2V_FN(s_level2_h)(const uint64_t *u, const uint64_t *v, size_t L, uint64_t D[2])
+{
+    gf64_wide a = { 0, 0 }, c = { 0, 0 };
+    const uint64_t *u1 = u + L, *v1 = v + L;
+    for (size_t l = 0; l < L; l++) {
+        GF2V_FN(s_mac)(&a, u[l], v[l]);
+        GF2V_FN(s_mac)(&c, u[l] ^ u1[l], v[l] ^ v1[l]);
+    }
+    D[0] = gf64_reduce(a);
+    D[1] = gf64_reduce(c);
+}
+
+/* u'_l = f(beta) = u0 + beta (u0 + u1), the same for v. */
+static void GF2V_FN(s_level2_fold)(uint64_t *u, uint64_t *v, size_t L, uint64_t beta)
+{
+    const uint64_t *u1 = u + L, *v1 = v + L;
+    for (size_t l = 0; l < L; l++) {
+        u[l] ^= GF2V_FN(s_mul)(beta, u[l] ^ u1[l]);
+        v[l] ^= GF2V_FN(s_mul)(beta, v[l] ^ v1[l]);
+    }
+}

@@ -164,13 +164,15 @@ Test(gf2v, honest_runs_verify_at_every_size)
 {
     vjob jobs[9];
     /* one block, a few, one past the last level (128), multi-level with fan-in
-     * 16, then 4 (more than 2^14 lanes) */
-    size_t sizes[] = { 1, 3, 33, 200, 5000, 70000 };
+     * 16, then 4 (more than 2^14 coordinates), then halving levels (more than
+     * 2^15) down to an odd length: 65,537 words log 131,074 blocks, 32,769 per
+     * slice, 2,097,216 coordinates, six halvings to 32,769 and a seventh */
+    size_t sizes[] = { 1, 3, 33, 200, 5000, 65537 };
     for (int k = 0; k < 6; k++) {
         cr_assert_eq(s_and_run(3, 1, sizes[k], 1, SIZE_MAX, jobs, NULL), 0, "%zu words", sizes[k]);
         cr_assert_eq(jobs[0].flushes, 1, "one verification before the opening");
         cr_assert_gt(jobs[0].rounds, 2);
-        cr_assert_lt(jobs[0].rounds, 24, "%zu words: %llu rounds", sizes[k],
+        cr_assert_lt(jobs[0].rounds, 30, "%zu words: %llu rounds", sizes[k],
                      (unsigned long long)jobs[0].rounds);
     }
     cr_assert_eq(s_and_run(5, 2, 40, 1, SIZE_MAX, jobs, NULL), 0);
@@ -185,8 +187,9 @@ Test(gf2v, a_shared_non_bit_is_caught)
 {
     vjob jobs[9];
     int rcs[9];
-    size_t cases[][2] = { { 1, 0 }, { 4, 200 }, { 300, 64 * 299 + 63 }, { 20000, 777777 } };
-    for (int k = 0; k < 4; k++) {
+    size_t cases[][2] = { { 1, 0 }, { 4, 200 }, { 300, 64 * 299 + 63 }, { 20000, 777777 },
+                          { 65537, 64 * 65536 + 5 } };
+    for (int k = 0; k < 5; k++) {
         cr_assert_eq(s_and_run(3, 1, cases[k][0], 1, cases[k][1], jobs, rcs), ERR_CHEAT,
                      "%zu words, lane %zu", cases[k][0], cases[k][1]);
         for (int i = 0; i < 3; i++) cr_assert_eq(rcs[i], ERR_CHEAT, "S%d", i + 1);
