@@ -172,14 +172,12 @@ void gf2_get_words(uint64_t *w, const uint8_t *b, size_t n)
     }
 }
 
-/* Receive L words from peer j at step into w (xor when acc): ERR_PROTO on a
- * wrong length. */
-static int s_recv_words(mpc *M, int j, uint64_t step, uint64_t *w, size_t L, int acc,
-                        uint64_t *tmp)
+int gf2_recv_words(mpc *M, int j, uint8_t type, uint64_t step, uint64_t *w, size_t L, int acc,
+                   uint64_t *tmp)
 {
     uint8_t *pl = NULL;
     size_t len = 0;
-    int rc = mpc_recv_raw(M, j, MPC_MSG_BIN, step, &pl, &len);
+    int rc = mpc_recv_raw(M, j, type, step, &pl, &len);
     if (rc == 0 && len != L * 8)
         rc = mpc_fail(M, ERR_PROTO, "binary step %llu: S%d sent %zu bytes, %zu expected",
                       (unsigned long long)step, j, len, L * 8);
@@ -291,7 +289,7 @@ int gf2_and(mpc *M, uint64_t *z, const uint64_t *x, const uint64_t *y, size_t nw
             s_stream(M, q, L, pts[a], M->me, step);
             gf2_xor(z, z, q, nw);
         } else {
-            rc = s_recv_words(M, pts[a], step, z, L, 1, tmp);
+            rc = gf2_recv_words(M, pts[a], MPC_MSG_BIN, step, z, L, 1, tmp);
         }
     }
     sodium_memzero(buf, (size_t)(t + 4) * L * 8);
@@ -318,7 +316,7 @@ int gf2_open(mpc *M, uint64_t *bits, const uint64_t *x, size_t nw)
         if (pts[a] != M->me) rc = mpc_send_raw(M, pts[a], MPC_MSG_BIN, step, wire, L * 8, 0);
     for (int a = 0; a < np && rc == 0; a++) {
         rows[a] = pts[a] == M->me ? x : all + (size_t)a * L;
-        if (pts[a] != M->me) rc = s_recv_words(M, pts[a], step, all + (size_t)a * L, L, 0, tmp);
+        if (pts[a] != M->me) rc = gf2_recv_words(M, pts[a], MPC_MSG_BIN, step, all + (size_t)a * L, L, 0, tmp);
     }
     if (rc == 0 && (rc = s_reconstruct(bits, rows, pts, np, M->t, nw)) != 0)
         mpc_fail(M, rc, "binary open: shares of %zu bits do not fit degree %d or are not bits",

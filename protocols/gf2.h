@@ -42,6 +42,11 @@ void gf2_lagrange(uint8_t *out, const int *pts, int np, int at);
 /* Words on the wire: little-endian, 8 bytes each. */
 void gf2_put_words(uint8_t *b, const uint64_t *w, size_t n);
 void gf2_get_words(uint64_t *w, const uint8_t *b, size_t n);
+/* Receive L words of (peer j, type, step) into w, or XOR them in when acc;
+ * tmp (L words) is scratch and may be w when !acc. ERR_PROTO on a wrong
+ * length; else errors as mpc_round. */
+int gf2_recv_words(mpc *M, int j, uint8_t type, uint64_t step, uint64_t *w, size_t L, int acc,
+                   uint64_t *tmp) MPC_WUR;
 
 /* Dealer side (clients, tests): share the bit vector bits (nw words, one bit
  * per element) at degree t among n parties (n <= GF2_MAX_PARTIES):

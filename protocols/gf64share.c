@@ -27,16 +27,7 @@ void gf64s_lagrange(uint64_t *out, const int *pts, int np, int at)
 
 int gf64s_recv(mpc *M, int j, uint64_t step, uint64_t *w, size_t m)
 {
-    uint8_t *pl = NULL;
-    size_t len = 0;
-    int rc = mpc_recv_raw(M, j, MPC_MSG_BINV, step, &pl, &len);
-    if (rc == 0 && len != m * 8)
-        rc = mpc_fail(M, ERR_PROTO, "binary step %llu: S%d sent %zu bytes, %zu expected",
-                      (unsigned long long)step, j, len, m * 8);
-    if (rc == 0) gf2_get_words(w, pl, m);
-    if (pl) sodium_memzero(pl, len);
-    free(pl);
-    return rc;
+    return gf2_recv_words(M, j, MPC_MSG_BINV, step, w, m, 0, w);
 }
 
 int gf64s_masks(mpc *M, uint64_t *rho, size_t m)

@@ -49,6 +49,9 @@ void harness_share(const field *F, int n, int t, int d, const fe *secrets, size_
  * bin_matrix_words(k, gf2_words(N)) words at degree t; out[i] (malloc'd) is
  * party i+1's. */
 void harness_share_bits(uint64_t **out, const uint64_t *v, size_t N, int k, int n, int t);
+/* Open a k-row matrix of one word per row (lane 0, as bin_max returns) as an
+ * integer, one gf2_open per row. Errors as gf2_open. */
+int harness_open_bin_int(mpc *M, const uint64_t *X, int k, uint64_t *out);
 /* Reconstruct m values from the n parties' share vectors (degree t, checking all
  * shares fit): returns 0 or ERR_CHEAT. */
 int harness_open(const field *F, int n, int t, fe *out, fe *const *shares, size_t m);

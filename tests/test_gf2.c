@@ -178,20 +178,6 @@ typedef struct cjob {
     uint64_t rounds;
 } cjob;
 
-/* Open a k-row one-word matrix (lane 0) as an integer. */
-static int s_open_int(mpc *M, const uint64_t *X, int k, uint64_t *out)
-{
-    uint64_t v[4], bit;
-    *out = 0;
-    for (int j = 0; j < k; j++) {
-        bin_row_get(v, X, k, j, 1);
-        int rc = gf2_open(M, &bit, v, 1);
-        if (rc) return rc;
-        *out |= (bit & 1u) << j;
-    }
-    return 0;
-}
-
 static int s_cmp_body(mpc *M, void *arg)
 {
     cjob *J = arg;
@@ -209,8 +195,8 @@ static int s_cmp_body(mpc *M, void *arg)
     uint64_t mx[4 * 64], ix[4 * 64];
     int rc = bin_max(M, mx, ix, J->a, J->N, J->k);
     J->rounds = harness_rounds(M) - r0;
-    if (rc == 0) rc = s_open_int(M, mx, J->k, &J->max);
-    if (rc == 0) rc = s_open_int(M, ix, ib, &J->idx);
+    if (rc == 0) rc = harness_open_bin_int(M, mx, J->k, &J->max);
+    if (rc == 0) rc = harness_open_bin_int(M, ix, ib, &J->idx);
     return rc;
 }
 

@@ -251,19 +251,6 @@ typedef struct sjob {
     uint64_t vstep;        /* the step once the check passed (UINT64_MAX: never) */
 } sjob;
 
-static int s_open_int(mpc *M, const uint64_t *X, int k, uint64_t *out)
-{
-    uint64_t v[4], bit;
-    *out = 0;
-    for (int j = 0; j < k; j++) {
-        bin_row_get(v, X, k, j, 1);
-        int rc = gf2_open(M, &bit, v, 1);
-        if (rc) return rc;
-        *out |= (bit & 1u) << j;
-    }
-    return 0;
-}
-
 /* Inputs checked as bits, a comparison and a maximum, the check, then the
  * openings. */
 static int s_sweep_body(mpc *M, void *arg)
@@ -284,8 +271,8 @@ static int s_sweep_body(mpc *M, void *arg)
     if (rc) return rc;
     J->vstep = M->step;
     rc = gf2_open(M, &J->gt, g, 1);
-    if (rc == 0) rc = s_open_int(M, mx, KB, &J->max);
-    if (rc == 0) rc = s_open_int(M, ix, bin_index_bits(NV), &J->idx);
+    if (rc == 0) rc = harness_open_bin_int(M, mx, KB, &J->max);
+    if (rc == 0) rc = harness_open_bin_int(M, ix, bin_index_bits(NV), &J->idx);
     return rc;
 }
 

@@ -218,3 +218,16 @@ void harness_share_bits(uint64_t **out, const uint64_t *v, size_t N, int k, int 
     for (int i = 0; i < n; i++) free(sh[i]);
     free(row);
 }
+
+int harness_open_bin_int(mpc *M, const uint64_t *X, int k, uint64_t *out)
+{
+    uint64_t v[4], bit;
+    *out = 0;
+    for (int j = 0; j < k; j++) {
+        bin_row_get(v, X, k, j, 1);
+        int rc = gf2_open(M, &bit, v, 1);
+        if (rc) return rc;
+        *out |= (bit & 1u) << j;
+    }
+    return 0;
+}
