@@ -1,37 +1,38 @@
 /* gf2_verify: the binary domain's relation log and its compressed check over
  * GF(2^64) (see gf2_verify.h).
  *
- * Claim. The log holds N relations x_l * y_l = z_l over GF(2^4), cut into four
- * slices of B blocks (64 lanes each, zero padded): relation (c, l) is lane l of
- * slice c. f_l, g_l are the cubic polynomials with f_l(c) = x_(c,l),
- * g_l(c) = y_(c,l) at the points 1..4 of GF(2^4).
+ * Claim. The log holds N relations x_l * y_l = z_l over GF(2^4), cut into
+ * S_SL = 8 slices of B blocks (64 lanes each, zero padded): relation (c, l) is
+ * lane l of slice c. f_l, g_l are the polynomials of degree 7 with
+ * f_l(c) = x_(c,l), g_l(c) = y_(c,l) at the points 1..8 of GF(2^4).
  *
  * First level (as verify_fold.c over F_p). A coin gives coefficients
  * a_l = r_w s_k for lane l = (block w, bit k): 64 + B elements of GF(2^64)
- * instead of N/4. The servers hold H(c) = sum_l a_l z_(c,l) for c = 1..4
- * (degree t, local) and compute H(c) = sum_l a_l f_l(c) g_l(c) for c = 5..7,
+ * instead of N/8. The servers hold H(c) = sum_l a_l z_(c,l) for c = 1..8
+ * (degree t, local) and compute H(c) = sum_l a_l f_l(c) g_l(c) for c = 9..15
+ * (the other non-zero elements of GF(2^4): 8 slices is the most it allows),
  * where f_l(c), g_l(c) are GF(2^4) combinations of the slices and the products
  * are bit-sliced GF(2^4) products (degree 2t, one reduction round for the
- * three). If some relation is false, sum_l a_l (x y - z)_(c,l) != 0 for some
+ * seven). If some relation is false, sum_l a_l (x y - z)_(c,l) != 0 for some
  * c but with probability <= 2/2^64 (a non-zero polynomial of degree 2 in r, s:
  * Schwartz-Zippel), and then H and sum_l a_l f_l g_l are distinct polynomials
- * of degree <= 6, equal at the coin beta with probability <= 6/(2^64-7).
+ * of degree <= 14, equal at the coin beta with probability <= 14/(2^64-15).
  * The sums over lanes use the bit-slicing: sum_k s_k emb(v_k) for a word of
  * lanes is a GF(2)-linear function of the four plane words, read from byte
  * tables (8 lookups per plane word), then one product by r_w per word.
  *
  * Fold: u_l = s_k f_l(beta), v_l = r_w g_l(beta) (so <u, v> = sum_l a_l
- * f_l g_l (beta) = H(beta) if the claim was true), f_l(beta) read from two
- * byte tables over the 16 bits of x_(1..4,l) (an 8x8 bit transpose gathers
- * them): N/4 coordinates of GF(2^64), two products each.
+ * f_l g_l (beta) = H(beta) if the claim was true), f_l(beta) read from four
+ * byte tables over the 32 bits of x_(1..8,l) (8x8 bit transposes gather
+ * them): N/8 coordinates of GF(2^64), two products each.
  *
  * Levels and last level, final round: as verify.c, over GF(2^64) with the
  * points 1..2k-1 as field elements, fan-in 4 then 16 until at most 127
  * coordinates remain; above S_HALVE coordinates a level has fan-in 2 over
  * the points 0, 1 and infinity (f(x) = u0 + x (u0 + u1): h(0) and the leading
  * coefficient h(inf) cost one product per pair each, the fold one per pair and
- * vector; sound except with probability 2/2^64); the masks rho_a, rho_b (PRSS, degree t) join the last
- * level, their product reduced in the first level's round. Each level is
+ * vector; sound except with probability 2/2^64); the masks rho_a, rho_b
+ * (PRSS, degree t) join the last level, their product reduced in the first level's round. Each level is
  * sound except with probability (2k-2)/(2^64-2k+1). Final: open u', v', Z'
  * (degree t checked with every live share; u', v' one round before Z' when
  * more than t+2 servers take part), test Z' = u' v'. */
@@ -49,6 +50,12 @@
 #include "protocols/mpc_impl.h"
 
 #define S_DOMAIN 0x42565230u   /* "BVR0": the check's coefficient streams */
+/* The first level: S_SL slices of blocks, polynomials of degree S_SL - 1
+ * through them at the points 1..S_SL of GF(2^4), h at 1..S_NP (all 15
+ * non-zero elements: 8 slices is the most GF(2^4) allows). */
+#define S_SL 8
+#define S_NE (S_SL - 1)
+#define S_NP (2 * S_SL - 1)
 #define S_KLAST 128            /* the last level takes at most 127 coordinates + the mask */
 /* Above this many coordinates a level halves (fan-in 2, two products per
  * pair, 2 rounds) rather than quarters (fan-in 4, about 31 products per four):
@@ -71,7 +78,7 @@ static void *s_map(size_t bytes)
     return p;
 }
 
-#define S_LOG_BYTES ((GF2V_CAP + 4) * GF2V_BLOCK * 8)
+#define S_LOG_BYTES ((GF2V_CAP + S_SL) * GF2V_BLOCK * 8)
 #define S_VEC_BYTES ((GF2V_CAP / 4 + 2) * 64 * 8 + 8 * S_KLAST)
 
 static bstate *s_state(mpc *M)
@@ -89,7 +96,7 @@ void gf2v_free(mpc *M)
 {
     bstate *V = M->bstate;
     if (!V) return;
-    sodium_memzero(V->log, (V->hw + 4 < GF2V_CAP + 4 ? V->hw + 4 : GF2V_CAP + 4) * GF2V_BLOCK * 8);
+    sodium_memzero(V->log, (V->hw + S_SL < GF2V_CAP + S_SL ? V->hw + S_SL : GF2V_CAP + S_SL) * GF2V_BLOCK * 8);
     sodium_memzero(V->u, V->uhw * 8);
     sodium_memzero(V->v, V->uhw * 8);
     munmap(V->log, S_LOG_BYTES);
@@ -270,20 +277,21 @@ static inline uint64_t s_transpose8(uint64_t x)
     return x ^ t ^ (t << 28);
 }
 
-/* ext[c][q]: which of the 16 words (slice d, plane p at bit 4d + p) make
- * plane q of f(c) for c = 5..7 (GF(2^4) Lagrange over 1..4). */
-static void s_ext_masks(uint16_t ext[3][4])
+/* ext[c][q]: which of the 4 S_SL words (slice d, plane p at bit 4d + p) make
+ * plane q of f(S_SL + 1 + c) (GF(2^4) Lagrange over 1..S_SL). */
+static void s_ext_masks(uint32_t ext[S_NE][4])
 {
-    static const int pts[4] = { 1, 2, 3, 4 };
-    memset(ext, 0, 3 * 4 * sizeof ext[0][0]);
-    for (int c = 0; c < 3; c++) {
-        uint8_t lam[4];
-        gf2_lagrange(lam, pts, 4, 5 + c);
-        for (int d = 0; d < 4; d++)
+    int pts[S_SL];
+    for (int d = 0; d < S_SL; d++) pts[d] = d + 1;
+    memset(ext, 0, S_NE * 4 * sizeof ext[0][0]);
+    for (int c = 0; c < S_NE; c++) {
+        uint8_t lam[S_SL];
+        gf2_lagrange(lam, pts, S_SL, S_SL + 1 + c);
+        for (int d = 0; d < S_SL; d++)
             for (int p = 0; p < 4; p++) {
                 uint8_t v = gf16_mul(lam[d], (uint8_t)(1u << p));
                 for (int q = 0; q < 4; q++)
-                    if (v >> q & 1u) ext[c][q] |= (uint16_t)(1u << (4 * d + p));
+                    if (v >> q & 1u) ext[c][q] |= (uint32_t)1 << (4 * d + p);
             }
     }
 }
@@ -298,20 +306,20 @@ static inline void s_gfmul1(uint64_t z[4], const uint64_t a[4], const uint64_t b
     z[3] = (a[0] & b[3]) ^ (a[1] & b[2]) ^ (a[2] & b[1]) ^ (a[3] & b[0]) ^ d6;
 }
 
-static inline void s_extend(uint64_t out[4], const uint64_t in[16], const uint16_t m[4])
+static inline void s_extend(uint64_t out[4], const uint64_t in[4 * S_SL], const uint32_t m[4])
 {
     for (int q = 0; q < 4; q++) {
         uint64_t acc = 0;
-        for (int i = 0; i < 16; i++) acc ^= in[i] & ((uint64_t)0 - (uint64_t)(m[q] >> i & 1u));
+        for (int i = 0; i < 4 * S_SL; i++) acc ^= in[i] & ((uint64_t)0 - (uint64_t)(m[q] >> i & 1u));
         out[q] = acc;
     }
 }
 
 /* The slices' words of block w: in[4d + p] = plane p of slice d (x or y:
  * off 0 or 4), z the same for z (off 8). */
-static void s_gather(uint64_t in[16], const uint64_t *log, size_t B, size_t w, int off)
+static void s_gather(uint64_t in[4 * S_SL], const uint64_t *log, size_t B, size_t w, int off)
 {
-    for (int d = 0; d < 4; d++)
+    for (int d = 0; d < S_SL; d++)
         for (int p = 0; p < 4; p++) in[4 * d + p] = log[((size_t)d * B + w) * GF2V_BLOCK + (size_t)off + (size_t)p];
 }
 
@@ -464,9 +472,9 @@ static int s_final(mpc *M, uint64_t u, uint64_t v, uint64_t Z)
 
 static int s_check(mpc *M, bstate *V)
 {
-    size_t B = (V->n + 3) / 4;
-    uint64_t *log = V->log, rho[2], H[7], R[4], Z, beta;
-    memset(log + V->n * GF2V_BLOCK, 0, (4 * B - V->n) * GF2V_BLOCK * 8);
+    size_t B = (V->n + S_SL - 1) / S_SL;
+    uint64_t *log = V->log, rho[2], H[S_NP], R[S_NE + 1], P[S_NP], Z = 0, beta;
+    memset(log + V->n * GF2V_BLOCK, 0, (S_SL * B - V->n) * GF2V_BLOCK * 8);
     coefs C;
     C.r = xmalloc(B * 8);
     uint8_t seed[32];
@@ -479,24 +487,21 @@ static int s_check(mpc *M, bstate *V)
         prg_bytes(&g, (uint8_t *)C.r, B * 8);
         prg_wipe(&g);
         s_loops()->first(log, B, &C, H);
-        R[0] = H[4];
-        R[1] = H[5];
-        R[2] = H[6];
-        R[3] = gf64_mul(rho[0], rho[1]);
-        rc = s_reduce(M, R, R, 4);
+        memcpy(R, H + S_SL, S_NE * 8);
+        R[S_NE] = gf64_mul(rho[0], rho[1]);
+        rc = s_reduce(M, R, R, S_NE + 1);
     }
-    uint64_t P7[7];
-    for (int c = 0; c < 7; c++) P7[c] = gf64_embed((uint8_t)(c + 1));
+    for (int c = 0; c < S_NP; c++) P[c] = gf64_embed((uint8_t)(c + 1));
     if (rc == 0) {
-        memcpy(H + 4, R, 3 * 8);
-        rc = s_beta(M, P7, 7, &beta);
+        memcpy(H + S_SL, R, S_NE * 8);
+        rc = s_beta(M, P, S_NP, &beta);
     }
     if (rc == 0) {
         size_t len = 64 * B;
         if (len > V->uhw) V->uhw = len + S_KLAST;
         s_loops()->first_fold(log, B, &C, beta, V->u, V->v);
-        Z = s_eval(H, P7, 7, beta);
-        rc = s_levels(M, V->u, V->v, len, &Z, rho, R[3]);
+        Z = s_eval(H, P, S_NP, beta);
+        rc = s_levels(M, V->u, V->v, len, &Z, rho, R[S_NE]);
     }
     if (rc == 0) rc = s_final(M, V->u[0], V->v[0], Z);
     sodium_memzero(rho, sizeof rho);

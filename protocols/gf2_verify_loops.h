@@ -15,7 +15,7 @@ static inline void GF2V_FN(s_mac)(gf64_wide *acc, uint64_t a, uint64_t b)
 }
 
 /* H(1..7) shares (H[0..3] degree t, H[4..6] degree 2t). */
-static void GF2V_FN(s_first)(const uint64_t *log, size_t B, const coefs *C, uint64_t H[7])
+static void GF2V_FN(s_first)(const uint64_t *log, size_t B, const coefs *C, uint64_t H[S_NP])
 {
     uint64_t (*tab)[8][256] = xmalloc(4 * sizeof *tab);   /* plane p: lane k -> s_k emb(x^p) */
     uint64_t col[64];
@@ -24,23 +24,23 @@ static void GF2V_FN(s_first)(const uint64_t *log, size_t B, const coefs *C, uint
         for (int k = 0; k < 64; k++) col[k] = gf64_mul(C->s[k], e);
         s_tables(tab[p], col);
     }
-    uint16_t ext[3][4];
+    uint32_t ext[S_NE][4];
     s_ext_masks(ext);
-    gf64_wide acc[7];
+    gf64_wide acc[S_NP];
     memset(acc, 0, sizeof acc);
     for (size_t w = 0; w < B; w++) {
-        uint64_t X[16], Y[16], Z[16], val[7][4];
+        uint64_t X[4 * S_SL], Y[4 * S_SL], Z[4 * S_SL], val[S_NP][4];
         s_gather(X, log, B, w, 0);
         s_gather(Y, log, B, w, 4);
         s_gather(Z, log, B, w, 8);
-        for (int c = 0; c < 4; c++) memcpy(val[c], Z + 4 * c, 32);
-        for (int c = 0; c < 3; c++) {
+        for (int c = 0; c < S_SL; c++) memcpy(val[c], Z + 4 * c, 32);
+        for (int c = 0; c < S_NE; c++) {
             uint64_t xe[4], ye[4];
             s_extend(xe, X, ext[c]);
             s_extend(ye, Y, ext[c]);
-            s_gfmul1(val[4 + c], xe, ye);
+            s_gfmul1(val[S_SL + c], xe, ye);
         }
-        for (int c = 0; c < 7; c++) {
+        for (int c = 0; c < S_NP; c++) {
             uint64_t sum = s_apply(tab[0], val[c][0]) ^ s_apply(tab[1], val[c][1]) ^
                            s_apply(tab[2], val[c][2]) ^ s_apply(tab[3], val[c][3]);
             GF2V_FN(s_mac)(&acc[c], C->r[w], sum);
@@ -49,43 +49,43 @@ static void GF2V_FN(s_first)(const uint64_t *log, size_t B, const coefs *C, uint
         sodium_memzero(Y, sizeof Y);
         sodium_memzero(val, sizeof val);
     }
-    for (int c = 0; c < 7; c++) H[c] = gf64_reduce(acc[c]);
+    for (int c = 0; c < S_NP; c++) H[c] = gf64_reduce(acc[c]);
     sodium_memzero(acc, sizeof acc);
     free(tab);   /* public: the coefficients are */
 }
 
 /* u[64w + k] = s_k f(beta), v[64w + k] = r_w g(beta) for lane k of block w,
- * f(beta) = sum_d L_d(beta) emb(x_(d,k)) through two 256-entry tables. */
+ * f(beta) = sum_d L_d(beta) emb(x_(d,k)): the 4 S_SL bits of lane k (an 8x8
+ * bit transpose per byte group gathers them) index S_SL / 2 byte tables. */
 static void GF2V_FN(s_first_fold)(const uint64_t *log, size_t B, const coefs *C, uint64_t beta,
-                         uint64_t *u, uint64_t *v)
+                                  uint64_t *u, uint64_t *v)
 {
-    uint64_t ep[4], pts[4], L[4], col[16], tab[2][256];
-    for (int p = 0; p < 4; p++) {
-        ep[p] = gf64_embed((uint8_t)(1u << p));
-        pts[p] = gf64_embed((uint8_t)(p + 1));
-    }
-    s_weights(L, pts, 4, beta);
-    for (int d = 0; d < 4; d++)
+    enum { NT = S_SL / 2 };   /* tables of 8 input bits */
+    uint64_t ep[4], pts[S_SL], L[S_SL], col[4 * S_SL], tab[NT][256];
+    for (int p = 0; p < 4; p++) ep[p] = gf64_embed((uint8_t)(1u << p));
+    for (int d = 0; d < S_SL; d++) pts[d] = gf64_embed((uint8_t)(d + 1));
+    s_weights(L, pts, S_SL, beta);
+    for (int d = 0; d < S_SL; d++)
         for (int p = 0; p < 4; p++) col[4 * d + p] = gf64_mul(L[d], ep[p]);
-    for (int h = 0; h < 2; h++) {
+    for (int h = 0; h < NT; h++) {
         tab[h][0] = 0;
         for (int b = 1; b < 256; b++)
             tab[h][b] = tab[h][b & (b - 1)] ^ col[8 * h + __builtin_ctz((unsigned)b)];
     }
     for (size_t w = 0; w < B; w++) {
         for (int off = 0; off <= 4; off += 4) {
-            uint64_t in[16], *out = (off ? v : u) + 64 * w;
+            uint64_t in[4 * S_SL], *out = (off ? v : u) + 64 * w;
             s_gather(in, log, B, w, off);
             for (int j = 0; j < 8; j++) {   /* lanes 8j..8j+7 */
-                uint64_t lo = 0, hi = 0;
-                for (int i = 0; i < 8; i++) {
-                    lo |= (in[i] >> (8 * j) & 255u) << (8 * i);
-                    hi |= (in[8 + i] >> (8 * j) & 255u) << (8 * i);
+                uint64_t q[NT];
+                for (int h = 0; h < NT; h++) {
+                    uint64_t x = 0;
+                    for (int i = 0; i < 8; i++) x |= (in[8 * h + i] >> (8 * j) & 255u) << (8 * i);
+                    q[h] = s_transpose8(x);
                 }
-                lo = s_transpose8(lo);
-                hi = s_transpose8(hi);
                 for (int b = 0; b < 8; b++) {
-                    uint64_t f = tab[0][lo >> (8 * b) & 255u] ^ tab[1][hi >> (8 * b) & 255u];
+                    uint64_t f = 0;
+                    for (int h = 0; h < NT; h++) f ^= tab[h][q[h] >> (8 * b) & 255u];
                     int k = 8 * j + b;
                     out[k] = GF2V_FN(s_mul)(f, off ? C->r[w] : C->s[k]);
                 }

@@ -165,9 +165,10 @@ Test(gf2v, honest_runs_verify_at_every_size)
     vjob jobs[9];
     /* one block, a few, one past the last level (128), multi-level with fan-in
      * 16, then 4 (more than 2^14 coordinates), then halving levels (more than
-     * 2^15) down to an odd length: 65,537 words log 131,074 blocks, 32,769 per
-     * slice, 2,097,216 coordinates, six halvings to 32,769 and a seventh */
-    size_t sizes[] = { 1, 3, 33, 200, 5000, 65537 };
+     * 2^15) down to an odd length: 131,073 words log 262,146 blocks, 32,769
+     * per slice (8 slices), 2,097,216 coordinates, six halvings to 32,769 and
+     * a seventh */
+    size_t sizes[] = { 1, 3, 33, 200, 5000, 131073 };
     for (int k = 0; k < 6; k++) {
         cr_assert_eq(s_and_run(3, 1, sizes[k], 1, SIZE_MAX, jobs, NULL), 0, "%zu words", sizes[k]);
         cr_assert_eq(jobs[0].flushes, 1, "one verification before the opening");
@@ -188,7 +189,7 @@ Test(gf2v, a_shared_non_bit_is_caught)
     vjob jobs[9];
     int rcs[9];
     size_t cases[][2] = { { 1, 0 }, { 4, 200 }, { 300, 64 * 299 + 63 }, { 20000, 777777 },
-                          { 65537, 64 * 65536 + 5 } };
+                          { 131073, 64 * 131072 + 5 } };
     for (int k = 0; k < 5; k++) {
         cr_assert_eq(s_and_run(3, 1, cases[k][0], 1, cases[k][1], jobs, rcs), ERR_CHEAT,
                      "%zu words, lane %zu", cases[k][0], cases[k][1]);
