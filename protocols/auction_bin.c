@@ -77,6 +77,12 @@ static int s_checks(mpc *M, uint64_t *B, int k, size_t count, uint8_t *excluded)
     }
     for (size_t i = 0; i < count && rc == 0; i++)
         if (!excluded[i] && bad[i]) {
+            /* Malicious servers: a spoiled share of this opening and a
+             * bidder's inconsistent shares look the same, so excluding would
+             * let one server drop an honest bid: abort, nothing opened. */
+            if (M->security == MPC_MALICIOUS)
+                rc = mpc_fail(M, ERR_CHEAT, "bidder %zu: not a consistent sharing, or a server "
+                                            "spoiled the degree check; nothing is computed", i);
             excluded[i] = 1;
             s_zero_lane(B, k, nw, i);
         }

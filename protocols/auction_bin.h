@@ -19,9 +19,12 @@
 #define AUCTION_BIN_MAX_K 63
 
 /* Run the auction on count bids of s->k bits (1 <= k <= AUCTION_BIN_MAX_K).
- * Bidders with excluded[i] set are skipped; a bidder whose shares do not fit
- * degree t, or with a shared value other than 0 or 1, gets excluded[i] = 1
- * (both checked in GF(2^64): a bad input passes with probability 2^-64).
+ * Bidders with excluded[i] set are skipped; a bidder with a shared value
+ * other than 0 or 1 gets excluded[i] = 1, and so does one whose shares do not
+ * fit degree t in semi-honest mode (both checked in GF(2^64): a bad input
+ * passes with probability 2^-64). In malicious mode inconsistent shares abort
+ * (ERR_CHEAT, nothing opened): they cannot be told from a server that spoiled
+ * its share of the check (as the servers' input check does, app/server.c).
  * Ties: the lowest index wins. Opens only the validity verdicts, sold, and
  * then the price and (second price, or when reveal_winner) the winner's
  * index: first price opens the winning bid; second price opens the winner,

@@ -97,6 +97,8 @@ static void s_run(int n, int t, int transport, const auction_spec *s, const uint
     }
 }
 
+/* cheats: 1 every kind of bad bidder, 2 all but inconsistent shares (which
+ * abort under malicious servers) */
 static void s_random(int n, int t, int transport, int k, size_t count, int second, uint64_t reserve,
                      int cheats, int ties)
 {
@@ -105,6 +107,7 @@ static void s_random(int n, int t, int transport, int k, size_t count, int secon
     for (size_t b = 0; b < count; b++) {
         v[b] = ties ? harness_rand_bits(2) * (top / 3) : (harness_rand_bits(32) << 32 | harness_rand_bits(32)) & top;
         if (cheats && b % 7 == 3) kind[b] = 1 + (int)(b / 7 % 3);
+        if (cheats == 2 && kind[b] == BAD_DEGREE) kind[b] = BAD_NONBIT;
     }
     if (count > 5) v[count - 1] = top;   /* the maximal bid, last */
     auction_spec s = { .k = k, .second = second, .reveal_winner = 1, .reserve = reserve };
@@ -143,14 +146,49 @@ static void s_second(void)
 
 Test(auction_bin, second_price_matches_clear) { s_modes(s_second); }
 
+static int s_cheat_kinds = 1;
+
 static void s_cheats(void)
 {
-    s_random(3, 1, HARNESS_HUB, 16, 150, 0, 0, 1, 0);
-    s_random(3, 1, HARNESS_HUB, 16, 150, 1, 0, 1, 1);
-    s_random(5, 2, HARNESS_HUB, 12, 64, 0, 0, 1, 0);
+    s_random(3, 1, HARNESS_HUB, 16, 150, 0, 0, s_cheat_kinds, 0);
+    s_random(3, 1, HARNESS_HUB, 16, 150, 1, 0, s_cheat_kinds, 1);
+    s_random(5, 2, HARNESS_HUB, 12, 64, 0, 0, s_cheat_kinds, 0);
 }
 
-Test(auction_bin, invalid_bidders_are_excluded_and_nothing_else_lost) { s_modes(s_cheats); }
+Test(auction_bin, invalid_bidders_are_excluded_and_nothing_else_lost)
+{
+    harness_security = MPC_SEMI_HONEST;
+    s_cheats();
+    harness_security = MPC_MALICIOUS;
+    s_cheat_kinds = 2;
+    s_cheats();
+}
+
+/* Malicious servers: inconsistent shares abort with nothing opened. */
+Test(auction_bin, inconsistent_shares_abort_under_malicious_servers)
+{
+    static field F;
+    cr_assert_eq(field_init_default(&F, 32, 40), 0);
+    harness_security = MPC_MALICIOUS;
+    uint64_t v[4] = { 5, 9, 2, 7 }, *sh[3];
+    harness_share_bits(sh, v, 4, 8, 3, 1);
+    bin_plane(sh[2], 8, 3, 0, 1)[0] ^= 2;   /* bidder 1's bit 3 at S3 */
+    uint8_t ex[3][4] = { { 0 } };
+    ajob jobs[3];
+    void *args[3];
+    int rcs[3];
+    auction_spec s = { .k = 8, .reveal_winner = 1 };
+    for (int i = 0; i < 3; i++) {
+        jobs[i] = (ajob){ .bids = sh[i], .s = &s, .count = 4, .excl = ex[i] };
+        args[i] = &jobs[i];
+    }
+    cr_assert_eq(harness_run(&F, 3, 1, HARNESS_HUB, s_body, args, rcs), ERR_CHEAT);
+    for (int i = 0; i < 3; i++) {
+        cr_assert_eq(rcs[i], ERR_CHEAT, "S%d", i + 1);
+        cr_assert_eq(jobs[i].o.sold, 0);
+        free(sh[i]);
+    }
+}
 
 Test(auction_bin, reserve_below_at_and_above)
 {
@@ -164,6 +202,7 @@ Test(auction_bin, reserve_below_at_and_above)
             s_run(3, 1, HARNESS_HUB, &s, v, kind, 6);
         }
     /* every bid invalid or zero */
+    harness_security = MPC_SEMI_HONEST;
     int all_bad[6] = { 1, 2, 3, 1, 2, 3 };
     auction_spec s = { .k = 16 };
     s_run(3, 1, HARNESS_HUB, &s, v, all_bad, 6);
@@ -174,7 +213,7 @@ Test(auction_bin, reserve_below_at_and_above)
 Test(auction_bin, over_curvezmq_and_with_a_server_down)
 {
     harness_security = MPC_MALICIOUS;
-    s_random(3, 1, HARNESS_ZMQ, 32, 100, 0, 0, 1, 0);
+    s_random(3, 1, HARNESS_ZMQ, 32, 100, 0, 0, 2, 0);
     harness_live = 0xb;   /* n = 4, server 3 down */
     uint64_t v[5] = { 3, 9, 9, 1, 4 };
     int kind[5] = { 0, 0, 0, 1, 0 };
