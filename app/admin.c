@@ -27,7 +27,7 @@ typedef struct s_new {
     const app_ops *ops;
     cli_args a;
     long t, bits, timeout_ms;
-    int security, json, loopback;
+    int security, domain, json, loopback;
     int64_t deadline;
     const char *out;
     defn_server sv[MPC_MAX_SERVERS];
@@ -145,7 +145,7 @@ void app_time_text(int64_t t, char local[64], char utc[32])
 /* ---- options ---- */
 
 static const char *const s_base_v[] = { "--servers", "--roll", "--deadline", "--out", "--id",
-                                        "--t", "--bits", "--security", "--timeout-ms",
+                                        "--t", "--bits", "--security", "--domain", "--timeout-ms",
                                         "--close", "--title", "--question" };
 
 static int s_options(s_new *N, int argc, char **argv)
@@ -190,6 +190,7 @@ static int s_options(s_new *N, int argc, char **argv)
         return 2;
     }
     N->security = x && !strcmp(x, "semi-honest") ? DEFN_SEMI_HONEST : DEFN_MALICIOUS;
+    if ((N->domain = cli_domain(a)) < 0) return 2;
     x = cli_get(a, "--id");
     if (x && !defn_name_ok(x)) {
         fprintf(stderr, "error: --id: expected 1..%d characters of A-Z a-z 0-9 . _ -\n",
@@ -638,7 +639,8 @@ static int s_text(s_new *N, char **text, size_t *len)
     defn_spec spec = { .id = id, .title = cli_get(&N->a, "--title"),
                        .question = cli_get(&N->a, "--question"),
                        .kind = N->ops->kind, .t = (int)N->t, .bits = (int)N->bits,
-                       .kappa = 40, .security = N->security, .deadline = N->deadline,
+                       .kappa = 40, .security = N->security, .domain = N->domain,
+                       .deadline = N->deadline,
                        .timeout_ms = (int)N->timeout_ms, .n = N->n, .servers = N->sv,
                        .roll_size = N->nroll, .roll = N->roll, .rules = N->rules };
     if (defn_format(text, len, &spec, err, sizeof err) != 0) {

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "common/defn.h"
 
 int cli_in(const char *const *list, const char *s)
 {
@@ -98,6 +99,15 @@ int cli_need(const cli_args *a, const char *flag, const char **out)
         return -1;
     }
     return 0;
+}
+
+int cli_domain(const cli_args *a)
+{
+    const char *x = cli_get(a, "--domain");
+    if (!x || !strcmp(x, "field")) return DEFN_DOMAIN_FIELD;
+    if (!strcmp(x, "binary")) return DEFN_DOMAIN_BINARY;
+    fprintf(stderr, "error: --domain: expected field or binary\n");
+    return -1;
 }
 
 int cli_int(const char *s, long lo, long hi, long *out)

@@ -33,6 +33,9 @@ int cli_int(const char *s, long lo, long hi, long *out);
  * its runlocal_rules, from run-local and from new alike. */
 size_t cli_select(const cli_args *a, const char *const *list, const char **flag,
                   const char **value);
+/* --domain field|binary (the definition's "domain"): DEFN_DOMAIN_FIELD when
+ * absent; -1 after printing the error for anything else. */
+int cli_domain(const cli_args *a);
 /* Whether s is in the NULL-terminated list (NULL list: no). */
 int cli_in(const char *const *list, const char *s);
 

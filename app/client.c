@@ -13,6 +13,7 @@
 #include "common/rpc.h"
 #include "common/secmem.h"
 #include "common/xalloc.h"
+#include "protocols/gf2.h"
 #include "protocols/intake.h"
 #include "protocols/result.h"
 #include "protocols/shamir.h"
@@ -35,7 +36,18 @@ int app_client_seal(const defn *d, const uint8_t sign_sk[64], uint32_t roll, con
     if (!sh) return ERR_NOMEM;
     size_t sz = sizeof(fe) * (size_t)n * m;
     fe *shares = xmalloc(sz);
-    shamir_share(sh, shares, plain, m, t);
+    if (defn_domain(d) == DEFN_DOMAIN_BINARY) {   /* bits shared over GF(2^4) (gf2.h) */
+        uint8_t *v = xmalloc(m ? m : 1), *s = xmalloc((size_t)n * m + 1);
+        for (uint32_t j = 0; j < m; j++) v[j] = (uint8_t)(plain[j] & 15u);
+        gf2_share_values(s, v, m, n, t);
+        for (size_t q = 0; q < (size_t)n * m; q++) shares[q] = s[q];
+        sodium_memzero(v, m ? m : 1);
+        sodium_memzero(s, (size_t)n * m + 1);
+        free(v);
+        free(s);
+    } else {
+        shamir_share(sh, shares, plain, m, t);
+    }
     uint8_t pks[MPC_MAX_SERVERS][32];
     for (int i = 0; i < n; i++) memcpy(pks[i], defn_server_at(d, i + 1)->curve_pk, 32);
     *env = xmalloc(el);

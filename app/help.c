@@ -17,7 +17,7 @@ static void s_new(const app_ops *ops, FILE *out)
     fprintf(out,
             "usage: %s new --servers FILE --roll DIR|FILE --deadline WHEN --out FILE\n"
             "              [--id ID] [--title TEXT] [--question TEXT] [--t T] [--bits K]\n"
-            "              [--security malicious|semi-honest]\n"
+            "              [--security malicious|semi-honest] [--domain field|binary]\n"
             "              [--timeout-ms MS] [--close deadline|all_voted] [rule flags] [--json]\n"
             "Write a definition file, checked as a server will load it; print its session id\n"
             "(--json: {\"session_id\": HEX, \"path\": FILE}). FILE must not exist.\n"
@@ -35,7 +35,10 @@ static void s_new(const app_ops *ops, FILE *out)
             "                  (at most 200 / 2000 bytes, no control characters)\n"
             "  --t T           default (n-1)/2; fewer than 3 servers need --t 0\n"
             "  --close         deadline (default: re-voting until then) or all_voted (close\n"
-            "                  once every roll member has submitted)\n",
+            "                  once every roll member has submitted)\n"
+            "  --domain        field (default: inputs shared as elements of the prime field)\n"
+            "                  or binary (auctions: a bid's bits shared over GF(2^4), the\n"
+            "                  comparisons bit-sliced; bits at most 63)\n",
             ops->name, ops->name, ops->name);
     s_rule_flags(ops, out);
 }
@@ -127,8 +130,8 @@ int app_usage(const app_ops *ops, const char *cmd, FILE *out)
                      "Exit 0 if every server answered for this definition, else 1.\n", n);
     } else if (!strcmp(cmd, "run-local")) {
         fprintf(out, "usage: %s run-local %s FILE [--servers N] [--t T] [--bits K] [--dir D]\n"
-                     "       [--keep] [--verbose] [--security malicious|semi-honest] [rule flags]\n"
-                     "       [--json]\n"
+                     "       [--keep] [--verbose] [--security malicious|semi-honest]\n"
+                     "       [--domain field|binary] [rule flags] [--json]\n"
                      "Run servers and clients on loopback, one input per line of FILE.\n",
                 n, ops->inputs_flag);
         s_rule_flags(ops, out);

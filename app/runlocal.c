@@ -39,7 +39,7 @@ typedef struct s_run {
     const app_ops *ops;
     cli_args a;
     long nserv, bits, t;
-    int json, verbose, security;
+    int json, verbose, security, domain;
     json_t *rules;
     const char *inputs;
     uint8_t *text;              /* the input file; lines point into it */
@@ -64,7 +64,7 @@ static int s_options(s_run *R, int argc, char **argv)
     const char *vf[CLI_MAX_ARGS], *bf[CLI_MAX_ARGS];
     size_t nv = 0, nb = 0;
     const char *const base_v[] = { "--servers", "--bits", "--dir", "--t", "--security",
-                                   ops->inputs_flag };
+                                   "--domain", ops->inputs_flag };
     const char *const base_b[] = { "--json", "--keep", "--verbose" };
     for (size_t i = 0; i < sizeof base_v / sizeof *base_v; i++) vf[nv++] = base_v[i];
     for (size_t i = 0; i < sizeof base_b / sizeof *base_b; i++) bf[nb++] = base_b[i];
@@ -113,6 +113,7 @@ static int s_options(s_run *R, int argc, char **argv)
         return 2;
     }
     R->security = sec && !strcmp(sec, "semi-honest") ? DEFN_SEMI_HONEST : DEFN_MALICIOUS;
+    if ((R->domain = cli_domain(a)) < 0) return 2;
     R->json = cli_get(a, "--json") != NULL;
     R->verbose = cli_get(a, "--verbose") != NULL;
     return 0;
@@ -272,7 +273,7 @@ static int s_setup(s_run *R)
     char id[64], *rules = json_dumps(R->rules, JSON_COMPACT);
     snprintf(id, sizeof id, "local-%s-%ld", R->ops->name, (long)getpid());
     defn_spec spec = { .id = id, .kind = R->ops->kind, .t = (int)R->t, .bits = (int)R->bits,
-                       .kappa = 40, .security = R->security,
+                       .kappa = 40, .security = R->security, .domain = R->domain,
                        .deadline = (int64_t)time(NULL) + 3600, .timeout_ms = 10000,
                        .n = (int)R->nserv, .servers = sv, .roll_size = R->nroll, .roll = roll,
                        .rules_json = rules };

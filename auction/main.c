@@ -11,7 +11,10 @@
 
 #include "common/log.h"
 #include "app/app.h"
+#include "protocols/auction_bin.h"
 #include "protocols/auction_mpc.h"
+#include "protocols/bincmp.h"
+#include "protocols/gf2.h"
 #include "protocols/range.h"
 
 typedef struct rules {
@@ -19,6 +22,7 @@ typedef struct rules {
     int reveal_winner;   /* first price: also reveal who won */
     int64_t reserve;     /* 0: none */
     int k;               /* bid bit length */
+    int binary;          /* "domain": "binary": the bid's k bits shared over GF(2^4) */
 } rules;
 
 static int s_rules_load(void **out, const defn *d, char *err, size_t errlen)
@@ -29,6 +33,7 @@ static int s_rules_load(void **out, const defn *d, char *err, size_t errlen)
     int64_t maxbid;
     if (!r) return ERR_NOMEM;
     r->k = defn_bits(d);
+    r->binary = defn_domain(d) == DEFN_DOMAIN_BINARY;
     maxbid = r->k >= 63 ? INT64_MAX : (((int64_t)1) << r->k) - 1;
     int rc = defn_rules_check_keys(d, allowed, err, errlen);
     if (!rc) rc = defn_rule_str(d, "price", "first", &price, err, errlen);
@@ -64,7 +69,8 @@ static void s_rules_free(void **p)
 
 static uint32_t s_input_len(const void *rp)
 {
-    return range_input_len(((const rules *)rp)->k);
+    const rules *r = rp;
+    return r->binary ? (uint32_t)r->k : range_input_len(r->k);
 }
 
 /* A bid is a decimal integer in [0, 2^k). raw: any integer, shared as is. */
@@ -81,7 +87,13 @@ static int s_input_encode(const void *rp, const defn *d, const char *text, int r
             snprintf(err, errlen, "raw bid \"%s\" is not an integer", text);
             return ERR_PARSE;
         }
-        range_encode_raw(F, out, (int64_t)v, r->k);
+        if (r->binary) {   /* the low bits, then what is left: a non-bit when out of range */
+            uint64_t u = (uint64_t)v;
+            for (int j = 0; j + 1 < r->k; j++) out[j] = u >> j & 1u;
+            out[r->k - 1] = u >> (r->k - 1) & 15u;
+        } else {
+            range_encode_raw(F, out, (int64_t)v, r->k);
+        }
         return 0;
     }
     if (text[0] == '-' || text[0] == '+') {
@@ -97,8 +109,35 @@ static int s_input_encode(const void *rp, const defn *d, const char *text, int r
         snprintf(err, errlen, "bid %s is out of range [0, 2^%d)", text, r->k);
         return ERR_RANGE;
     }
-    range_encode(F, out, (uint64_t)v, r->k);
+    if (r->binary)
+        for (int j = 0; j < r->k; j++) out[j] = v >> j & 1u;
+    else
+        range_encode(F, out, (uint64_t)v, r->k);
     return 0;
+}
+
+/* Binary domain: the rows (count x k shares, 0..15) as a bit matrix. */
+static int s_auction_bin(mpc *M, const auction_spec *spec, const fe *rows, size_t count,
+                         uint8_t *excluded, auction_outcome *o)
+{
+    int k = spec->k;
+    if (count == 0) {   /* no bid: no sale */
+        memset(o, 0, sizeof *o);
+        return 0;
+    }
+    size_t nw = gf2_words(count);
+    uint64_t *X = calloc(bin_matrix_words(k, nw) + 1, 8);
+    if (!X) return ERR_NOMEM;
+    for (size_t i = 0; i < count; i++)
+        for (int j = 0; j < k; j++) {
+            unsigned v = (unsigned)rows[i * (size_t)k + (size_t)j];
+            for (int p = 0; p < GF2_PLANES; p++)
+                bin_plane(X, k, j, p, nw)[i / 64] |= (uint64_t)(v >> p & 1u) << (i % 64);
+        }
+    int rc = auction_bin_run(M, spec, X, count, excluded, o);
+    sodium_memzero(X, bin_matrix_words(k, nw) * 8);
+    free(X);
+    return rc;
 }
 
 static int s_compute(const void *rp, const defn *d, const char *data_dir, mpc *M,
@@ -110,7 +149,8 @@ static int s_compute(const void *rp, const defn *d, const char *data_dir, mpc *M
     auction_spec spec = { .k = r->k, .second = r->second, .reveal_winner = r->reveal_winner,
                           .reserve = (uint64_t)r->reserve };
     auction_outcome o;
-    int rc = auction_run(M, &spec, rows, count, m, excluded, &o);
+    int rc = r->binary ? s_auction_bin(M, &spec, rows, count, excluded, &o)
+                       : auction_run(M, &spec, rows, count, m, excluded, &o);
     if (rc != 0) {
         snprintf(err, errlen, "%s", mpc_errmsg(M));
         return rc;
@@ -210,10 +250,12 @@ static void s_describe(const void *rp, const defn *d, char *out, size_t len)
         n = snprintf(out + p, len - p, "; no reserve");
     p = n < 0 ? p : p + (size_t)n < len ? p + (size_t)n : len;
     if (r->k >= 64)
-        snprintf(out + p, len - p, "; bids 0..2^64-1; a tie goes to the lowest roll index");
+        n = snprintf(out + p, len - p, "; bids 0..2^64-1; a tie goes to the lowest roll index");
     else
-        snprintf(out + p, len - p, "; bids 0..%llu; a tie goes to the lowest roll index",
-                 (unsigned long long)((1ULL << r->k) - 1));
+        n = snprintf(out + p, len - p, "; bids 0..%llu; a tie goes to the lowest roll index",
+                     (unsigned long long)((1ULL << r->k) - 1));
+    p = n < 0 ? p : p + (size_t)n < len ? p + (size_t)n : len;
+    if (r->binary) snprintf(out + p, len - p, "; bids shared bit by bit over GF(2^4)");
 }
 
 static const app_ops s_ops = {

@@ -26,7 +26,7 @@ struct defn {
     const json_t *rules;          /* borrowed from root */
     const char *id;
     const char *title, *question;   /* optional texts for voters; NULL when absent */
-    int kind, n, t, bits, kappa, timeout_ms, security;
+    int kind, n, t, bits, kappa, timeout_ms, security, domain;
     int64_t deadline;
     field F;
     defn_server servers[MPC_MAX_SERVERS];
@@ -38,7 +38,7 @@ struct defn {
 
 static const char *const s_top_keys[] = {
     "id", "title", "question", "kind", "t", "bits", "kappa", "prime", "deadline", "timeout_ms",
-    "security", "servers", "roll", "rules", NULL
+    "security", "domain", "servers", "roll", "rules", NULL
 };
 static const char *const s_server_keys[] = {
     "index", "mesh", "client", "curve_pk", "sign_pk", "http", NULL
@@ -468,6 +468,25 @@ static int s_parse_security(defn *d, const json_t *root, char *err, size_t errle
     return ERR_PARSE;
 }
 
+/* "domain": "field" (the default) or "binary" (bid bits shared over
+ * GF(2^4): auctions only, at most 63 bits, 15 servers). */
+static int s_parse_domain(defn *d, const json_t *root, char *err, size_t errlen)
+{
+    const json_t *v = json_object_get(root, "domain");
+    d->domain = DEFN_DOMAIN_FIELD;
+    if (!v) return 0;
+    const char *s = json_string_value(v);
+    if (s && !strcmp(s, "field")) return 0;
+    if (s && !strcmp(s, "binary")) {
+        d->domain = DEFN_DOMAIN_BINARY;
+        if (d->kind == DEFN_AUCTION && d->bits <= 63) return 0;
+        err_fmt(err, errlen, "domain: \"binary\" is for auctions of at most 63 bits");
+        return ERR_PARSE;
+    }
+    err_fmt(err, errlen, "domain: expected \"field\" or \"binary\"");
+    return ERR_PARSE;
+}
+
 int defn_text_ok(const char *s, size_t max)
 {
     size_t n = strlen(s);
@@ -523,6 +542,7 @@ static int s_parse_root(defn *d, const json_t *root, char *err, size_t errlen)
     d->bits = (int)v;
     if (defn_json_int(root, "", "kappa", 0, 40, 20, 80, &v, err, errlen)) return ERR_PARSE;
     d->kappa = (int)v;
+    if (s_parse_domain(d, root, err, errlen)) return ERR_PARSE;
     int rc = s_parse_field(d, root, err, errlen);
     if (rc) return rc;
     if (defn_json_int(root, "", "deadline", 1, 0, 1, INT64_MAX, &v, err, errlen)) return ERR_PARSE;
@@ -644,6 +664,7 @@ int defn_t(const defn *d) { return d->t; }
 int defn_bits(const defn *d) { return d->bits; }
 int defn_kappa(const defn *d) { return d->kappa; }
 int defn_security(const defn *d) { return d->security; }
+int defn_domain(const defn *d) { return d->domain; }
 
 const char *defn_security_name(int security)
 {

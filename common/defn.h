@@ -26,6 +26,9 @@
 enum { DEFN_AUCTION = 1, DEFN_VOTE = 2, DEFN_SUM = 3 };
 /* The "security" setting: against actively cheating servers, or semi-honest. */
 enum { DEFN_MALICIOUS = 1, DEFN_SEMI_HONEST = 2 };
+/* The "domain" of the clients' inputs: shares of field elements of p
+ * (default), or shares of bits over GF(2^4) (protocols/gf2.h; auctions only). */
+enum { DEFN_DOMAIN_FIELD = 0, DEFN_DOMAIN_BINARY = 1 };
 
 typedef struct defn defn;
 
@@ -83,6 +86,8 @@ int defn_kappa(const defn *d);
 /* DEFN_MALICIOUS (default) or DEFN_SEMI_HONEST, and its name in files/results. */
 int defn_security(const defn *d);
 const char *defn_security_name(int security);
+/* DEFN_DOMAIN_FIELD (default) or DEFN_DOMAIN_BINARY. */
+int defn_domain(const defn *d);
 const field *defn_field(const defn *d);
 int64_t defn_deadline(const defn *d);         /* unix seconds */
 int defn_timeout_ms(const defn *d);
@@ -147,6 +152,7 @@ typedef struct defn_spec {
     int kind;                           /* DEFN_AUCTION or DEFN_VOTE */
     int t, bits, kappa;
     int security;                       /* 0 or DEFN_MALICIOUS: default; DEFN_SEMI_HONEST */
+    int domain;                         /* DEFN_DOMAIN_FIELD (0, omitted) or _BINARY */
     const char *prime;                  /* NULL: the default for bits + kappa */
     int64_t deadline;
     int timeout_ms;                     /* 0: omitted (default 10000) */

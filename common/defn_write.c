@@ -152,6 +152,7 @@ int defn_format(char **out, size_t *len, const defn_spec *spec, char *err, size_
     json_object_set_new(root, "kappa", json_integer(spec->kappa));
     if (spec->security == DEFN_SEMI_HONEST)
         json_object_set_new(root, "security", json_string(defn_security_name(spec->security)));
+    if (spec->domain == DEFN_DOMAIN_BINARY) json_object_set_new(root, "domain", json_string("binary"));
     if (spec->prime && s_set_str(root, "prime", spec->prime, "", err, errlen)) goto out;
     json_object_set_new(root, "deadline", json_integer(spec->deadline));
     if (spec->timeout_ms)

@@ -122,6 +122,20 @@ void gf2_share(uint64_t *const *shares, const uint64_t *bits, size_t nw, int n, 
     free(e);
 }
 
+void gf2_share_values(uint8_t *shares, const uint8_t *vals, size_t m, int n, int t)
+{
+    uint8_t coef[GF2_MAX_PARTIES];
+    for (size_t j = 0; j < m; j++) {
+        randombytes_buf(coef, (size_t)t);
+        for (int i = 0; i < n; i++) {   /* Horner at the point i + 1 */
+            uint8_t y = 0;
+            for (int k = t - 1; k >= 0; k--) y = gf16_mul((uint8_t)(y ^ (coef[k] & 15u)), (uint8_t)(i + 1));
+            shares[(size_t)i * m + j] = (uint8_t)(y ^ (vals[j] & 15u));
+        }
+    }
+    sodium_memzero(coef, sizeof coef);
+}
+
 /* Reconstruct from the first t+1 of pts and check the others and bitness. */
 static int s_reconstruct(uint64_t *bits, const uint64_t *const *rows, const int *pts, int np,
                          int t, size_t nw)

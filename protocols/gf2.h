@@ -52,6 +52,10 @@ int gf2_recv_words(mpc *M, int j, uint8_t type, uint64_t step, uint64_t *w, size
  * per element) at degree t among n parties (n <= GF2_MAX_PARTIES):
  * shares[i] (4*nw words) for party i+1; fresh libsodium randomness. */
 void gf2_share(uint64_t *const *shares, const uint64_t *bits, size_t nw, int n, int t);
+/* The same one value at a time, for clients: share m GF(16) values (0..15;
+ * bits for a bid) at degree t among n parties: shares[i*m + j] is party
+ * i+1's share of vals[j]. */
+void gf2_share_values(uint8_t *shares, const uint8_t *vals, size_t m, int n, int t);
 /* Reconstruct from parties 1..t+1 and check that all n shares fit degree t
  * and that every value is a bit: 0, or ERR_CHEAT. */
 int gf2_reconstruct(uint64_t *bits, const uint64_t *const *shares, size_t nw, int n, int t) MPC_WUR;

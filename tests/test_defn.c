@@ -231,6 +231,43 @@ Test(defn, security_setting_is_malicious_or_semi_honest_and_nothing_else)
     }
 }
 
+/* "domain": "field" by default, "binary" for auctions of at most 63 bits. */
+Test(defn, domain_is_field_or_binary_for_auctions)
+{
+    static const struct { const char *kind, *domain; int bits, want; } ok[] = {
+        { "vote", NULL, 32, DEFN_DOMAIN_FIELD },       { "auction", "field", 64, DEFN_DOMAIN_FIELD },
+        { "auction", "binary", 63, DEFN_DOMAIN_BINARY }, { "auction", "binary", 1, DEFN_DOMAIN_BINARY },
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
+        json_t *root = s_base();
+        json_object_set_new(root, "kind", json_string(ok[i].kind));
+        json_object_set_new(root, "bits", json_integer(ok[i].bits));
+        if (ok[i].domain) json_object_set_new(root, "domain", json_string(ok[i].domain));
+        defn *d = NULL;
+        char err[256] = "";
+        cr_assert_eq(s_parse_json(root, &d, err, sizeof err), 0, "%zu: %s", i, err);
+        cr_assert_eq(defn_domain(d), ok[i].want);
+        defn_free(&d);
+        json_decref(root);
+    }
+    static const struct { const char *kind, *domain; int bits; const char *msg; } bad[] = {
+        { "vote", "\"binary\"", 32, "domain: \"binary\" is for auctions" },
+        { "auction", "\"binary\"", 64, "at most 63 bits" },
+        { "auction", "\"Binary\"", 32, "domain: expected" },
+        { "auction", "2", 32, "domain: expected" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        json_t *root = s_base();
+        json_object_set_new(root, "kind", json_string(bad[i].kind));
+        json_object_set_new(root, "bits", json_integer(bad[i].bits));
+        json_object_set_new(root, "domain", json_loads(bad[i].domain, JSON_DECODE_ANY, NULL));
+        char *txt = s_dump(root);
+        s_expect_fail_text(txt, strlen(txt), bad[i].msg);
+        free(txt);
+        json_decref(root);
+    }
+}
+
 Test(defn, default_field_follows_bits_and_kappa)
 {
     static const struct { int bits, kappa, mers; } cases[] = {

@@ -576,3 +576,65 @@ Test(e2e_auction, tampered_statements_count_for_nothing_t_plus_1_valid_still_ver
     cr_assert_null(j, "a single statement verified");
     e2e_out_free(&r);
 }
+
+/* ---------- the binary domain (--domain binary: bid bits over GF(2^4)) ---------- */
+
+/* The same rules with the bids' bits shared over GF(2^4) by the clients: first
+ * and second price, reserves, ties, 3 and 5 servers, and an out-of-range raw
+ * bid (a non-bit in its top bit) excluded. */
+Test(e2e_auction, binary_domain_matches_clear_first_and_second_price)
+{
+    static const struct { uint64_t seed; int bits, nbid, servers; uint64_t reserve; } P[] = {
+        { 11, 3, 7, 3, 0 }, { 12, 16, 6, 5, 0 }, { 13, 32, 5, 3, 7 }, { 14, 63, 4, 3, 0 },
+    };
+    for (size_t q = 0; q < sizeof P / sizeof P[0]; q++) {
+        uint64_t st = P[q].seed, v[S_MAX_BIDS], top = (1ull << P[q].bits) - 1;
+        int valid[S_MAX_BIDS];
+        char names[S_MAX_BIDS][16], text[1024] = "";
+        const char *np[S_MAX_BIDS];
+        int n = P[q].nbid;
+        for (int i = 0; i < n; i++) {
+            v[i] = e2e_rand_below(&st, top + 1);
+            valid[i] = 1;
+            snprintf(names[i], sizeof names[i], "b%d", i);
+            np[i] = names[i];
+            size_t l = strlen(text);
+            snprintf(text + l, sizeof text - l, "%s %" PRIu64 "\n", names[i], v[i]);
+        }
+        /* a hostile bidder: raw:-1, all ones, so its top element is 3: not a bit */
+        valid[n] = 0;
+        v[n] = 0;
+        snprintf(names[n], sizeof names[n], "b%d", n);
+        np[n] = names[n];
+        size_t l = strlen(text);
+        snprintf(text + l, sizeof text - l, "%s raw:-1\n", names[n]);
+        char bits[8], servers[8], res[24];
+        snprintf(bits, sizeof bits, "%d", P[q].bits);
+        snprintf(servers, sizeof servers, "%d", P[q].servers);
+        snprintf(res, sizeof res, "%" PRIu64, P[q].reserve);
+        for (int second = 0; second < 2; second++) {
+            e2e_out r;
+            clear c = s_clear(v, valid, (size_t)n + 1, second, P[q].reserve);
+            json_t *j = S_RUN(r, text, NULL, "--domain", "binary", "--reveal-winner", "--rule",
+                              second ? "second" : "first", "--bits", bits, "--servers", servers,
+                              "--reserve", res, NULL);
+            s_check(j, &c, second, 1, np);
+            json_decref(j);
+            e2e_out_free(&r);
+        }
+    }
+}
+
+Test(e2e_auction, binary_domain_is_refused_for_bids_over_63_bits)
+{
+    e2e_out r;
+    json_t *j = e2e_run_local(&r, "auction", "a 1\n", NULL, "--domain", "binary", "--bits", "64", NULL);
+    cr_assert_null(j);
+    cr_assert_neq(r.status, 0);
+    cr_assert(strstr(r.err, "domain") != NULL, "stderr: %s", r.err);
+    e2e_out_free(&r);
+    j = e2e_run_local(&r, "auction", "a 1\n", NULL, "--domain", "ternary", NULL);
+    cr_assert_null(j);
+    cr_assert(strstr(r.err, "--domain") != NULL, "stderr: %s", r.err);
+    e2e_out_free(&r);
+}

@@ -266,6 +266,34 @@ export function fieldRand(F, n, rand = defaultRand) {
     return out;
 }
 
+// ---- the binary domain's sharing (protocols/gf2.c gf2_share_values) ----
+
+/** GF(16) = GF(2)[x]/(x^4 + x + 1) product. */
+export function gf16Mul(a, b) {
+    let r = 0;
+    for (let i = 0; i < 4; i++) if ((b >> i) & 1) r ^= a << i;
+    for (let i = 6; i >= 4; i--) if ((r >> i) & 1) r ^= 0x13 << (i - 4);
+    return r;
+}
+
+/** Shares of m values 0..15 (bits of a bid) at degree d over GF(16), party i
+ * at the point i + 1: shares[i][j] (BigInt, as the field shares are sealed). */
+export function gf2ShareValues(values, n, d, rand = defaultRand) {
+    const m = values.length, shares = [];
+    for (let i = 0; i < n; i++) shares.push(new Array(m));
+    for (let j = 0; j < m; j++) {
+        const coef = rand(d);   // one byte per coefficient, its low nibble (uniform)
+        const s = Number(values[j]) & 15;
+        for (let i = 0; i < n; i++) {
+            let y = 0;
+            for (let k = d - 1; k >= 0; k--) y = gf16Mul(y ^ (coef[k] & 15), i + 1);
+            shares[i][j] = BigInt(y ^ s);
+        }
+        wipe(coef);
+    }
+    return shares;
+}
+
 // ---- Shamir (protocols/shamir.c) ----
 
 const COEF_BUF = 1024;
@@ -394,7 +422,11 @@ export function parseDefn(bytes) {
     const d = { bytes, json: j, sid: s.crypto_generichash(32, bytes), id: j.id, kind: j.kind, n, t,
                 title: text(j.title, "title"), question: text(j.question, "question"),
                 bits, kappa, F, servers, roll, rollBySign, deadline: j.deadline,
-                security: j.security || "malicious", rules: j.rules || {} };
+                security: j.security || "malicious", rules: j.rules || {},
+                domain: j.domain === undefined ? "field" : j.domain };
+    if (d.domain !== "field" && d.domain !== "binary") throw new Error('domain: expected "field" or "binary"');
+    if (d.domain === "binary" && (j.kind !== "auction" || bits > 63))
+        throw new Error('domain: "binary" is for auctions of at most 63 bits');
     d.spec = rulesOf(d);
     return d;
 }
@@ -443,7 +475,9 @@ export function rulesOf(d) {
         const revealWinner = r.reveal_winner === undefined ? second : r.reveal_winner === true;
         const k = d.bits;
         const maxBid = (1n << BigInt(k)) - 1n;
-        return { kind: "auction", price, second, revealWinner, reserve: BigInt(r.reserve || 0), k, m: k + 1, maxBid };
+        const binary = d.domain === "binary";   // the bid's k bits, shared over GF(2^4)
+        return { kind: "auction", price, second, revealWinner, reserve: BigInt(r.reserve || 0), k,
+                 m: binary ? k : k + 1, maxBid, binary };
     }
     return { kind: d.kind, m: 1 };
 }
@@ -505,7 +539,7 @@ export function encodeInput(d, input) {
         if (!/^[0-9]+$/.test(txt)) throw new Error(`bid "${txt}": expected a whole number from 0 to 2^${sp.k} - 1`);
         const v = BigInt(txt);
         if (v > sp.maxBid) throw new Error(`bid ${txt} is out of range [0, 2^${sp.k})`);
-        return encodeBid(d.F, v, sp.k);
+        return sp.binary ? encodeBid(d.F, v, sp.k).slice(1) : encodeBid(d.F, v, sp.k);
     }
     throw new Error(`inputs of kind ${sp.kind} are not supported by this page`);
 }
@@ -589,7 +623,8 @@ export function envelopeHash(b) {
  * definition's n servers, then seal with a fresh ephemeral key. */
 export function sealInput(d, signSk, roll, plain, seq, rand = defaultRand) {
     if (plain.length !== d.spec.m) throw new Error(`input: ${plain.length} elements, expected ${d.spec.m}`);
-    const shares = shamirShare(d.F, plain, d.n, d.t, rand);
+    const shares = d.domain === "binary" ? gf2ShareValues(plain, d.n, d.t, rand)
+                                         : shamirShare(d.F, plain, d.n, d.t, rand);
     const env = envelopeSeal(d.F, d.servers.map((sv) => sv.curvePk), d.sid, roll, seq, shares, signSk, rand);
     for (const row of shares) row.fill(0n);
     return { envelope: env, tracker: envelopeHash(env) };
