@@ -332,18 +332,19 @@ typedef struct coefs {
  * the carry-less multiply inlined where the CPU has it. */
 #define GF2V_FN(name) name##_sw
 #define GF2V_CLMUL gf64_clmul_soft
+#define GF2V_TARGET
 #include "protocols/gf2_verify_loops.h"
 #undef GF2V_FN
 #undef GF2V_CLMUL
+#undef GF2V_TARGET
 #ifdef GF64_HAVE_CLMUL
-#pragma GCC push_options
-#pragma GCC target("pclmul,sse2")
 #define GF2V_FN(name) name##_hw
 #define GF2V_CLMUL gf64_clmul_hw
+#define GF2V_TARGET GF64_TARGET_CLMUL
 #include "protocols/gf2_verify_loops.h"
 #undef GF2V_FN
 #undef GF2V_CLMUL
-#pragma GCC pop_options
+#undef GF2V_TARGET
 #endif
 
 typedef struct loops {

@@ -1,13 +1,13 @@
 /* gf2_verify_loops: the check's hot loops (gf2_verify.c includes this twice,
- * with GF2V_CLMUL the portable or the PCLMUL carry-less product and GF2V_FN
- * naming the instance). Not a module of its own: no include guard. */
+ * with GF2V_CLMUL the portable or the PCLMUL carry-less product, GF2V_FN
+ * naming the instance and GF2V_TARGET its target attribute). Not a module of its own: no include guard. */
 
-static inline uint64_t GF2V_FN(s_mul)(uint64_t a, uint64_t b)
+GF2V_TARGET static inline uint64_t GF2V_FN(s_mul)(uint64_t a, uint64_t b)
 {
     return gf64_reduce(GF2V_CLMUL(a, b));
 }
 
-static inline void GF2V_FN(s_mac)(gf64_wide *acc, uint64_t a, uint64_t b)
+GF2V_TARGET static inline void GF2V_FN(s_mac)(gf64_wide *acc, uint64_t a, uint64_t b)
 {
     gf64_wide p = GF2V_CLMUL(a, b);
     acc->lo ^= p.lo;
@@ -15,7 +15,7 @@ static inline void GF2V_FN(s_mac)(gf64_wide *acc, uint64_t a, uint64_t b)
 }
 
 /* H(1..7) shares (H[0..3] degree t, H[4..6] degree 2t). */
-static void GF2V_FN(s_first)(const uint64_t *log, size_t B, const coefs *C, uint64_t H[S_NP])
+GF2V_TARGET static void GF2V_FN(s_first)(const uint64_t *log, size_t B, const coefs *C, uint64_t H[S_NP])
 {
     uint64_t (*tab)[8][256] = xmalloc(4 * sizeof *tab);   /* plane p: lane k -> s_k emb(x^p) */
     uint64_t col[64];
@@ -57,7 +57,7 @@ static void GF2V_FN(s_first)(const uint64_t *log, size_t B, const coefs *C, uint
 /* u[64w + k] = s_k f(beta), v[64w + k] = r_w g(beta) for lane k of block w,
  * f(beta) = sum_d L_d(beta) emb(x_(d,k)): the 4 S_SL bits of lane k (an 8x8
  * bit transpose per byte group gathers them) index S_SL / 2 byte tables. */
-static void GF2V_FN(s_first_fold)(const uint64_t *log, size_t B, const coefs *C, uint64_t beta,
+GF2V_TARGET static void GF2V_FN(s_first_fold)(const uint64_t *log, size_t B, const coefs *C, uint64_t beta,
                                   uint64_t *u, uint64_t *v)
 {
     enum { NT = S_SL / 2 };   /* tables of 8 input bits */
@@ -99,7 +99,7 @@ static void GF2V_FN(s_first_fold)(const uint64_t *log, size_t B, const coefs *C,
  * (degree 2t, H[0..k-2], H[k..2k-2]); fold needs beta afterwards. The body
  * is inlined twice: for the fan-in 4 of the large levels with k a constant
  * (unrolled, the sums in registers), and for any k. */
-static inline __attribute__((always_inline)) void GF2V_FN(s_level_h_body)(
+GF2V_TARGET static inline __attribute__((always_inline)) void GF2V_FN(s_level_h_body)(
     const uint64_t *u, const uint64_t *v, size_t k, size_t L, uint64_t *H, const uint64_t *lam)
 {
     gf64_wide acc[2 * S_KLAST];
@@ -120,7 +120,7 @@ static inline __attribute__((always_inline)) void GF2V_FN(s_level_h_body)(
     sodium_memzero(acc, (2 * k - 1) * sizeof acc[0]);
 }
 
-static void GF2V_FN(s_level_h)(const uint64_t *u, const uint64_t *v, size_t k, size_t L, uint64_t *H,
+GF2V_TARGET static void GF2V_FN(s_level_h)(const uint64_t *u, const uint64_t *v, size_t k, size_t L, uint64_t *H,
                                uint64_t *lam)
 {
     uint64_t pts[2 * S_KLAST] = { 0 }, dinv[S_KLAST];
@@ -131,7 +131,7 @@ static void GF2V_FN(s_level_h)(const uint64_t *u, const uint64_t *v, size_t k, s
     else GF2V_FN(s_level_h_body)(u, v, k, L, H, lam);
 }
 
-static inline __attribute__((always_inline)) void GF2V_FN(s_level_fold_body)(
+GF2V_TARGET static inline __attribute__((always_inline)) void GF2V_FN(s_level_fold_body)(
     uint64_t *u, uint64_t *v, size_t k, size_t L, const uint64_t *w)
 {
     for (size_t l = 0; l < L; l++) {
@@ -145,7 +145,7 @@ static inline __attribute__((always_inline)) void GF2V_FN(s_level_fold_body)(
     }
 }
 
-static void GF2V_FN(s_level_fold)(uint64_t *u, uint64_t *v, size_t k, size_t L, uint64_t beta)
+GF2V_TARGET static void GF2V_FN(s_level_fold)(uint64_t *u, uint64_t *v, size_t k, size_t L, uint64_t beta)
 {
     uint64_t pts[S_KLAST] = { 0 }, w[S_KLAST];
     for (size_t c = 0; c < k; c++) pts[c] = c + 1;
@@ -157,7 +157,7 @@ static void GF2V_FN(s_level_fold)(uint64_t *u, uint64_t *v, size_t k, size_t L, 
 /* Fan-in 2 over the points 0, 1 and infinity: f(x) = u0 + x (u0 + u1), so
  * h(0) = sum u0 v0 and the leading coefficient h(inf) = sum (u0 + u1)(v0 + v1):
  * two products per pair, D[0] = h(0), D[1] = h(inf) (degree 2t). */
-static void GF2V_FN(s_level2_h)(const uint64_t *u, const uint64_t *v, size_t L, uint64_t D[2])
+GF2V_TARGET static void GF2V_FN(s_level2_h)(const uint64_t *u, const uint64_t *v, size_t L, uint64_t D[2])
 {
     gf64_wide a = { 0, 0 }, c = { 0, 0 };
     const uint64_t *u1 = u + L, *v1 = v + L;
@@ -170,7 +170,7 @@ static void GF2V_FN(s_level2_h)(const uint64_t *u, const uint64_t *v, size_t L, 
 }
 
 /* u'_l = f(beta) = u0 + beta (u0 + u1), the same for v. */
-static void GF2V_FN(s_level2_fold)(uint64_t *u, uint64_t *v, size_t L, uint64_t beta)
+GF2V_TARGET static void GF2V_FN(s_level2_fold)(uint64_t *u, uint64_t *v, size_t L, uint64_t beta)
 {
     const uint64_t *u1 = u + L, *v1 = v + L;
     for (size_t l = 0; l < L; l++) {
