@@ -79,6 +79,7 @@ static void s_info_json(const app_ctx *c, const char *path, const char *rules_te
     if (defn_question(d)) json_object_set_new(o, "question", json_string(defn_question(d)));
     json_object_set_new(o, "kind", json_string(c->ops->name));
     json_object_set_new(o, "security", json_string(defn_security_name(defn_security(d))));
+    json_object_set_new(o, "domain", json_string(defn_domain(d) == DEFN_DOMAIN_BINARY ? "binary" : "field"));
     json_object_set_new(o, "n", json_integer(defn_n(d)));
     json_object_set_new(o, "t", json_integer(defn_t(d)));
     json_object_set_new(o, "bits", json_integer(defn_bits(d)));
