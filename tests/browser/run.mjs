@@ -349,8 +349,11 @@ async function testThreshold(browser) {
 
 // ---- the auction ----
 
-async function testAuction(browser) {
-    const E = await election("auction", "auction", 5, ["--rule", "second", "--reserve", "100", "--bits", "16"], 40);
+// name "auction": the field domain, with the README's screenshots; extra flags
+// ["--domain", "binary"]: the same auction with the bids' bits shared over GF(2^4)
+async function testAuction(browser, name = "auction", extra = []) {
+    const shots = extra.length === 0;
+    const E = await election("auction", name, 5, ["--rule", "second", "--reserve", "100", "--bits", "16", ...extra], 40);
     for (let i = 1; i <= 3; i++) startServer(E, i);
     for (const s of E.sv) check(await waitHttp(`http://127.0.0.1:${s.http}/api/defn`), `auction server ${s.i} serves /api/defn`);
     const bids = [1200, 1750, 990, 1750 - 1, 400];
@@ -359,7 +362,7 @@ async function testAuction(browser) {
         const { context, page } = await openPage(browser, E.url);
         const r = await castOnPage(page, E.codes[b], async (p) => { await p.type("#bid", String(bids[b])); });
         check(r.safe === "true", `bidder ${b + 1} bid ${bids[b]}: ${r.status}`);
-        if (b === 1) await page.screenshot({ path: join(SHOTS, "bid.png"), fullPage: true });
+        if (b === 1 && shots) await page.screenshot({ path: join(SHOTS, "bid.png"), fullPage: true });
         if (last) await last.close();
         last = context;
     }
@@ -376,8 +379,8 @@ async function testAuction(browser) {
     const order = bids.map((v, i) => [v, i]).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
     const winner = E.names[order[0][1]], price = Math.max(order[1][0], 100);
     log("     page:", JSON.stringify(res), "clear: winner", winner, "price", price);
-    check(res.sold === true && res.winner === winner && res.price === price, `winner ${winner} pays ${price}`);
-    await page.screenshot({ path: join(SHOTS, "auction-result.png"), fullPage: true });
+    check(res.sold === true && res.winner === winner && res.price === price, `${name}: winner ${winner} pays ${price}`);
+    if (shots) await page.screenshot({ path: join(SHOTS, "auction-result.png"), fullPage: true });
     for (let i = 1; i <= 3; i++) await stopServer(E, i);
     await last.close().catch(() => {});
 }
@@ -391,6 +394,7 @@ try {
     await testVote(browser);
     await testThreshold(browser);
     await testAuction(browser);
+    await testAuction(browser, "auction-binary", ["--domain", "binary"]);
 } catch (e) {
     failures++;
     log("FAIL", e.stack || e.message);
