@@ -38,8 +38,9 @@ int gf2v_reserve(mpc *M, size_t nw, uint64_t **blocks) MPC_WUR;
 int gf2_log_bits(mpc *M, const uint64_t *x, size_t nw) MPC_WUR;
 
 /* Verify every logged relation (nothing to do in semi-honest mode or with an
- * empty log). Rounds: 4 for a few blocks, 2 per level more (about 12 for a
- * million gates); a few dozen 8-byte elements per party whatever the size. On
+ * empty log). Rounds: 4 for a few blocks, 2 per level more (14 for 300,000
+ * relations, 20 for 2.8 million); a few dozen 8-byte elements per party
+ * whatever the size. On
  * a failed check: ERR_CHEAT, "binary check failed: a server deviated", and the
  * context opens nothing any more. Soundness: a false relation passes with
  * probability below 2^-50 (docs/protocols.md). Network errors as mpc_round. */
