@@ -35,7 +35,8 @@ typedef struct app_ops {
                         fe *out, char *err, size_t errlen);
     /* Server side: rows (count x m shares, in increasing roll index) passed the
      * degree check; check validity inside MPC (set excluded[i] = 1 for an invalid
-     * input, never revealing a valid one), compute and open only the declared
+     * input, 2 for one the application found not to be a consistent sharing,
+     * never revealing a valid one), compute and open only the declared
      * output, returned as a new JSON object in *out (the skeleton serialises and
      * signs it; names from the definition go in as JSON strings, never as text).
      * roll[i] is row i's roll index; data_dir is the server's own directory

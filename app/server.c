@@ -490,10 +490,11 @@ static int s_compute(s_server *S)
     int rc = S->c.ops->compute(S->c.rules, S->c.d, S->data_dir, S->M, S->rows, na, S->c.m, roll,
                                excl, &S->output, err, sizeof err);
     free(roll);
-    for (size_t i = 0; i < na; i++)   /* newly excluded by the application: invalid */
+    for (size_t i = 0; i < na; i++)   /* newly excluded by the application: invalid (2: inconsistent) */
         if (excl[i] && !S->bad[i]) {
-            S->bad[i] = S_INVALID;
-            S->ninvalid++;
+            S->bad[i] = excl[i] == 2 ? S_INCONSISTENT : S_INVALID;
+            if (excl[i] == 2) S->ninconsistent++;
+            else S->ninvalid++;
         }
     free(excl);
     if (rc == 0 && !json_is_object(S->output)) rc = mpc_fail(S->M, ERR_STATE, "no output object");

@@ -83,7 +83,7 @@ static int s_checks(mpc *M, uint64_t *B, int k, size_t count, uint8_t *excluded)
             if (M->security == MPC_MALICIOUS)
                 rc = mpc_fail(M, ERR_CHEAT, "bidder %zu: not a consistent sharing, or a server "
                                             "spoiled the degree check; nothing is computed", i);
-            excluded[i] = 1;
+            excluded[i] = AUCTION_BIN_INCONSISTENT;
             s_zero_lane(B, k, nw, i);
         }
     /* bits: x AND x XOR x is a sharing of 0 exactly for x in {0, 1} */

@@ -17,11 +17,14 @@
 
 /* Largest bid bit length (a validity bit joins the k bits, bin_max takes 64). */
 #define AUCTION_BIN_MAX_K 63
+/* The mark of a bidder excluded for shares that do not fit degree t (1: a
+ * non-bit). */
+#define AUCTION_BIN_INCONSISTENT 2
 
 /* Run the auction on count bids of s->k bits (1 <= k <= AUCTION_BIN_MAX_K).
  * Bidders with excluded[i] set are skipped; a bidder with a shared value
- * other than 0 or 1 gets excluded[i] = 1, and so does one whose shares do not
- * fit degree t in semi-honest mode (both checked in GF(2^64): a bad input
+ * other than 0 or 1 gets excluded[i] = 1, one whose shares do not fit degree t
+ * AUCTION_BIN_INCONSISTENT in semi-honest mode (both checked in GF(2^64): a bad input
  * passes with probability 2^-64). In malicious mode inconsistent shares abort
  * (ERR_CHEAT, nothing opened): they cannot be told from a server that spoiled
  * its share of the check (as the servers' input check does, app/server.c).

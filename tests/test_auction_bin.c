@@ -84,7 +84,8 @@ static void s_run(int n, int t, int transport, const auction_spec *s, const uint
     for (int i = 0; i < n; i++) {
         if (harness_live && !(harness_live >> i & 1u)) continue;
         for (size_t b = 0; b < count; b++)
-            cr_assert_eq(excl[i][b], kind[b] != BAD_NONE, "S%d bidder %zu (kind %d)", i + 1, b, kind[b]);
+            cr_assert_eq(excl[i][b], kind[b] == BAD_DEGREE ? AUCTION_BIN_INCONSISTENT : kind[b] != BAD_NONE,
+                         "S%d bidder %zu (kind %d)", i + 1, b, kind[b]);
         cr_assert_eq(jobs[i].o.sold, sold, "S%d sold", i + 1);
         if (!sold) continue;
         cr_assert_eq(jobs[i].o.price, price, "S%d price %llu, expected %llu", i + 1,
