@@ -273,6 +273,7 @@ static int s_bench_bin_cmp_value(bench *B)
     meter mt;
     int rc = s_start(B, &mt);
     if (!rc) rc = bin_lt(B->M, res, x, y, m, B_K);
+    if (!rc) rc = s_done(B);
     if (!rc) s_report(B, &mt, "bin_cmp_value_per_s", "cmp/s", (double)m, m);
     if (!rc) rc = mpc_open(B->M, res, res, m);
     for (size_t i = 0; i < m && !rc; i++)
@@ -372,17 +373,6 @@ static int s_fig_bin_cmp(bench *B, size_t a) { (void)a; return s_bench_bin_cmp(B
 static int s_fig_bin_max(bench *B, size_t N) { return s_bench_bin_max(B, N); }
 static int s_fig_bin_cmpv(bench *B, size_t a) { (void)a; return s_bench_bin_cmp_value(B); }
 
-/* Value comparisons through the binary domain are semi-honest only
- * (binltz.h): their malicious figure is cmp_value's. */
-static int s_figure_semi(bench *B, const opts *O, int (*fn)(bench *, size_t), size_t arg)
-{
-    opts S = *O;
-    S.nmodes = 0;
-    for (int i = 0; i < O->nmodes; i++)
-        if (O->modes[i] == MPC_SEMI_HONEST) S.modes[S.nmodes++] = MPC_SEMI_HONEST;
-    return S.nmodes ? s_figure(B, &S, fn, arg) : 0;
-}
-
 static int s_server(mpc *M, void *arg)
 {
     const opts *O = arg;
@@ -397,7 +387,7 @@ static int s_server(mpc *M, void *arg)
     size_t Ns[3] = { 1000, 10000, 100000 };
     for (int i = 0; i < (O->quick ? 2 : 3) && !rc; i++) rc = s_figure(&B, O, s_fig_max, Ns[i]);
     if (!rc) rc = s_figure(&B, O, s_fig_bin_cmp, 0);
-    if (!rc) rc = s_figure_semi(&B, O, s_fig_bin_cmpv, 0);
+    if (!rc) rc = s_figure(&B, O, s_fig_bin_cmpv, 0);
     for (int i = 0; i < (O->quick ? 2 : 3) && !rc; i++) rc = s_figure(&B, O, s_fig_bin_max, Ns[i]);
     return rc;
 }

@@ -1,297 +1,258 @@
 /* binltz: x < 0 for shared F_p values through the binary domain (binltz.h).
  *
- * y = x + 2^K lies in [0, 2^(K+1)); the dealers' masks sum to v = S + 2^(K+1) H
- * with S = (sum of their r_d) mod 2^(K+1), whose bits the binary domain holds.
- * c = y + v is opened; then y = (c - S) mod 2^(K+1), so bit K of y (x >= 0) is
- * c_K ^ S_K ^ [c mod 2^K < S mod 2^K], the last a comparison with a public
- * operand. One honest dealer's r_d (uniform mod 2^(K+1)) and R_d (kappa bits)
- * hide y: c mod 2^(K+1) is uniform, the rest statistically close (2^-kappa). */
+ * y = x + 2^K lies in [0, 2^k), k = K + 1. Every PRSS group T (prss.h: the
+ * n - t holders of k_T) derives per value r_T < 2^k, R_T < 2^kappa and a bit
+ * u_T, and each holder shares them at once, without a message: (r_T + 2^k
+ * R_T) f_T(me) and u_T f_T(me) over F_p, r_T's bits and u_T times the GF(16)
+ * f_T(me) in the binary domain. The honest holders' shares are those of one
+ * value, so the two domains agree whatever the cheaters do (no dealer to
+ * trust, nothing to check across domains). With S = sum r_T mod 2^k (a
+ * carry-save tree, then one adder) and c = y + sum (r_T + 2^k R_T) opened,
+ * y = (c - S) mod 2^k, so bit K of y (x >= 0) is c_K ^ S_K ^ [c mod 2^K <
+ * S mod 2^K], a comparison with a public operand. The way back to F_p opens
+ * e = [x < 0] ^ u with u = XOR of the u_T, whose F_p sharing is a product
+ * tree. The group no cheater holds (T = the cheaters) hides y: c mod 2^k is
+ * uniform, the rest statistically close (2^-kappa), and e is uniform. */
 #include "protocols/binltz.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
-#include "common/prg.h"
 #include "common/xalloc.h"
 #include "protocols/bincmp.h"
 #include "protocols/gf2.h"
 #include "protocols/mpc_impl.h"
 #include "protocols/mul.h"
-#include "protocols/shamir.h"
+#include "protocols/prss.h"
 
-typedef struct s_dealt {
-    int nd;           /* dealers: the first t+1 live servers */
-    int pts[MPC_MAX_SERVERS];
-    fe *v, *u;        /* nd * m: own F_p shares of each dealer's mask and bit */
-    uint64_t *rb;     /* nd matrices of K+1 rows: bits of each dealer's r_d */
-    uint64_t *ub;     /* nd rows: each dealer's bit u_d */
-} s_dealt;
+#define S_CHUNK 2048   /* values derived per PRSS call */
 
-#define S_DEAL_DOMAIN 0x44454100u   /* "DEA\0" | dealer: the derived shares */
+/* Own shares of every group's edaBit and daBit. */
+typedef struct s_eda {
+    int G;            /* groups, C(n, t) */
+    fe *v;            /* m: F_p shares of sum_T (r_T + 2^k R_T) */
+    fe *u;            /* G * m: F_p shares of each u_T */
+    uint64_t *rb;     /* G matrices of k rows: binary shares of r_T */
+    uint64_t *ub;     /* 4 * nw words: binary shares of XOR_T u_T */
+} s_eda;
 
-/* Party j's whole part from dealer i (2m elements, then the binary words) as
- * the pairwise stream gives it: the same on both sides. */
-static void s_derived(mpc *M, uint64_t *part, int i, int j, uint64_t step, size_t m, size_t BW)
+/* One group's chunk [off, off+c): its F_p and binary shares from the raw
+ * PRSS bytes (16 per value: r_T, then R_T with u_T in the top bit). */
+static void s_group(mpc *M, s_eda *E, int g, const uint8_t *raw, size_t off, size_t c, size_t m,
+                    int k, uint64_t *bits, uint64_t *ubits)
 {
-    prg g;
-    int other = i == M->me ? j : i;
-    prg_init(&g, M->pairkey + (size_t)(other - 1) * 32, S_DEAL_DOMAIN | (uint32_t)i, step);
-    mpc_prg_fe(M->F, &g, (fe *)part, 2 * m);
-    prg_bytes(&g, (uint8_t *)(part + 4 * m), BW * 8);
-    prg_wipe(&g);
-}
-
-/* The dealer's secret part: its mask and bit as F_p values, its r's bits and
- * its bit as constant binary sharings (plane 0). */
-static void s_secret(mpc *M, uint64_t *P0, size_t m, int K, size_t BW)
-{
-    int k = K + 1;
+    const field *F = M->F;
+    fe fw = prss_weight(M->ps, g);
     size_t nw = gf2_words(m);
-    uint64_t *r = xmalloc(m * 8), *R = xmalloc(m * 8), *u = xmalloc(nw * 8);
-    fe *sec = (fe *)P0;
-    uint64_t *bin = P0 + 4 * m;
-    randombytes_buf(r, m * 8);
-    randombytes_buf(R, m * 8);
-    randombytes_buf(u, nw * 8);
     uint64_t rmask = ((uint64_t)1 << k) - 1, Rmask = ((uint64_t)1 << M->kappa) - 1;
-    memset(bin, 0, BW * 8);
-    for (size_t i = 0; i < m; i++) {
-        r[i] &= rmask;
-        sec[i] = (fe)r[i] + ((fe)(R[i] & Rmask) << k);
-        sec[m + i] = u[i / 64] >> (i % 64) & 1u;
-        for (int b = 0; b < k; b++)
-            bin_plane(bin, k, b, 0, nw)[i / 64] |= (r[i] >> b & 1u) << (i % 64);
+    for (size_t i = 0; i < c; i++) {
+        uint64_t w[2];
+        gf2_get_words(w, raw + i * 16, 2);
+        uint64_t r = w[0] & rmask, e = off + i;
+        fe v = (fe)r + ((fe)(w[1] & Rmask) << k);
+        E->v[e] = fe_add(F, E->v[e], fe_mul(F, v, fw));
+        E->u[(size_t)g * m + e] = fe_mul(F, (fe)(w[1] >> 63), fw);
+        for (int b = 0; b < k; b++) bits[(size_t)b * nw + e / 64] |= (r >> b & 1u) << (e % 64);
+        ubits[e / 64] |= (w[1] >> 63) << (e % 64);
+        sodium_memzero(w, sizeof w);
     }
-    memcpy(bin + bin_matrix_words(k, nw), u, nw * 8);
-    sodium_memzero(r, m * 8);
-    sodium_memzero(R, m * 8);
-    sodium_memzero(u, nw * 8);
-    free(r), free(R), free(u);
 }
 
-/* As the AND gate (gf2.c) and mul.c: the t live servers after the dealer
- * take their shares from the pairwise streams, which fixes the degree-t
- * polynomials with the secret at 0; every other live server's share is their
- * interpolation, sent. parts[j-1] gets server j's part (own one included). */
-static void s_make(mpc *M, const int *lp, int np, int pa, size_t m, int K, uint64_t step,
-                   uint64_t **parts)
+/* Fill E for m values (no communication). */
+static void s_derive(mpc *M, s_eda *E, size_t m, int k)
 {
-    const field *F = M->F;
-    int t = M->t, k = K + 1, ip[MPC_MAX_SERVERS + 1] = { 0 }, nd = 0;
-    size_t nw = gf2_words(m), MW = bin_matrix_words(k, nw), BW = MW + GF2_PLANES * nw;
-    size_t words = 4 * m + BW;
-    uint64_t *P0 = xmalloc(words * 8), *tmp = xmalloc(BW * 8);
-    const uint64_t *src[MPC_MAX_SERVERS + 1];
-    s_secret(M, P0, m, K, BW);
-    src[0] = P0;
-    for (int d = 1; d <= t; d++) {
-        int j = lp[(pa + d) % np];
-        ip[1 + nd] = j;
-        s_derived(M, parts[j - 1], M->me, j, step, m, BW);
-        src[1 + nd++] = parts[j - 1];
+    unsigned masks[128];
+    int G = prss_groups(M->ps, masks);
+    size_t nw = gf2_words(m), MW = bin_matrix_words(k, nw), L = GF2_PLANES * nw;
+    uint8_t *raw = xmalloc((size_t)G * S_CHUNK * 16);
+    uint64_t *ubits = xcalloc((size_t)G * L, 8);
+    memset(E->v, 0, m * sizeof(fe));
+    memset(E->u, 0, (size_t)G * m * sizeof(fe));
+    memset(E->rb, 0, (size_t)G * MW * 8);
+    memset(E->ub, 0, L * 8);
+    for (size_t off = 0; off < m; off += S_CHUNK) {   /* plane 0 first: the plain bits */
+        size_t c = m - off < S_CHUNK ? m - off : S_CHUNK;
+        prss_raw(M->ps, raw, c * 16);
+        for (int g = 0; g < G; g++)
+            if (!(masks[g] >> (M->me - 1) & 1u))
+                s_group(M, E, g, raw + (size_t)g * c * 16, off, c, m, k, E->rb + (size_t)g * MW,
+                        ubits + (size_t)g * L);
     }
-    fe w[MPC_MAX_SERVERS + 1];
-    uint8_t wb[MPC_MAX_SERVERS + 1];
-    for (int q = 0; q < np; q++) {
-        int d = ((q - pa) % np + np) % np, j = lp[q];
-        if (d >= 1 && d <= t) continue;   /* derived above */
-        mul_lagrange_at(F, w, ip, nd + 1, j);
-        gf2_lagrange(wb, ip, nd + 1, j);
-        fe *out = (fe *)parts[j - 1];
-        for (size_t e = 0; e < 2 * m; e++) {
-            fe acc = 0;
-            for (int b = 0; b <= nd; b++) acc = fe_add(F, acc, fe_mul(F, w[b], ((const fe *)src[b])[e]));
-            out[e] = acc;
-        }
-        uint64_t *bo = parts[j - 1] + 4 * m;
-        memset(bo, 0, BW * 8);
-        for (int b = 0; b <= nd; b++) {   /* the r rows as one matrix, then u's row */
-            gf2_scale(tmp, wb[b], src[b] + 4 * m, (size_t)k * nw);
-            gf2_scale(tmp + MW, wb[b], src[b] + 4 * m + MW, nw);
-            for (size_t x = 0; x < BW; x++) bo[x] ^= tmp[x];
-        }
+    for (int g = 0; g < G; g++) {
+        uint8_t w = gf2_prss_weight(masks[g], M->n, M->me);
+        gf2_scale(E->rb + (size_t)g * MW, w, E->rb + (size_t)g * MW, (size_t)k * nw);
+        gf2_scale(ubits + (size_t)g * L, w, ubits + (size_t)g * L, nw);
+        gf2_xor(E->ub, E->ub, ubits + (size_t)g * L, nw);
     }
-    sodium_memzero(P0, words * 8);
-    sodium_memzero(tmp, BW * 8);
-    free(P0);
-    free(tmp);
+    sodium_memzero(raw, (size_t)G * S_CHUNK * 16);
+    sodium_memzero(ubits, (size_t)G * L * 8);
+    free(raw);
+    free(ubits);
 }
 
-/* Own part of dealer slot a into D. */
-static void s_keep(s_dealt *D, int a, const uint64_t *part, size_t m, int K)
+/* Row i of D (kd rows) = row ja of A XOR row jb of B (ka and kb rows). */
+static void s_row_xor(uint64_t *D, int kd, int i, const uint64_t *A, int ka, int ja,
+                      const uint64_t *B, int kb, int jb, size_t nw)
 {
-    size_t nw = gf2_words(m), MW = bin_matrix_words(K + 1, nw);
-    memcpy(D->v + (size_t)a * m, part, m * sizeof(fe));
-    memcpy(D->u + (size_t)a * m, (const fe *)part + m, m * sizeof(fe));
-    memcpy(D->rb + (size_t)a * MW, part + 4 * m, MW * 8);
-    memcpy(D->ub + (size_t)a * GF2_PLANES * nw, part + 4 * m + MW, GF2_PLANES * nw * 8);
+    for (int p = 0; p < GF2_PLANES; p++) {
+        uint64_t *d = bin_plane(D, kd, i, p, nw);
+        const uint64_t *a = bin_plane((uint64_t *)A, ka, ja, p, nw),
+                       *b = bin_plane((uint64_t *)B, kb, jb, p, nw);
+        for (size_t w = 0; w < nw; w++) d[w] = a[w] ^ b[w];
+    }
 }
 
-/* One round: each dealer sends the live servers not after it their parts. */
-static int s_deal(mpc *M, s_dealt *D, size_t m, int K)
+/* Reduce the cnt k-row matrices in ops (overwritten) to at most two with the
+ * same sum mod 2^k: a carry-save level turns every three operands a, b, c
+ * into a ^ b ^ c and the carries maj(a, b, c) = a ^ ((a ^ b) & (a ^ c))
+ * shifted up one row, one round for all triples. *pcnt: the count, in and
+ * out. Errors as gf2_and. */
+static int s_csa(mpc *M, uint64_t *ops, int *pcnt, int k, size_t nw)
 {
-    const field *F = M->F;
-    int n = M->n, t = M->t, k = K + 1, lp[MPC_MAX_SERVERS], np = 0, mepos = -1;
-    size_t nw = gf2_words(m), BW = bin_matrix_words(k, nw) + GF2_PLANES * nw;
-    size_t words = 4 * m + BW, len = 2 * m * F->bytes + BW * 8;
-    for (int j = 1; j <= n; j++)
-        if (M->live >> (j - 1) & 1u) {
-            if (j == M->me) mepos = np;
-            lp[np++] = j;
-        }
-    D->nd = t + 1;
-    for (int a = 0; a < D->nd; a++) D->pts[a] = lp[a];
-    uint64_t step = mpc_step(M);
-    uint64_t *part = xmalloc(words * 8);
-    int rc = 0;
-    if (mepos < D->nd) {
-        uint64_t *parts[MPC_MAX_SERVERS] = { 0 };
-        for (int q = 0; q < np; q++) parts[lp[q] - 1] = xmalloc(words * 8);
-        s_make(M, lp, np, mepos, m, K, step, parts);
-        uint8_t *wire = mpc_wire(M, len);
-        for (int q = 0; q < np && rc == 0; q++) {
-            int d = ((q - mepos) % np + np) % np, j = lp[q];
-            if (j == M->me || (d >= 1 && d <= t)) continue;   /* own, or derived there */
-            mpc_encode(F, wire, (const fe *)parts[j - 1], 2 * m);
-            gf2_put_words(wire + 2 * m * F->bytes, parts[j - 1] + 4 * m, BW);
-            rc = mpc_send_raw(M, j, MPC_MSG_BIN, step, wire, len, 2 * m);
-        }
-        s_keep(D, mepos, parts[M->me - 1], m, K);
-        sodium_memzero(wire, len);
-        for (int q = 0; q < np; q++) {
-            sodium_memzero(parts[lp[q] - 1], words * 8);
-            free(parts[lp[q] - 1]);
-        }
-    }
-    for (int a = 0; a < D->nd && rc == 0; a++) {
-        if (a == mepos) continue;
-        int d = ((mepos - a) % np + np) % np;
-        if (d >= 1 && d <= t) {   /* the stream shared with dealer a */
-            s_derived(M, part, lp[a], M->me, step, m, BW);
-            s_keep(D, a, part, m, K);
-            continue;
-        }
-        uint8_t *pl = NULL;
-        size_t got = 0;
-        rc = mpc_recv_raw(M, lp[a], MPC_MSG_BIN, step, &pl, &got);
-        if (rc == 0 && got != len)
-            rc = mpc_fail(M, ERR_PROTO, "binary masks: S%d sent %zu bytes, %zu expected",
-                          lp[a], got, len);
-        if (rc == 0) rc = mpc_decode(F, (fe *)part, 2 * m, pl, 2 * m * F->bytes);
-        if (rc == 0) {
-            gf2_get_words(part + 4 * m, pl + 2 * m * F->bytes, BW);
-            s_keep(D, a, part, m, K);
-        }
-        if (pl) sodium_memzero(pl, got);
-        free(pl);
-    }
-    sodium_memzero(part, words * 8);
-    free(part);
-    return rc;
-}
-
-/* S = (A + B) mod 2^k on k-row matrices (S may alias A): generate g = a & b,
- * propagate p = a ^ b, Sklansky prefix of the carries (one round per level,
- * k/2 pairs each), s_i = p_i ^ carry into i. */
-static int s_add(mpc *M, uint64_t *S, const uint64_t *A, const uint64_t *B, int k, size_t nw)
-{
-    size_t W = bin_matrix_words(k, nw);
-    uint64_t *G = xmalloc(W * 8), *P = xmalloc(W * 8), *P0 = xmalloc(W * 8),
-             *X = xmalloc(2 * W * 8), *Y = xmalloc(2 * W * 8), *T = xmalloc(2 * W * 8),
-             *v = xmalloc(2 * GF2_PLANES * nw * 8);
-    int rc = gf2_and(M, G, A, B, (size_t)k * nw);
-    gf2_xor(P, A, B, (size_t)k * nw);
-    memcpy(P0, P, W * 8);
-    int top = k - 1;   /* carries out of positions 0..k-2 are needed */
-    for (int l = 0; rc == 0 && (1 << l) < top; l++) {
-        int cnt = 0, idx[64];
-        for (int i = 0; i < top; i++)
-            if (i >> l & 1) idx[cnt++] = i;
-        int lastlvl = (2 << l) >= top, rows = lastlvl ? cnt : 2 * cnt;
-        for (int q = 0; q < cnt; q++) {
-            int i = idx[q], j = ((i >> l) << l) - 1;
-            bin_row_copy(X, rows, q, P, k, i, nw);
-            bin_row_copy(Y, rows, q, G, k, j, nw);
-            if (!lastlvl) {
-                bin_row_copy(X, rows, cnt + q, P, k, i, nw);
-                bin_row_copy(Y, rows, cnt + q, P, k, j, nw);
+    size_t MW = bin_matrix_words(k, nw);
+    int rc = 0, cnt = *pcnt;
+    uint64_t *nx = xmalloc((size_t)cnt * MW * 8);
+    while (cnt > 2 && rc == 0) {
+        int tri = cnt / 3, rows = tri * (k - 1), out = 0;
+        size_t RW = bin_matrix_words(rows, nw);
+        uint64_t *X = xmalloc(RW * 8), *Y = xmalloc(RW * 8), *T = xmalloc(RW * 8);
+        for (int q = 0; q < tri; q++) {
+            const uint64_t *a = ops + (size_t)(3 * q) * MW;
+            for (int j = 0; j + 1 < k; j++) {
+                s_row_xor(X, rows, q * (k - 1) + j, a, k, j, a + MW, k, j, nw);
+                s_row_xor(Y, rows, q * (k - 1) + j, a, k, j, a + 2 * MW, k, j, nw);
             }
         }
         rc = gf2_and(M, T, X, Y, (size_t)rows * nw);
-        for (int q = 0; q < cnt && rc == 0; q++) {
-            int i = idx[q];
-            bin_row_get(v, T, rows, q, nw);
-            bin_row_get(v + GF2_PLANES * nw, G, k, i, nw);
-            gf2_xor(v, v, v + GF2_PLANES * nw, nw);
-            bin_row_set(G, v, k, i, nw);
-            if (!lastlvl) bin_row_copy(P, k, i, T, rows, cnt + q, nw);
+        for (int q = 0; q < tri && rc == 0; q++) {
+            const uint64_t *a = ops + (size_t)(3 * q) * MW;
+            uint64_t *sum = nx + (size_t)out++ * MW, *car = nx + (size_t)out++ * MW;
+            gf2_xor(sum, a, a + MW, (size_t)k * nw);
+            gf2_xor(sum, sum, a + 2 * MW, (size_t)k * nw);
+            memset(car, 0, MW * 8);
+            for (int j = 0; j + 1 < k; j++) s_row_xor(car, k, j + 1, a, k, j, T, rows, q * (k - 1) + j, nw);
         }
+        memcpy(nx + (size_t)out * MW, ops + (size_t)(3 * tri) * MW, (size_t)(cnt - 3 * tri) * MW * 8);
+        cnt = out + cnt - 3 * tri;
+        memcpy(ops, nx, (size_t)cnt * MW * 8);
+        sodium_memzero(X, RW * 8), sodium_memzero(Y, RW * 8), sodium_memzero(T, RW * 8);
+        free(X), free(Y), free(T);
     }
-    for (int i = k - 1; i >= 0 && rc == 0; i--) {   /* s_i = p_i ^ G_{i-1} */
-        bin_row_get(v, P0, k, i, nw);
-        if (i > 0) {
-            bin_row_get(v + GF2_PLANES * nw, G, k, i - 1, nw);
-            gf2_xor(v, v, v + GF2_PLANES * nw, nw);
-        }
-        bin_row_set(S, v, k, i, nw);
-    }
-    uint64_t *bufs[] = { G, P, P0, X, Y, T };
-    size_t sz[] = { W, W, W, 2 * W, 2 * W, 2 * W };
-    for (int i = 0; i < 6; i++) {
-        sodium_memzero(bufs[i], sz[i] * 8);
-        free(bufs[i]);
-    }
-    sodium_memzero(v, 2 * GF2_PLANES * nw * 8);
-    free(v);
+    sodium_memzero(nx, (size_t)*pcnt * MW * 8);
+    free(nx);
+    *pcnt = cnt;
     return rc;
 }
 
-/* The comparison once the masks are dealt (see the file comment). */
-static int s_ltz(mpc *M, fe *out, fe *oc, uint64_t *oe, const fe *x, size_t m, int K,
-                 s_dealt *D)
+/* out = F_p sharing of the XOR of the G bits in u (G * m, overwritten): a
+ * tree of a ^ b = a + b - 2ab, one multiplication round per level. */
+static int s_xor_fp(mpc *M, fe *out, fe *u, int G, size_t m)
 {
     const field *F = M->F;
-    int k = K + 1, rc = 0;
-    size_t nw = gf2_words(m), rw = bin_matrix_words(k, nw), L = GF2_PLANES * nw;
-    fe *uF = xmalloc(m * sizeof(fe)), *c = xmalloc(m * sizeof(fe)), *tm = xmalloc(m * sizeof(fe));
-    uint64_t *S = xmalloc(rw * 8), *cw = xcalloc((size_t)k * nw, 8), *low = xmalloc(rw * 8),
-             *b = xmalloc(2 * L * 8), *ub = xmalloc(L * 8), *e = xmalloc(nw * 8);
-    memcpy(uF, D->u, m * sizeof(fe));
-    memcpy(S, D->rb, rw * 8);
-    memcpy(ub, D->ub, L * 8);
-    for (size_t i = 0; i < m; i++) c[i] = fe_add(F, x[i], fe_add(F, (fe)1 << K, D->v[i]));
-    for (int a = 1; a < D->nd && rc == 0; a++) {
-        const fe *ua = D->u + (size_t)a * m;
-        for (size_t i = 0; i < m; i++) c[i] = fe_add(F, c[i], D->v[(size_t)a * m + i]);
-        rc = mpc_mul(M, tm, uF, ua, m);   /* u ^ u_a = u + u_a - 2 u u_a */
-        for (size_t i = 0; i < m && rc == 0; i++)
-            uF[i] = fe_sub(F, fe_add(F, uF[i], ua[i]), fe_add(F, tm[i], tm[i]));
-        if (rc == 0) rc = s_add(M, S, S, D->rb + (size_t)a * rw, k, nw);
-        gf2_xor(ub, ub, D->ub + (size_t)a * L, nw);
+    int cnt = G, rc = 0;
+    fe *tm = xmalloc((size_t)(G / 2 + 1) * m * sizeof(fe));
+    while (cnt > 1 && rc == 0) {
+        size_t half = (size_t)(cnt / 2) * m;
+        rc = mpc_mul(M, tm, u, u + half, half);
+        for (size_t i = 0; i < half && rc == 0; i++)
+            u[i] = fe_sub(F, fe_add(F, u[i], u[half + i]), fe_add(F, tm[i], tm[i]));
+        if (cnt & 1) memmove(u + half, u + 2 * half, m * sizeof(fe));
+        cnt = cnt / 2 + (cnt & 1);
     }
-    if (rc == 0) rc = mpc_open(M, c, c, m);
-    for (size_t i = 0; i < m && rc == 0; i++)
-        for (int j = 0; j < k; j++) cw[(size_t)j * nw + i / 64] |= (uint64_t)(c[i] >> j & 1u) << (i % 64);
-    for (int j = 0; j < K; j++) bin_row_copy(low, K, j, S, k, j, nw);
-    if (rc == 0) rc = bin_gt_pub(M, b, low, cw, K, nw);   /* borrow: c mod 2^K < S mod 2^K */
+    if (rc == 0) memcpy(out, u, m * sizeof(fe));
+    sodium_memzero(tm, (size_t)(G / 2 + 1) * m * sizeof(fe));
+    free(tm);
+    return rc;
+}
+
+/* A and B (k rows) with A + B = ops[0] + ops[1] + d mod 2^k for the public
+ * d (k rows of plane-0 bits): the carry-save step with a public operand,
+ * whose carries maj(s, c, d) = (s & c) ^ (d & (s ^ c)) need only w = s & c,
+ * computed before d is known. One operand (G = 1): A = ops[0], B = d. */
+static void s_fold(uint64_t *A, uint64_t *B, const uint64_t *ops, int cnt, const uint64_t *w,
+                   const uint64_t *d, int k, size_t nw)
+{
+    size_t MW = bin_matrix_words(k, nw);
+    memset(B, 0, MW * 8);
+    if (cnt == 1) {
+        memcpy(A, ops, MW * 8);
+        memcpy(B, d, (size_t)k * nw * 8);
+        return;
+    }
+    gf2_xor(A, ops, ops + MW, (size_t)k * nw);   /* s ^ c */
+    for (int j = 0; j + 1 < k; j++)
+        for (int p = 0; p < GF2_PLANES; p++) {
+            const uint64_t *sc = bin_plane(A, k, j, p, nw), *wj = bin_plane((uint64_t *)w, k - 1, j, p, nw);
+            uint64_t *bj = bin_plane(B, k, j + 1, p, nw);
+            for (size_t x = 0; x < nw; x++) bj[x] = wj[x] ^ (d[(size_t)j * nw + x] & sc[x]);
+        }
+    for (size_t x = 0; x < (size_t)k * nw; x++) A[x] ^= d[x];   /* plane 0: + the public bits */
+}
+
+/* The comparison once the edaBits are derived (see the file comment):
+ * y = (c - S) mod 2^k = (c + G + sum_T ~r_T) mod 2^k, as -r = ~r + 1. The
+ * shared operands are reduced to two and their AND taken before c is opened;
+ * then y = A + B mod 2^k and y_K = A_K ^ B_K ^ [A mod 2^K > ~B mod 2^K], the
+ * carry into bit K. */
+static int s_ltz(mpc *M, fe *out, fe *oc, uint64_t *oe, const fe *x, size_t m, int K, s_eda *E)
+{
+    const field *F = M->F;
+    int k = K + 1, G = E->G;
+    size_t nw = gf2_words(m), MW = bin_matrix_words(k, nw), L = GF2_PLANES * nw,
+           KW = bin_matrix_words(K, nw);
+    fe *uF = xmalloc(m * sizeof(fe)), *c = xmalloc(m * sizeof(fe));
+    uint64_t *A = xmalloc(MW * 8), *B = xmalloc(MW * 8), *w = xmalloc(KW * 8), *d = xcalloc((size_t)k * nw, 8),
+             *lo = xmalloc(KW * 8), *hi = xmalloc(KW * 8), *b = xmalloc(2 * L * 8), *e = xmalloc(nw * 8);
+    int rc = s_xor_fp(M, uF, E->u, G, m);
+    for (int g = 0; g < G; g++) gf2_not(E->rb + (size_t)g * MW, E->rb + (size_t)g * MW, (size_t)k * nw);
+    int cnt = G;
+    if (rc == 0) rc = s_csa(M, E->rb, &cnt, k, nw);
+    if (rc == 0 && cnt == 2) {   /* w = s & c on rows 0..K-1 */
+        for (int j = 0; j < K; j++) {
+            bin_row_copy(lo, K, j, E->rb, k, j, nw);
+            bin_row_copy(hi, K, j, E->rb + MW, k, j, nw);
+        }
+        rc = gf2_and(M, w, lo, hi, (size_t)K * nw);
+    }
+    for (size_t i = 0; i < m; i++) c[i] = fe_add(F, x[i], fe_add(F, (fe)1 << K, E->v[i]));
+    /* c is masked by the honest group's values whatever x is: no verification
+     * needed before it is opened (the consistency of the shares is checked) */
+    if (rc == 0) rc = mpc_open_ex(M, c, c, m, MPC_OPEN_NV);
+    for (size_t i = 0; i < m && rc == 0; i++) {
+        uint64_t di = (uint64_t)(c[i] + (fe)G);   /* mod 2^k below */
+        for (int j = 0; j < k; j++) d[(size_t)j * nw + i / 64] |= (di >> j & 1u) << (i % 64);
+    }
     if (rc == 0) {
-        bin_row_get(b + L, S, k, K, nw);
-        gf2_xor(b, b, b + L, nw);                          /* S_K ^ borrow */
-        for (size_t w = 0; w < nw; w++) b[w] ^= ~cw[(size_t)K * nw + w];   /* ^ c_K, NOT: x < 0 */
-        gf2_xor(b, b, ub, nw);
-        rc = gf2_open(M, e, b, nw);                         /* [x < 0] ^ u, u uniform */
+        s_fold(A, B, E->rb, cnt, w, d, k, nw);
+        for (int j = 0; j < K; j++) {
+            bin_row_copy(lo, K, j, A, k, j, nw);
+            bin_row_copy(hi, K, j, B, k, j, nw);
+        }
+        gf2_not(hi, hi, (size_t)K * nw);
+        rc = bin_gt(M, b, lo, hi, K, nw);   /* the carry into bit K */
+    }
+    if (rc == 0) {
+        bin_row_get(b + L, A, k, K, nw);
+        gf2_xor(b, b, b + L, nw);
+        bin_row_get(b + L, B, k, K, nw);
+        gf2_xor(b, b, b + L, nw);            /* y_K */
+        gf2_not(b, b, nw);                   /* x < 0 */
+        gf2_xor(b, b, E->ub, nw);
+        rc = gf2_open(M, e, b, nw);          /* [x < 0] ^ u, u uniform */
     }
     for (size_t i = 0; i < m && rc == 0; i++)
         out[i] = (e[i / 64] >> (i % 64) & 1u) ? fe_sub(F, 1, uF[i]) : uF[i];
     if (rc == 0 && oc) memcpy(oc, c, m * sizeof(fe));
     if (rc == 0 && oe) memcpy(oe, e, nw * 8);
     sodium_memzero(uF, m * sizeof(fe));
-    sodium_memzero(tm, m * sizeof(fe));
-    sodium_memzero(S, rw * 8);
-    sodium_memzero(low, rw * 8);
+    uint64_t *sec[] = { A, B, w, lo, hi };
+    size_t sz[] = { MW, MW, KW, KW, KW };
+    for (int i = 0; i < 5; i++) {
+        sodium_memzero(sec[i], sz[i] * 8);
+        free(sec[i]);
+    }
     sodium_memzero(b, 2 * L * 8);
-    sodium_memzero(ub, L * 8);
-    free(uF), free(c), free(tm), free(S), free(cw), free(low), free(b), free(ub), free(e);
+    free(uF), free(c), free(d), free(b), free(e);
     return rc;
 }
 
@@ -303,26 +264,24 @@ int bin_ltz(mpc *M, fe *out, const fe *x, size_t m, int K)
 int bin_ltz_ex(mpc *M, fe *out, fe *opened_c, uint64_t *opened_e, const fe *x, size_t m, int K)
 {
     const field *F = M->F;
-    if (M->security == MPC_MALICIOUS)
-        return mpc_fail(M, ERR_STATE, "bin_ltz: the dealt masks are not checked across domains: semi-honest only");
     if (K < 1 || K > 62 || M->kappa > 62) return mpc_fail(M, ERR_ARG, "bin_ltz: K %d", K);
-    int lg = 0;
-    while ((1 << lg) < M->t + 1) lg++;
-    if (F->bits < K + M->kappa + 4 + lg)
+    if (!M->ps || !prss_ready(M->ps)) return mpc_fail(M, ERR_STATE, "bin_ltz: no PRSS keys");
+    int G = prss_groups(M->ps, NULL), lg = 0;
+    while ((1 << lg) < G) lg++;
+    /* c < 2^(K+1) + G 2^(K+1+kappa) < 2^(K+kappa+lg+2) <= 2^(bits-1) < p */
+    if (F->bits < K + M->kappa + 3 + lg)
         return mpc_fail(M, ERR_RANGE, "bin_ltz: p too small for K=%d, kappa=%d", K, M->kappa);
     if (m == 0) return 0;
-    int nd = M->t + 1;
-    size_t nw = gf2_words(m), rw = bin_matrix_words(K + 1, nw);
-    s_dealt D = { .v = xmalloc((size_t)nd * m * sizeof(fe)), .u = xmalloc((size_t)nd * m * sizeof(fe)),
-                  .rb = xmalloc((size_t)nd * rw * 8),
-                  .ub = xmalloc((size_t)nd * GF2_PLANES * nw * 8) };
-    int rc = s_deal(M, &D, m, K);
-    if (rc == 0) rc = s_ltz(M, out, opened_c, opened_e, x, m, K, &D);
-    sodium_memzero(D.v, (size_t)nd * m * sizeof(fe));
-    sodium_memzero(D.u, (size_t)nd * m * sizeof(fe));
-    sodium_memzero(D.rb, (size_t)nd * rw * 8);
-    sodium_memzero(D.ub, (size_t)nd * GF2_PLANES * nw * 8);
-    free(D.v), free(D.u), free(D.rb), free(D.ub);
+    size_t nw = gf2_words(m), rw = bin_matrix_words(K + 1, nw), L = GF2_PLANES * nw;
+    s_eda E = { .G = G, .v = xmalloc(m * sizeof(fe)), .u = xmalloc((size_t)G * m * sizeof(fe)),
+                .rb = xmalloc((size_t)G * rw * 8), .ub = xmalloc(L * 8) };
+    s_derive(M, &E, m, K + 1);
+    int rc = s_ltz(M, out, opened_c, opened_e, x, m, K, &E);
+    sodium_memzero(E.v, m * sizeof(fe));
+    sodium_memzero(E.u, (size_t)G * m * sizeof(fe));
+    sodium_memzero(E.rb, (size_t)G * rw * 8);
+    sodium_memzero(E.ub, L * 8);
+    free(E.v), free(E.u), free(E.rb), free(E.ub);
     return rc;
 }
 

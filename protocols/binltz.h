@@ -1,16 +1,16 @@
 /* binltz: comparison of shared F_p values through the binary domain (issue
- * 16): "open x + r in F_p, compare with r's bits in the binary domain", with
- * r made of edaBit-style contributions (Escudero, Ghosh, Keller, Rachuri,
- * Scholl, CRYPTO 2020): each of the first t+1 live servers deals, per value,
- * one random integer as a single F_p sharing and its bits as binary
- * sharings, plus one random bit in both domains (a daBit, Rotaru-Wood
- * INDOCRYPT 2019) for the way back. No random F_p bits, so no square roots.
+ * 16): "open x + r in F_p, compare with r's bits in the binary domain"
+ * (edaBits: Escudero, Ghosh, Keller, Rachuri, Scholl, CRYPTO 2020), with r
+ * and the daBit for the way back (Rotaru, Wood, INDOCRYPT 2019) derived from
+ * the PRSS keys (Cramer, Damgard, Ishai, TCC 2005): every group of key
+ * holders shares its part in both domains locally, so no server deals and
+ * the two domains agree by construction. No random F_p bits, so no square
+ * roots, and no message before the first gate.
  *
- * Semi-honest only: the gates are verified (gf2_verify.h) but a dealer's
- * integer and its bits are not checked to agree across the two domains, so a
- * cheating dealer could flip results; refused with ERR_STATE under
- * MPC_MALICIOUS, where cmp_ltz (compare.h) is used. docs/protocols.md,
- * "Binary domain". */
+ * Security: the gates are verified (gf2_verify.h, verify.h) and the opening
+ * of x + r is degree-checked, so it holds against t cheating servers (with
+ * abort) as in semi-honest mode. docs/protocols.md, "Binary domain: value
+ * comparison". */
 #ifndef MPC_BINLTZ_H
 #define MPC_BINLTZ_H
 
@@ -19,10 +19,13 @@
 #include "protocols/mpc.h"
 
 /* out[i] = [x_i < 0] (F_p sharings of 0/1) for -2^K < x_i < 2^K, 1 <= K <=
- * 62; needs bits(p) >= K + kappa + 4 + ceil(log2(t+1)) (ERR_RANGE). Rounds:
- * 1 (deal) + t * (2 + ceil(log2 K)) (F_p XOR of the dealt bits, adding the
- * dealt integers' bits) + 1 (open) + ceil(log2 K) (borrow) + 1 (back to F_p):
- * 15 for K = 32, t = 1. */
+ * 62; needs PRSS keys (ERR_STATE) and bits(p) >= K + kappa + 3 +
+ * ceil(log2 G), G = C(n, t) groups (ERR_RANGE). Rounds: ceil(log2 G) (F_p
+ * XOR of the groups' bits) + the carry-save levels (G = 3: 1; 10: 5) + 1 +
+ * ceil(log2 K) (adder) + 1 (open) + ceil(log2 K) (borrow) + 1 (back to F_p),
+ * plus the verifications under MPC_MALICIOUS: 16 for K = 32, n = 3. The
+ * result is unverified F_p sharings (their multiplications are logged): the
+ * next checked opening verifies them. */
 int bin_ltz(mpc *M, fe *out, const fe *x, size_t m, int K) MPC_WUR;
 /* bin_ltz, also handing out what was opened (either may be NULL): opened_c
  * (m values x + 2^K + mask, public) and opened_e (gf2_words(m) words: the

@@ -83,6 +83,18 @@ void gf2_lagrange(uint8_t *out, const int *pts, int np, int at)
     }
 }
 
+uint8_t gf2_prss_weight(unsigned T, int n, int me)
+{
+    if (T >> (me - 1) & 1u) return 0;
+    uint8_t num = 1, den = 1;
+    for (int j = 1; j <= n; j++)
+        if (T >> (j - 1) & 1u) {
+            num = gf16_mul(num, (uint8_t)(j ^ me));
+            den = gf16_mul(den, (uint8_t)j);
+        }
+    return gf16_mul(num, gf16_inv(den));
+}
+
 /* acc ^= c * x (4*nw words), tmp of 4*nw words. */
 static void s_axpy(uint64_t *acc, uint8_t c, const uint64_t *x, uint64_t *tmp, size_t nw)
 {

@@ -39,6 +39,10 @@ void gf2_scale(uint64_t *out, uint8_t c, const uint64_t *x, size_t nw);
  * (party indices, or 0): out[a] = prod_{b != a} (at - pts[b]) / (pts[a] - pts[b]). */
 void gf2_lagrange(uint8_t *out, const int *pts, int np, int at);
 
+/* f_T(me) = prod_{j in T} (j - me) / j over GF(16) for a PRSS group T
+ * (bitmask, prss.h): 0 when me is in T. */
+uint8_t gf2_prss_weight(unsigned T, int n, int me);
+
 /* Words on the wire: little-endian, 8 bytes each. */
 void gf2_put_words(uint8_t *b, const uint64_t *w, size_t n);
 void gf2_get_words(uint64_t *w, const uint8_t *b, size_t n);

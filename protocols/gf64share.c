@@ -38,17 +38,7 @@ int gf64s_masks(mpc *M, uint64_t *rho, size_t m)
     size_t chunk = 512, bytes = (size_t)ng * chunk * 8;
     uint8_t *raw = xmalloc(bytes);
     uint64_t f[128];
-    for (int g = 0; g < ng; g++) {   /* f_T(me) = prod_{j in T} (j - me) / j; 0 for my groups */
-        f[g] = 0;
-        if (masks[g] >> (M->me - 1) & 1u) continue;
-        uint8_t num = 1, den = 1;
-        for (int j = 1; j <= M->n; j++)
-            if (masks[g] >> (j - 1) & 1u) {
-                num = gf16_mul(num, (uint8_t)(j ^ M->me));
-                den = gf16_mul(den, (uint8_t)j);
-            }
-        f[g] = gf64_embed(gf16_mul(num, gf16_inv(den)));
-    }
+    for (int g = 0; g < ng; g++) f[g] = gf64_embed(gf2_prss_weight(masks[g], M->n, M->me));
     for (size_t off = 0; off < m; off += chunk) {
         size_t c = m - off < chunk ? m - off : chunk;
         prss_raw(M->ps, raw, c * 8);

@@ -105,6 +105,12 @@ int prss_groups(const prss *P, unsigned *masks)
     return P->ngroups;
 }
 
+fe prss_weight(const prss *P, int g)
+{
+    assert(g >= 0 && g < P->ngroups);
+    return P->f_me[g];
+}
+
 int prss_set_key(prss *P, unsigned T, const uint8_t key[32])
 {
     int g = s_index(P, T);

@@ -28,6 +28,9 @@ void prss_params(const prss *P, int *n, int *t, int *me);
 /* The groups T (bitmasks, bit j-1 = party j) in a fixed order; returns their
  * number C(n, t). masks may be NULL to just count. */
 int prss_groups(const prss *P, unsigned *masks);
+/* f_T(me) in F for the g-th group of prss_groups (0 when me is in T): what
+ * party me multiplies a value derived from k_T by to share it (binltz.c). */
+fe prss_weight(const prss *P, int g);
 /* Install k_T for a group T that does not contain me; ERR_ARG otherwise. */
 int prss_set_key(prss *P, unsigned T, const uint8_t key[32]) MPC_WUR;
 /* 1 once every group not containing me has a key. */

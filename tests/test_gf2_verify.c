@@ -15,13 +15,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "common/adv.h"
 #include "common/secmem.h"
 #include "protocols/bincmp.h"
 #include "protocols/gf2.h"
 #include "protocols/gf2_verify.h"
 #include "protocols/gf64.h"
 #include "protocols/mpc_impl.h"
+#include "tests/flip.h"
 #include "tests/harness.h"
 
 static void s_init(void)
@@ -202,46 +202,8 @@ Test(gf2v, a_shared_non_bit_is_caught)
 /* ---- the sweep ------------------------------------------------------------ */
 
 #define CHEATER 3
-#define MAXSITES 512
 #define NV 40          /* values compared: one word of lanes, not a full one */
 #define KB 8
-
-typedef struct site {
-    uint8_t type;
-    uint64_t step;
-    int to;            /* first recipient seen */
-} site;
-
-typedef struct cheat {
-    pthread_mutex_t mu;
-    site sites[MAXSITES];
-    int nsites, target, all;   /* target -1: record only */
-    size_t bit;
-    int fired;
-} cheat;
-
-static int s_find(cheat *C, uint8_t type, uint64_t step, int to)
-{
-    for (int s = 0; s < C->nsites; s++)
-        if (C->sites[s].type == type && C->sites[s].step == step) return s;
-    if (C->nsites == MAXSITES) return -1;
-    C->sites[C->nsites] = (site){ type, step, to };
-    return C->nsites++;
-}
-
-static void s_hook(void *arg, int from, int to, uint8_t type, uint64_t step, uint8_t *p, size_t len)
-{
-    cheat *C = arg;
-    if (from != CHEATER || !len || type == MPC_MSG_KEYS) return;
-    pthread_mutex_lock(&C->mu);
-    int s = s_find(C, type, step, to);
-    if (s >= 0 && s == C->target && (C->all || to == C->sites[s].to)) {
-        size_t b = C->bit % (8 * len);
-        p[b / 8] ^= (uint8_t)(1u << (b % 8));
-        C->fired = 1;
-    }
-    pthread_mutex_unlock(&C->mu);
-}
 
 typedef struct sjob {
     const uint64_t *a, *b;
@@ -278,7 +240,7 @@ typedef struct tally {
     unsigned runs, fired, correct, aborted, wrong, late;
 } tally;
 
-static void s_sweep_one(cheat *C, const uint64_t *a, const uint64_t *b, uint64_t *const *as,
+static void s_sweep_one(flip *C, const uint64_t *a, const uint64_t *b, uint64_t *const *as,
                         uint64_t *const *bs, tally *ty, uint64_t *vstep)
 {
     static field F;
@@ -291,9 +253,9 @@ static void s_sweep_one(cheat *C, const uint64_t *a, const uint64_t *b, uint64_t
         args[i] = &jobs[i];
     }
     C->fired = 0;
-    mpc_adv_set(s_hook, C);
+    flip_on(C);
     (void)harness_run(&F, 3, 1, HARNESS_HUB, s_sweep_body, args, rcs);
-    mpc_adv_set(NULL, NULL);
+    flip_off();
     uint64_t gt = 0, best = 0;
     for (int e = 0; e < NV; e++) {
         gt |= (uint64_t)(a[e] > b[e]) << e;
@@ -314,7 +276,7 @@ static void s_sweep_one(cheat *C, const uint64_t *a, const uint64_t *b, uint64_t
              * equivocation in its last opening may leave one honest server
              * passing (its view, two honest shares, fixes the values: its
              * check is sound) while the other aborts. */
-            const site *S = C->target >= 0 ? &C->sites[C->target] : NULL;
+            const flip_site *S = C->target >= 0 ? &C->sites[C->target] : NULL;
             if (S && S->step < *vstep && jobs[i].vstep != UINT64_MAX &&
                 !(S->step == lastv && !C->all))
                 ty->late++;
@@ -329,8 +291,8 @@ static void s_sweep_one(cheat *C, const uint64_t *a, const uint64_t *b, uint64_t
 
 Test(gf2v, a_cheating_server_is_caught_at_every_binary_step)
 {
-    static cheat C;
-    pthread_mutex_init(&C.mu, NULL);
+    static flip C;
+    flip_init(&C, CHEATER);
     uint64_t a[64] = { 0 }, b[64] = { 0 }, *as[3], *bs[3];
     for (int e = 0; e < NV; e++) {
         a[e] = harness_rand_bits(KB);
@@ -394,7 +356,7 @@ static int s_auction_body(mpc *M, void *arg)
 }
 
 /* One run; the honest servers' verdicts into ty (late: unused). */
-static void s_auction_one(cheat *C, const auction_spec *s, uint64_t *const *sh,
+static void s_auction_one(flip *C, const auction_spec *s, uint64_t *const *sh,
                           const auction_outcome *want, const uint8_t *wexcl, tally *ty)
 {
     static field F;
@@ -408,9 +370,9 @@ static void s_auction_one(cheat *C, const auction_spec *s, uint64_t *const *sh,
         args[i] = &jobs[i];
     }
     C->fired = 0;
-    mpc_adv_set(s_hook, C);
+    flip_on(C);
     (void)harness_run(&F, 3, 1, HARNESS_HUB, s_auction_body, args, rcs);
-    mpc_adv_set(NULL, NULL);
+    flip_off();
     ty->runs++;
     ty->fired += (unsigned)C->fired;
     int all = 1;
@@ -429,8 +391,8 @@ static void s_auction_one(cheat *C, const auction_spec *s, uint64_t *const *sh,
 
 Test(gf2v, a_cheating_server_cannot_change_the_binary_auction)
 {
-    static cheat C;
-    pthread_mutex_init(&C.mu, NULL);
+    static flip C;
+    flip_init(&C, CHEATER);
     uint64_t v[NB], *sh[3];
     for (int i = 0; i < NB; i++) v[i] = harness_rand_bits(KA);
     v[3] = v[17] = 1023;   /* a tie at the top: the lower index wins */
