@@ -61,14 +61,21 @@ int check_degree(mpc *M, const fe *x, size_t ninputs, size_t m, uint8_t *bad)
     size_t na = 0;
     for (size_t i = 0; i < ninputs; i++) na += !bad[i];
     if (na == 0) return 0;
-    size_t *act = xmalloc(na * sizeof *act);
-    for (size_t i = 0, k = 0; i < ninputs; i++)
-        if (!bad[i]) act[k++] = i;
+    /* the active inputs' indices: only built when some are flagged (no
+     * pass over a million-entry list in the common case) */
+    size_t *act = NULL;
+    if (na < ninputs) {
+        act = xmalloc(na * sizeof *act);
+        for (size_t i = 0, k = 0; i < ninputs; i++)
+            if (!bad[i]) act[k++] = i;
+    }
+    /* segments, masks and verdicts: at most na each, but only as many as the
+     * level has are touched (and wiped): one while every input is consistent */
     seg *cur = xmalloc(na * sizeof *cur), *nxt = xmalloc(na * sizeof *nxt);
     fe *y = xmalloc(na * sizeof(fe)), *val = xmalloc(na * sizeof(fe));
     uint8_t *fail = xmalloc(na);
     uint8_t seed[32];
-    size_t ncur = 1;
+    size_t ncur = 1, most = 1;
     coefs cf;
     int rc = mpc_coin(M, seed);
     if (rc) goto out;
@@ -79,7 +86,7 @@ int check_degree(mpc *M, const fe *x, size_t ninputs, size_t m, uint8_t *bad)
         for (size_t q = 0; q < ncur; q++) {
             fe acc = y[q];
             for (size_t a = cur[q].lo; a < cur[q].hi; a++) {
-                const fe *xi = x + act[a] * m;
+                const fe *xi = x + (act ? act[a] : a) * m;
                 for (size_t e = 0; e < m; e++) acc = mpc_fadd(F, acc, fe_mul(F, s_coef(&cf), xi[e]));
             }
             y[q] = acc;
@@ -91,7 +98,7 @@ int check_degree(mpc *M, const fe *x, size_t ninputs, size_t m, uint8_t *bad)
         for (size_t q = 0; q < ncur; q++) {
             if (!fail[q]) continue;
             if (cur[q].hi - cur[q].lo == 1) {
-                bad[act[cur[q].lo]] = 1;
+                bad[act ? act[cur[q].lo] : cur[q].lo] = 1;
                 continue;
             }
             size_t mid = cur[q].lo + (cur[q].hi - cur[q].lo) / 2;
@@ -102,12 +109,13 @@ int check_degree(mpc *M, const fe *x, size_t ninputs, size_t m, uint8_t *bad)
         cur = nxt;
         nxt = tmp;
         ncur = nn;
+        if (nn > most) most = nn;
     }
 out:
     free(act);
     free(cur);
     free(nxt);
-    secmem_free(y, na * sizeof(fe));
+    secmem_free(y, most * sizeof(fe));
     free(val);
     free(fail);
     return rc;
