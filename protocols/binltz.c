@@ -144,27 +144,6 @@ static int s_csa(mpc *M, uint64_t *ops, int *pcnt, int k, size_t nw)
     return rc;
 }
 
-/* out = F_p sharing of the XOR of the G bits in u (G * m, overwritten): a
- * tree of a ^ b = a + b - 2ab, one multiplication round per level. */
-static int s_xor_fp(mpc *M, fe *out, fe *u, int G, size_t m)
-{
-    const field *F = M->F;
-    int cnt = G, rc = 0;
-    fe *tm = xmalloc((size_t)(G / 2 + 1) * m * sizeof(fe));
-    while (cnt > 1 && rc == 0) {
-        size_t half = (size_t)(cnt / 2) * m;
-        rc = mpc_mul(M, tm, u, u + half, half);
-        for (size_t i = 0; i < half && rc == 0; i++)
-            u[i] = fe_sub(F, fe_add(F, u[i], u[half + i]), fe_add(F, tm[i], tm[i]));
-        if (cnt & 1) memmove(u + half, u + 2 * half, m * sizeof(fe));
-        cnt = cnt / 2 + (cnt & 1);
-    }
-    if (rc == 0) memcpy(out, u, m * sizeof(fe));
-    sodium_memzero(tm, (size_t)(G / 2 + 1) * m * sizeof(fe));
-    free(tm);
-    return rc;
-}
-
 /* A and B (k rows) with A + B = ops[0] + ops[1] + d mod 2^k for the public
  * d (k rows of plane-0 bits): the carry-save step with a public operand,
  * whose carries maj(s, c, d) = (s & c) ^ (d & (s ^ c)) need only w = s & c,
@@ -203,7 +182,7 @@ static int s_ltz(mpc *M, fe *out, fe *oc, uint64_t *oe, const fe *x, size_t m, i
     fe *uF = xmalloc(m * sizeof(fe)), *c = xmalloc(m * sizeof(fe));
     uint64_t *A = xmalloc(MW * 8), *B = xmalloc(MW * 8), *w = xmalloc(KW * 8), *d = xcalloc((size_t)k * nw, 8),
              *lo = xmalloc(KW * 8), *hi = xmalloc(KW * 8), *b = xmalloc(2 * L * 8), *e = xmalloc(nw * 8);
-    int rc = s_xor_fp(M, uF, E->u, G, m);
+    int rc = mpc_xor_bits(M, uF, E->u, G, m);
     for (int g = 0; g < G; g++) gf2_not(E->rb + (size_t)g * MW, E->rb + (size_t)g * MW, (size_t)k * nw);
     int cnt = G;
     if (rc == 0) rc = s_csa(M, E->rb, &cnt, k, nw);

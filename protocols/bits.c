@@ -1,5 +1,5 @@
-/* bits: pooled shared random bits (DFKNT06 square root) and bit decomposition
- * (masked opening + Sklansky prefix borrow circuit). */
+/* bits: pooled shared random bits (PRSS XORs, or DFKNT06 square roots) and
+ * bit decomposition (masked opening + Sklansky prefix borrow circuit). */
 #include "protocols/bits.h"
 
 #include <stdlib.h>
@@ -9,6 +9,7 @@
 #include "common/xalloc.h"
 #include "protocols/mpc_impl.h"
 #include "protocols/mul.h"
+#include "protocols/prss.h"
 
 static void s_pool_reserve(mpc *M, size_t cap)
 {
@@ -78,11 +79,42 @@ static void s_sqrt_exp(const field *F, fe *q, const fe *a, size_t m)
     }
 }
 
+/* m bits into dst: every PRSS group T expands k_T into one bit u_T per value,
+ * which its holders share locally as u_T f_T(me) (prss.h); the bit is the XOR
+ * of the groups' (mpc_xor_bits). The group of the cheaters has only honest
+ * holders, so the XOR is uniform and unknown to them; the products are logged
+ * in malicious mode like any multiplication. */
+static int s_fill_prss(mpc *M, fe *dst, size_t m, int G)
+{
+    size_t mark = mpc_mark(M), nb = (m + 7) / 8;
+    fe *u = mpc_alloc(M, (size_t)G * m);
+    uint8_t *raw = xmalloc((size_t)G * nb);
+    prss_raw(M->ps, raw, nb);
+    for (int g = 0; g < G; g++) {
+        fe w = prss_weight(M->ps, g);
+        const uint8_t *r = raw + (size_t)g * nb;
+        for (size_t i = 0; i < m; i++) u[(size_t)g * m + i] = (r[i / 8] >> (i % 8) & 1u) ? w : 0;
+    }
+    int rc = mpc_xor_bits(M, dst, u, G, m);
+    sodium_memzero(raw, (size_t)G * nb);
+    free(raw);
+    sodium_memzero(u, (size_t)G * m * sizeof(fe));
+    mpc_release(M, mark);
+    return rc;
+}
+
 int bits_fill(mpc *M, size_t m)
 {
     const field *F = M->F;
-    if ((F->p & 3) != 3) return mpc_fail(M, ERR_ARG, "random bits: p is not 3 mod 4");
+    int G = M->ps ? prss_groups(M->ps, NULL) : 0;
     if (m == 0) return 0;
+    if (G >= 1 && G <= BITS_PRSS_GROUPS) {
+        s_pool_reserve(M, M->bitpool_len + m);
+        int rc = s_fill_prss(M, M->bitpool + M->bitpool_len, m, G);
+        if (rc == 0) M->bitpool_len += m;
+        return rc;
+    }
+    if ((F->p & 3) != 3) return mpc_fail(M, ERR_ARG, "random bits: p is not 3 mod 4");
     s_pool_reserve(M, M->bitpool_len + m);
     size_t mark = mpc_mark(M);
     fe *r = mpc_alloc(M, m), *s = mpc_alloc(M, m), *tmp = mpc_alloc(M, m);
@@ -114,6 +146,16 @@ int bits_fill(mpc *M, size_t m)
     }
     mpc_release(M, mark);
     return rc;
+}
+
+int bits_fill_rounds(int n, int t)
+{
+    long G = 1;
+    for (int i = 0; i < t; i++) G = G * (n - i) / (i + 1);   /* C(n, t) */
+    if (G > BITS_PRSS_GROUPS) return 1;
+    int r = 0;
+    while ((1L << r) < G) r++;
+    return r;
 }
 
 int bits_rand(mpc *M, fe *out, size_t m)

@@ -1,5 +1,5 @@
-/* bits: shared random bits (square-root method of Damgard, Fitzi, Kiltz, Nielsen,
- * Toft, TCC 2006), pooled ahead of use, and bit decomposition of shared values by
+/* bits: shared random bits (XORs of PRSS-derived bits, or the square-root method
+ * of Damgard, Fitzi, Kiltz, Nielsen, Toft, TCC 2006), pooled ahead of use, and bit decomposition of shared values by
  * a statistically masked opening followed by a log-depth bitwise subtraction. */
 #ifndef MPC_BITS_H
 #define MPC_BITS_H
@@ -7,11 +7,20 @@
 #include <stddef.h>
 #include "protocols/mpc.h"
 
-/* Add at least m fresh shared random bits to the pool of M (fill ahead, e.g.
- * while inputs arrive). One round per call (plus one per retry, taken only when
- * an opened square is 0, probability 1/p). Needs p = 3 mod 4 (square root by one
- * exponentiation): ERR_ARG otherwise. Network errors as mpc_round. */
+/* Add m fresh shared random bits to the pool of M (fill ahead, e.g. while
+ * inputs arrive). With at most BITS_PRSS_GROUPS PRSS groups (C(n, t): n = 3,
+ * n = 4 with t = 1) each bit is the XOR of one bit per group, derived from the
+ * group's key and shared locally by its holders (CDI05), XORed by a product
+ * tree: ceil(log2 C(n, t)) rounds, C(n, t) - 1 multiplications per bit, no
+ * condition on p. Otherwise the square-root method (DFKNT06): one round per
+ * call (plus one per retry, when an opened square is 0, probability 1/p),
+ * needing p = 3 mod 4 (ERR_ARG). In malicious mode the products, resp. the
+ * opened squares, are logged and verified before any opening that depends on
+ * the bits. Network errors as mpc_round. */
+#define BITS_PRSS_GROUPS 4
 int bits_fill(mpc *M, size_t m) MPC_WUR;
+/* Rounds of one bits_fill call at n servers, threshold t (for tests). */
+int bits_fill_rounds(int n, int t);
 
 /* m shares of independent uniform bits in {0,1} (secret), taken from the pool,
  * which is refilled (one round) when it holds fewer than m. */

@@ -374,3 +374,23 @@ int mpc_select_vec(mpc *M, fe *out, const fe *c, const fe *a, const fe *b, size_
     mpc_release(M, mark);
     return rc;
 }
+
+int mpc_xor_bits(mpc *M, fe *out, fe *u, int G, size_t m)
+{
+    const field *F = M->F;
+    int cnt = G, rc = 0;
+    size_t mark = mpc_mark(M);
+    fe *tm = mpc_alloc(M, (size_t)(G / 2 + 1) * m + 1);
+    while (cnt > 1 && rc == 0) {
+        size_t half = (size_t)(cnt / 2) * m;
+        rc = mpc_mul(M, tm, u, u + half, half);
+        for (size_t i = 0; i < half && rc == 0; i++)
+            u[i] = fe_sub(F, fe_add(F, u[i], u[half + i]), fe_add(F, tm[i], tm[i]));
+        if (cnt & 1) memmove(u + half, u + 2 * half, m * sizeof(fe));
+        cnt = cnt / 2 + (cnt & 1);
+    }
+    if (rc == 0 && out != u) memmove(out, u, m * sizeof(fe));
+    sodium_memzero(tm, ((size_t)(G / 2 + 1) * m + 1) * sizeof(fe));
+    mpc_release(M, mark);
+    return rc;
+}

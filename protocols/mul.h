@@ -34,6 +34,11 @@ int mpc_mul_bcast(mpc *M, fe *out, const fe *c, const fe *v, size_t m, int k) MP
  * a or b. */
 int mpc_dot(mpc *M, fe *out, const fe *a, const fe *b, size_t len, size_t m) MPC_WUR;
 
+/* out[i] = XOR of the G shared bits u[g*m + i] (g < G): a product tree of a ^
+ * b = a + b - 2ab, ceil(log2 G) rounds, (G - 1) * m multiplications. u is
+ * overwritten; out may alias u. */
+int mpc_xor_bits(mpc *M, fe *out, fe *u, int G, size_t m) MPC_WUR;
+
 /* out[i] = c[i] ? a[i] : b[i], computed as c*(a-b)+b; c must share a bit (secret).
  * One round, m multiplications. out may alias a or b. */
 int mpc_select(mpc *M, fe *out, const fe *c, const fe *a, const fe *b, size_t m) MPC_WUR;

@@ -118,8 +118,12 @@ ParameterizedTest(struct nt *P, compare, random_bits_are_bits_and_balanced)
     }
     /* Binomial(4000, 1/2): sd = 31.6; 6 sd */
     cr_assert(ones > M / 2 - 190 && ones < M / 2 + 190, "%d ones of %d", ones, M);
-    cr_assert_eq(st.rounds, 1);
-    cr_assert_eq(st.elems, (uint64_t)(P->n - 1) * M);
+    cr_assert_eq(st.rounds, (uint64_t)bits_fill_rounds(P->n, P->t));
+    /* PRSS bits: G - 1 products, (n - 1 - t) elements each from a resharer;
+     * square roots: one opening of n - 1 elements */
+    uint64_t G = P->n == 3 ? 3 : 10;
+    cr_assert_eq(st.elems, G <= BITS_PRSS_GROUPS ? (G - 1) * (uint64_t)(P->n - 1 - P->t) * M
+                                                 : (uint64_t)(P->n - 1) * M);
     free(r);
 }
 
@@ -138,12 +142,21 @@ Test(compare, random_bits_in_other_3_mod_4_field)
     cr_assert(ones > 150 && ones < 350);
 }
 
-Test(compare, random_bits_refuse_p_1_mod_4)
+/* PRSS bits (n = 3) need no square root, so any prime does; the square-root
+ * method (n = 5, t = 2: ten groups) refuses p = 1 mod 4. */
+Test(compare, random_bits_in_a_p_1_mod_4_field)
 {
     field F;
     cr_assert_eq(field_init_str(&F, "1267650600228229401496703205653"), 0);   /* 1 mod 4 */
-    fe r[4];
-    cr_assert_eq(s_run(&F, 3, 1, OP_RANDBITS, 0, 4, NULL, NULL, 0, r, 4, NULL, NULL), ERR_ARG);
+    fe r[64];
+    cr_assert_eq(s_run(&F, 3, 1, OP_RANDBITS, 0, 64, NULL, NULL, 0, r, 64, NULL, NULL), 0);
+    int ones = 0;
+    for (int i = 0; i < 64; i++) {
+        cr_assert(r[i] == 0 || r[i] == 1);
+        ones += (int)r[i];
+    }
+    cr_assert(ones > 8 && ones < 56);
+    cr_assert_eq(s_run(&F, 5, 2, OP_RANDBITS, 0, 4, NULL, NULL, 0, r, 4, NULL, NULL), ERR_ARG);
 }
 
 /* ---- bit decomposition ------------------------------------------------------ */
@@ -168,8 +181,8 @@ static void s_bitdec_case(int n, int t, int K, int kappa_k)
     cr_assert_eq(s_run(&F, n, t, OP_BITDEC, K, M, x, NULL, M, bits, M * (size_t)K, NULL, &st), 0);
     for (size_t i = 0; i < M * (size_t)K; i++)
         cr_assert(bits[i] == want[i], "K=%d value %zu bit %zu", K, i / K, i % K);
-    /* 1 opening + prefix levels + 1 xor round (pool refill: 1 more) */
-    int want_rounds = 1 + (K >= 2 ? s_ceil_log2(K - 1) + 1 : 0) + 1;
+    /* 1 opening + prefix levels + 1 xor round + the pool refill */
+    int want_rounds = 1 + (K >= 2 ? s_ceil_log2(K - 1) + 1 : 0) + bits_fill_rounds(n, t);
     cr_assert_eq(st.rounds, (uint64_t)want_rounds, "K=%d rounds %llu", K,
                  (unsigned long long)st.rounds);
     free(bits);
@@ -299,7 +312,7 @@ static void s_ltz_case(int n, int t, int K, int fk, size_t m)
     cr_assert_eq(s_run(&F, n, t, OP_LTZ, K, m, x, NULL, m, res, m, NULL, &st), 0);
     for (size_t i = 0; i < m; i++)
         cr_assert(res[i] == (v[i] < 0), "K=%d ltz(%lld)", K, (long long)v[i]);
-    cr_assert_eq(st.rounds, (uint64_t)(1 + s_ceil_log2(K) + 1));   /* + pool refill */
+    cr_assert_eq(st.rounds, (uint64_t)(1 + s_ceil_log2(K) + bits_fill_rounds(n, t)));
     free(v);
     free(x);
     free(res);

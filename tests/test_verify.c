@@ -293,27 +293,35 @@ Test(verify, additive_error_in_a_comparison_aborts)
     }
 }
 
-Test(verify, rushed_square_in_bits_fill_aborts_before_the_masked_opening)
+/* A rigged pool refill (bits that are not bits) never reaches the masked
+ * opening of c = x + r in bits_dec or cmp_ltz: at n = 3 an additive error in
+ * the XOR tree of the PRSS bits (both of its rounds), at n = 5 (square roots)
+ * a shifted r^2 opening. */
+Test(verify, rigged_random_bits_abort_before_the_masked_opening)
 {
     field F;
     cr_assert_eq(field_init_default(&F, 32, 40), 0);
-    /* the r^2 opening of the pool refill shifted (bits that are not bits):
-     * bits_dec's opening of c = x + r must never happen */
+    mpc_adv X = { .cls = MPC_ADV_MUL_ADD, .site = 0, .elem = 3, .delta = 1 };
+    s_attack(&F, 3, 1, OP_BITDEC, 3, X);
+    X.site = 1;
+    s_attack(&F, 3, 1, OP_LTZ, 2, X);
+    X.elem = SIZE_MAX;   /* every bit */
+    X.delta = F.p - 1;
+    s_attack(&F, 3, 1, OP_LTZ, 1, X);
     mpc_adv A = { .cls = MPC_ADV_OPEN2T_RUSH, .site = 0, .elem = 3, .delta = 1 };
-    s_attack(&F, 3, 1, OP_BITDEC, 3, A);
-    s_attack(&F, 3, 1, OP_LTZ, 2, A);
+    s_attack(&F, 5, 2, OP_BITDEC, 4, A);
     A.elem = SIZE_MAX;   /* every square: the pool-scaling attack */
     A.delta = 4;
-    s_attack(&F, 3, 1, OP_LTZ, 1, A);
-    A.elem = 0;
-    s_attack(&F, 5, 2, OP_BITDEC, 4, A);
-    /* equivocation: only S1 gets the shifted share, so the honest servers hold
-     * different public squares (caught by the check and the public-value hash) */
-    A.peer = 1;
-    s_attack(&F, 3, 1, OP_BITDEC, 3, A);
+    s_attack(&F, 5, 2, OP_LTZ, 1, A);
+    /* equivocation: only one server gets the shifted share, so the honest
+     * servers hold different public squares (caught by the check and the
+     * public-value hash) */
     A.peer = 2;
     A.elem = 7;
+    A.delta = 1;
     s_attack(&F, 5, 2, OP_LTZ, 5, A);
+    A.peer = 1;
+    s_attack(&F, 5, 2, OP_BITDEC, 3, A);
 }
 
 /* A ballot check with the validity opening forced: z' = 0 accepts an invalid
