@@ -299,10 +299,15 @@ int bin_max(mpc *M, uint64_t *max, uint64_t *idx, const uint64_t *vals, size_t N
     int ib = bin_index_bits(N), L = ib, R = k + ib;
     if (N == 1) L = 0;
     size_t Np = (size_t)1 << L, nw = gf2_words(Np), MW = bin_matrix_words(R, nw);
-    /* scratch: the 4-ary level's largest use is 4R rows (6k rows for the
-     * comparison) of Np/4 lanes, within 6 * MW each */
+    /* scratch: a binary level uses at most R + 1 rows of half the lanes
+     * (within MW + 4 nw words), a 4-ary level (at most 256 lanes, so one word
+     * per row) at most 6k or 4R rows of 4 planes: 24 R words. Sized to that,
+     * not to the worst of both, as the buffers are wiped whole at the end
+     * (6 MW each was 14 MB touched for 10,000 values) */
+    size_t BW = MW + GF2_PLANES * nw, B4 = (size_t)24 * (size_t)R + 64;
+    BW = (BW > B4 ? BW : B4) + 8 * GF2_PLANES;
     uint64_t *Wm = xmalloc(MW * 8), *buf[6];
-    for (int i = 0; i < 6; i++) buf[i] = xcalloc(6 * MW + 8 * GF2_PLANES, 8);
+    for (int i = 0; i < 6; i++) buf[i] = xcalloc(BW, 8);
     s_layout(Wm, vals, N, k, L, ib);
     int rc = 0;
     /* Many lanes: binary levels (bytes bound: a 4-ary level compares twice as
@@ -324,7 +329,7 @@ int bin_max(mpc *M, uint64_t *max, uint64_t *idx, const uint64_t *vals, size_t N
     sodium_memzero(Wm, MW * 8);
     free(Wm);
     for (int i = 0; i < 6; i++) {
-        sodium_memzero(buf[i], (6 * MW + 8 * GF2_PLANES) * 8);
+        sodium_memzero(buf[i], BW * 8);
         free(buf[i]);
     }
     return rc;

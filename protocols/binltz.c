@@ -6,10 +6,11 @@
  * R_T) f_T(me) and u_T f_T(me) over F_p, r_T's bits and u_T times the GF(16)
  * f_T(me) in the binary domain. The honest holders' shares are those of one
  * value, so the two domains agree whatever the cheaters do (no dealer to
- * trust, nothing to check across domains). With S = sum r_T mod 2^k (a
- * carry-save tree, then one adder) and c = y + sum (r_T + 2^k R_T) opened,
- * y = (c - S) mod 2^k, so bit K of y (x >= 0) is c_K ^ S_K ^ [c mod 2^K <
- * S mod 2^K], a comparison with a public operand. The way back to F_p opens
+ * trust, nothing to check across domains). With S = sum r_T and c = y +
+ * sum (r_T + 2^k R_T) opened, y = (c - S) mod 2^k = (c + G + sum ~r_T) mod
+ * 2^k: carry-save levels reduce the shared operands to two, the public one
+ * folds in, and bit K of y (x >= 0) is the top bits' XOR with the carry
+ * into bit K, one comparison (s_ltz). The way back to F_p opens
  * e = [x < 0] ^ u with u = XOR of the u_T, whose F_p sharing is a product
  * tree. The group no cheater holds (T = the cheaters) hides y: c mod 2^k is
  * uniform, the rest statistically close (2^-kappa), and e is uniform. */
@@ -24,6 +25,7 @@
 #include "protocols/mpc_impl.h"
 #include "protocols/mul.h"
 #include "protocols/prss.h"
+#include "protocols/verify.h"
 
 #define S_CHUNK 2048   /* values derived per PRSS call */
 
@@ -55,13 +57,15 @@ static void s_group(mpc *M, s_eda *E, int g, const uint8_t *raw, size_t off, siz
         for (int b = 0; b < k; b++) bits[(size_t)b * nw + e / 64] |= (r >> b & 1u) << (e % 64);
         ubits[e / 64] |= (w[1] >> 63) << (e % 64);
         sodium_memzero(w, sizeof w);
+        sodium_memzero(&r, sizeof r);
+        sodium_memzero(&v, sizeof v);
     }
 }
 
 /* Fill E for m values (no communication). */
 static void s_derive(mpc *M, s_eda *E, size_t m, int k)
 {
-    unsigned masks[128];
+    unsigned masks[PRSS_MAX_GROUPS];
     int G = prss_groups(M->ps, masks);
     size_t nw = gf2_words(m), MW = bin_matrix_words(k, nw), L = GF2_PLANES * nw;
     uint8_t *raw = xmalloc((size_t)G * S_CHUNK * 16);
@@ -182,7 +186,11 @@ static int s_ltz(mpc *M, fe *out, fe *oc, uint64_t *oe, const fe *x, size_t m, i
     fe *uF = xmalloc(m * sizeof(fe)), *c = xmalloc(m * sizeof(fe));
     uint64_t *A = xmalloc(MW * 8), *B = xmalloc(MW * 8), *w = xmalloc(KW * 8), *d = xcalloc((size_t)k * nw, 8),
              *lo = xmalloc(KW * 8), *hi = xmalloc(KW * 8), *b = xmalloc(2 * L * 8), *e = xmalloc(nw * 8);
-    int rc = mpc_xor_bits(M, uF, E->u, G, m);
+    /* c = x + mask only hides x if x is what the relations say: an error a
+     * cheater put into an earlier product could be large enough to show
+     * through the mask, so those products are verified before c is opened */
+    int rc = M->security == MPC_MALICIOUS && mpc_pending(M) ? mpc_verify(M) : 0;
+    if (rc == 0) rc = mpc_xor_bits(M, uF, E->u, G, m);
     for (int g = 0; g < G; g++) gf2_not(E->rb + (size_t)g * MW, E->rb + (size_t)g * MW, (size_t)k * nw);
     int cnt = G;
     if (rc == 0) rc = s_csa(M, E->rb, &cnt, k, nw);
@@ -194,8 +202,8 @@ static int s_ltz(mpc *M, fe *out, fe *oc, uint64_t *oe, const fe *x, size_t m, i
         rc = gf2_and(M, w, lo, hi, (size_t)K * nw);
     }
     for (size_t i = 0; i < m; i++) c[i] = fe_add(F, x[i], fe_add(F, (fe)1 << K, E->v[i]));
-    /* c is masked by the honest group's values whatever x is: no verification
-     * needed before it is opened (the consistency of the shares is checked) */
+    /* x's products are verified (above) and the XOR tree's cannot change c:
+     * no verification here, only the degree check of the shares */
     if (rc == 0) rc = mpc_open_ex(M, c, c, m, MPC_OPEN_NV);
     for (size_t i = 0; i < m && rc == 0; i++) {
         uint64_t di = (uint64_t)(c[i] + (fe)G);   /* mod 2^k below */
@@ -224,6 +232,7 @@ static int s_ltz(mpc *M, fe *out, fe *oc, uint64_t *oe, const fe *x, size_t m, i
     if (rc == 0 && oc) memcpy(oc, c, m * sizeof(fe));
     if (rc == 0 && oe) memcpy(oe, e, nw * 8);
     sodium_memzero(uF, m * sizeof(fe));
+    sodium_memzero(c, m * sizeof(fe));   /* own shares of x + mask if not opened */
     uint64_t *sec[] = { A, B, w, lo, hi };
     size_t sz[] = { MW, MW, KW, KW, KW };
     for (int i = 0; i < 5; i++) {
@@ -243,7 +252,9 @@ int bin_ltz(mpc *M, fe *out, const fe *x, size_t m, int K)
 int bin_ltz_ex(mpc *M, fe *out, fe *opened_c, uint64_t *opened_e, const fe *x, size_t m, int K)
 {
     const field *F = M->F;
-    if (K < 1 || K > 62 || M->kappa > 62) return mpc_fail(M, ERR_ARG, "bin_ltz: K %d", K);
+    if (K < 1 || K > 62) return mpc_fail(M, ERR_ARG, "bin_ltz: K = %d outside 1..62", K);
+    if (M->kappa < 1 || M->kappa > 62)
+        return mpc_fail(M, ERR_ARG, "bin_ltz: kappa = %d outside 1..62", M->kappa);
     if (!M->ps || !prss_ready(M->ps)) return mpc_fail(M, ERR_STATE, "bin_ltz: no PRSS keys");
     int G = prss_groups(M->ps, NULL), lg = 0;
     while ((1 << lg) < G) lg++;

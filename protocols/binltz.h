@@ -9,8 +9,9 @@
  *
  * Security: the gates are verified (gf2_verify.h, verify.h) and the opening
  * of x + r is degree-checked, so it holds against t cheating servers (with
- * abort) as in semi-honest mode. docs/protocols.md, "Binary domain: value
- * comparison". */
+ * abort) as in semi-honest mode; products pending from before are verified
+ * before x + r is opened. docs/protocols.md, "Binary domain", the paragraphs
+ * on bin_ltz. */
 #ifndef MPC_BINLTZ_H
 #define MPC_BINLTZ_H
 
@@ -19,11 +20,13 @@
 #include "protocols/mpc.h"
 
 /* out[i] = [x_i < 0] (F_p sharings of 0/1) for -2^K < x_i < 2^K, 1 <= K <=
- * 62; needs PRSS keys (ERR_STATE) and bits(p) >= K + kappa + 3 +
- * ceil(log2 G), G = C(n, t) groups (ERR_RANGE). Rounds: ceil(log2 G) (F_p
- * XOR of the groups' bits) + the carry-save levels (G = 3: 1; 10: 5) + 1 +
- * ceil(log2 K) (adder) + 1 (open) + ceil(log2 K) (borrow) + 1 (back to F_p),
- * plus the verifications under MPC_MALICIOUS: 16 for K = 32, n = 3. The
+ * 62 and 1 <= kappa <= 62 (ERR_ARG); needs PRSS keys (ERR_STATE) and
+ * bits(p) >= K + kappa + 3 + ceil(log2 G), G = C(n, t) groups (ERR_RANGE),
+ * memory about G * (K + 1) + 40 bytes per value. Rounds: ceil(log2 G) (F_p
+ * XOR of the groups' bits) + the carry-save levels (G = 3: 1; 10: 5) + 1
+ * (the last two operands' AND) + 1 (open) + 1 + ceil(log2 K) (the carry
+ * into bit K) + 1 (back to F_p): 12 for K = 32, n = 3; under MPC_MALICIOUS
+ * plus the binary check and, when products are pending, the F_p check. The
  * result is unverified F_p sharings (their multiplications are logged): the
  * next checked opening verifies them. */
 int bin_ltz(mpc *M, fe *out, const fe *x, size_t m, int K) MPC_WUR;

@@ -33,11 +33,11 @@ int gf64s_recv(mpc *M, int j, uint64_t step, uint64_t *w, size_t m)
 int gf64s_masks(mpc *M, uint64_t *rho, size_t m)
 {
     if (!M->ps || !prss_ready(M->ps)) return mpc_fail(M, ERR_STATE, "binary domain: no PRSS keys");
-    unsigned masks[128];
+    unsigned masks[PRSS_MAX_GROUPS];
     int ng = prss_groups(M->ps, masks);
     size_t chunk = 512, bytes = (size_t)ng * chunk * 8;
     uint8_t *raw = xmalloc(bytes);
-    uint64_t f[128];
+    uint64_t f[PRSS_MAX_GROUPS];
     for (int g = 0; g < ng; g++) f[g] = gf64_embed(gf2_prss_weight(masks[g], M->n, M->me));
     for (size_t off = 0; off < m; off += chunk) {
         size_t c = m - off < chunk ? m - off : chunk;

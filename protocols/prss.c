@@ -13,8 +13,6 @@
 #define PRSS_DOMAIN_RAND 0x50525352u
 #define PRSS_DOMAIN_ZERO 0x5052535au
 #define PRSS_DOMAIN_RAW 0x50525357u   /* "PRSW" */
-/* C(9, 4): the most groups for n <= MPC_MAX_SERVERS. */
-#define PRSS_MAX_GROUPS 126
 /* PRF outputs buffered per batch (8 KiB of stack). */
 #define PRSS_BUF 512
 

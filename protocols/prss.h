@@ -15,6 +15,9 @@
 
 typedef struct prss prss;
 
+/* C(9, 4): the most groups for n <= MPC_MAX_SERVERS. */
+#define PRSS_MAX_GROUPS 126
+
 /* Context for party me (1-based) of n, threshold t. Keys are set afterwards: in a
  * session by keysetup_run (protocols/keysetup.h: every k_T derived from all its
  * holders' contributions, confirmed), in tests by prss_deal_local. NULL on bad

@@ -9,10 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "common/adv.h"
 #include "common/secmem.h"
 #include "protocols/binltz.h"
 #include "protocols/gf2.h"
 #include "protocols/mpc_impl.h"
+#include "protocols/mul.h"
 #include "tests/flip.h"
 #include "tests/harness.h"
 #include "tests/stats.h"
@@ -277,4 +279,89 @@ Test(binltz, a_cheating_server_cannot_change_a_comparison)
         free(as[i]);
         free(bs[i]);
     }
+}
+
+/* ---- an error in a product before the comparison --------------------------- */
+
+/* The hub hook counts the openings of NV values the honest servers send: the
+ * openings of x + mask (a coin or a check's opening is shorter). */
+typedef struct opens {
+    pthread_mutex_t mu;
+    size_t len;
+    unsigned honest;
+} opens;
+
+static void s_count(void *arg, int from, int to, uint8_t type, uint64_t step, uint8_t *p, size_t len)
+{
+    opens *O = arg;
+    (void)to, (void)step, (void)p;
+    pthread_mutex_lock(&O->mu);
+    if (from != CHEATER && type == MPC_MSG_OPEN && len == O->len) O->honest++;
+    pthread_mutex_unlock(&O->mu);
+}
+
+typedef struct xjob {
+    const fe *s;       /* secret bits */
+    int cheat, chain;
+    mpc_adv A;
+    fe out[NV];
+} xjob;
+
+/* chain 0: x = (1 * 1) * s - s, the first product rigged by D, so x = D s
+ * would show s through the mask; chain 1: a first comparison whose F_p XOR
+ * tree is rigged, its result compared again. */
+static int s_rigged_body(mpc *M, void *arg)
+{
+    xjob *J = arg;
+    fe one[NV], q[NV], x[NV];
+    if (J->cheat) mpc_adv_engine_set(M, &J->A);
+    for (int e = 0; e < NV; e++) one[e] = 1;
+    int rc = 0;
+    if (!J->chain) {
+        rc = mpc_mul(M, q, one, one, NV);
+        if (rc == 0) rc = mpc_mul(M, x, q, J->s, NV);
+        for (int e = 0; e < NV && rc == 0; e++) x[e] = fe_sub(mpc_field(M), x[e], J->s[e]);
+    } else {
+        for (int e = 0; e < NV; e++) x[e] = fe_sub(mpc_field(M), J->s[e], 1);   /* -1 or 0 */
+        rc = bin_ltz(M, x, x, NV, KS);
+    }
+    if (rc == 0) rc = bin_ltz(M, J->out, x, NV, KS);
+    if (rc == 0) rc = mpc_open(M, J->out, J->out, NV);
+    return rc;
+}
+
+/* Both must abort before the honest servers send their shares of the rigged
+ * comparison's x + mask (the review's two attacks, which recovered every bit
+ * when that opening came first). */
+Test(binltz, a_rigged_product_is_verified_before_x_plus_mask_is_opened)
+{
+    static field F;
+    static opens O;
+    cr_assert_eq(field_init_default(&F, KS, 40), 0);
+    pthread_mutex_init(&O.mu, NULL);
+    O.len = NV * F.bytes;
+    fe s[NV], *sh[3];
+    for (int e = 0; e < NV; e++) s[e] = harness_rand_bits(1);
+    harness_share(&F, 3, 1, 1, s, NV, sh);
+    harness_security = MPC_MALICIOUS;
+    for (int chain = 0; chain < 2; chain++) {
+        xjob jobs[3];
+        void *args[3];
+        int rcs[3];
+        for (int i = 0; i < 3; i++) {
+            jobs[i] = (xjob){ .s = sh[i], .chain = chain, .cheat = i + 1 == CHEATER };
+            jobs[i].A = (mpc_adv){ .cls = MPC_ADV_MUL_ADD, .site = 0, .elem = SIZE_MAX,
+                                   .delta = (fe)1 << 80 };
+            args[i] = &jobs[i];
+        }
+        O.honest = 0;
+        mpc_adv_set(s_count, &O);
+        (void)harness_run(&F, 3, 1, HARNESS_HUB, s_rigged_body, args, rcs);
+        mpc_adv_set(NULL, NULL);
+        for (int i = 0; i < 2; i++) cr_assert_neq(rcs[i], 0, "chain %d: S%d did not abort", chain, i + 1);
+        /* chain 1: the first comparison's opening (2 honest servers x 2 peers) only */
+        cr_assert_eq(O.honest, chain ? 4u : 0u, "chain %d: %u openings of x + mask sent", chain,
+                     O.honest);
+    }
+    for (int i = 0; i < 3; i++) free(sh[i]);
 }
