@@ -28,6 +28,27 @@ typedef struct flip {
     int fired;
 } flip;
 
+/* The honest servers' verdicts over the runs of a sweep. */
+typedef struct flip_tally {
+    unsigned runs, fired, correct, aborted, wrong, late;
+} flip_tally;
+
+/* One run of the parties with F installed (its target, all and bit set):
+ * adds correct / aborted / wrong / late to ty (flip_sweep counts runs and
+ * fired). */
+typedef void (*flip_run_fn)(flip *F, void *arg, flip_tally *ty);
+
+/* The whole sweep: one recording run, which must come out correct (else -1),
+ * then every site for one recipient (ty[0]) and for all (ty[1]), at each of
+ * npos bit positions, position q of site s being pos[q][0] + pos[q][1] * s;
+ * the deviating runs with harness_timeout_ms = timeout_ms (restored after).
+ * Returns the number of sites. */
+int flip_sweep(flip *F, flip_run_fn run, void *arg, const size_t (*pos)[2], int npos,
+               int timeout_ms, flip_tally ty[2]);
+/* One line per class: title, sites, runs, fired, correct, aborted, wrong,
+ * late. */
+void flip_print(const char *title, int nsites, const flip_tally ty[2]);
+
 /* Initialise F for server `cheater`, recording only. */
 void flip_init(flip *F, int cheater);
 /* Install F as the hub's hook for the next runs (flip_off removes it); clears

@@ -203,32 +203,32 @@ static int s_sweep_body(mpc *M, void *arg)
     return rc;
 }
 
-typedef struct tally {
-    unsigned runs, fired, correct, aborted, wrong, late;
-} tally;
+/* What the runs of the sweep share. */
+typedef struct sweep {
+    const field *F;
+    fe *as[3], *bs[3];
+    const fe *want;
+} sweep;
 
-static void s_sweep_one(const field *F, flip *C, fe *const *as, fe *const *bs, const fe *want,
-                        tally *ty)
+static void s_sweep_run(flip *C, void *arg, flip_tally *ty)
 {
+    sweep *W = arg;
     sjob jobs[3];
     void *args[3];
     int rcs[3];
+    (void)C;
     for (int i = 0; i < 3; i++) {
-        jobs[i] = (sjob){ .a = as[i], .b = bs[i] };
+        jobs[i] = (sjob){ .a = W->as[i], .b = W->bs[i] };
         args[i] = &jobs[i];
     }
-    flip_on(C);
-    (void)harness_run(F, 3, 1, HARNESS_HUB, s_sweep_body, args, rcs);
-    flip_off();
-    ty->runs++;
-    ty->fired += (unsigned)C->fired;
+    (void)harness_run(W->F, 3, 1, HARNESS_HUB, s_sweep_body, args, rcs);
     int all = 1;
     for (int i = 0; i < 3; i++) {
         if (i + 1 == CHEATER) continue;
         if (rcs[i]) {
             all = 0;
             if (jobs[i].opened) ty->late++;   /* an output, then an abort */
-        } else if (memcmp(jobs[i].out, want, sizeof jobs[i].out))
+        } else if (memcmp(jobs[i].out, W->want, sizeof jobs[i].out))
             ty->wrong++;
     }
     if (all) ty->correct++;
@@ -236,48 +236,36 @@ static void s_sweep_one(const field *F, flip *C, fe *const *as, fe *const *bs, c
 }
 
 /* Every message server 3 sends (the F_p XOR tree, the carry-save level and
- * the adder, the opening of x + r, the borrow, both verifications, the
- * opening of the result XOR u, the final opening), flipped in one bit for
- * every recipient or for one only: each honest server outputs the clear
- * result or aborts holding nothing. */
+ * the AND, the opening of x + r, the carry, both verifications, the opening
+ * of the result XOR u, the final opening), flipped in one bit for every
+ * recipient or for one only, at two positions: each honest server outputs
+ * the clear result or aborts holding nothing. */
 Test(binltz, a_cheating_server_cannot_change_a_comparison)
 {
     static field F;
     static flip C;
+    static const size_t two_bits[2][2] = { { 0, 0 }, { 69, 8 } };
     cr_assert_eq(field_init_default(&F, KS, 40), 0);
     flip_init(&C, CHEATER);
-    fe a[NV], b[NV], want[NV], *as[3], *bs[3];
+    fe a[NV], b[NV], want[NV];
     s_values(a, b, NV, KS);
     for (int e = 0; e < NV; e++) want[e] = a[e] < b[e];
-    harness_share(&F, 3, 1, 1, a, NV, as);
-    harness_share(&F, 3, 1, 1, b, NV, bs);
+    sweep W = { .F = &F, .want = want };
+    harness_share(&F, 3, 1, 1, a, NV, W.as);
+    harness_share(&F, 3, 1, 1, b, NV, W.bs);
     harness_security = MPC_MALICIOUS;
-    tally dry = { 0 }, ty[2] = { { 0 } };
-    s_sweep_one(&F, &C, as, bs, want, &dry);
-    cr_assert_eq(dry.correct, 1, "the honest run");
-    int nsites = C.nsites;
-    cr_assert_gt(nsites, 20, "%d sites", nsites);
-    harness_timeout_ms = 150;
-    for (int s = 0; s < nsites; s++)
-        for (int all = 0; all < 2; all++)
-            for (int k = 0; k < 2; k++) {
-                C.target = s;
-                C.all = all;
-                C.bit = k ? 8 * 8 + 8 * (size_t)s + 5 : 0;
-                s_sweep_one(&F, &C, as, bs, want, &ty[all]);
-            }
+    flip_tally ty[2] = { { 0 } };
+    int nsites = flip_sweep(&C, s_sweep_run, &W, two_bits, 2, 150, ty);
+    cr_assert_gt(nsites, 20, "%d sites (-1: the honest run failed)", nsites);
+    flip_print("binltz sweep", nsites, ty);
     for (int all = 0; all < 2; all++) {
-        printf("binltz sweep (%s): %d sites, %u runs, %u fired, %u correct, %u aborted, %u wrong, "
-               "%u aborted after an output\n", all ? "same change to all" : "one recipient", nsites,
-               ty[all].runs, ty[all].fired, ty[all].correct, ty[all].aborted, ty[all].wrong,
-               ty[all].late);
         cr_assert_eq(ty[all].wrong, 0, "an honest server output a wrong result");
-        cr_assert_eq(ty[all].late, 0);
+        cr_assert_eq(ty[all].late, 0, "an honest server output, then aborted");
         cr_assert_eq(ty[all].fired, ty[all].runs);
     }
     for (int i = 0; i < 3; i++) {
-        free(as[i]);
-        free(bs[i]);
+        free(W.as[i]);
+        free(W.bs[i]);
     }
 }
 

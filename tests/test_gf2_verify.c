@@ -236,102 +236,87 @@ static int s_sweep_body(mpc *M, void *arg)
     return rc;
 }
 
-typedef struct tally {
-    unsigned runs, fired, correct, aborted, wrong, late;
-} tally;
+/* What the runs of one sweep share. */
+typedef struct sweep {
+    const uint64_t *a, *b;
+    uint64_t *as[3], *bs[3];
+    uint64_t vstep;        /* the honest run's step once the check passed */
+} sweep;
 
-static void s_sweep_one(flip *C, const uint64_t *a, const uint64_t *b, uint64_t *const *as,
-                        uint64_t *const *bs, tally *ty, uint64_t *vstep)
+/* A deviation before the check must be caught by it. Only an equivocation
+ * in its last opening may leave one honest server passing (its view, two
+ * honest shares, fixes the values: its check is sound) while the other
+ * aborts: "late" counts the others. */
+static void s_sweep_run(flip *C, void *arg, flip_tally *ty)
 {
+    sweep *W = arg;
     static field F;
     cr_assert_eq(field_init_default(&F, 32, 40), 0);
     sjob jobs[3];
     void *args[3];
     int rcs[3];
     for (int i = 0; i < 3; i++) {
-        jobs[i] = (sjob){ .a = as[i], .b = bs[i] };
+        jobs[i] = (sjob){ .a = W->as[i], .b = W->bs[i] };
         args[i] = &jobs[i];
     }
-    C->fired = 0;
-    flip_on(C);
     (void)harness_run(&F, 3, 1, HARNESS_HUB, s_sweep_body, args, rcs);
-    flip_off();
     uint64_t gt = 0, best = 0;
     for (int e = 0; e < NV; e++) {
-        gt |= (uint64_t)(a[e] > b[e]) << e;
-        if (a[e] > a[best]) best = (uint64_t)e;
+        gt |= (uint64_t)(W->a[e] > W->b[e]) << e;
+        if (W->a[e] > W->a[best]) best = (uint64_t)e;
     }
     uint64_t lastv = 0;
     for (int s = 0; s < C->nsites; s++)
-        if (C->sites[s].type == MPC_MSG_BINV && C->sites[s].step < *vstep && C->sites[s].step > lastv)
+        if (C->sites[s].type == MPC_MSG_BINV && C->sites[s].step < W->vstep && C->sites[s].step > lastv)
             lastv = C->sites[s].step;
-    ty->runs++;
-    ty->fired += (unsigned)C->fired;
     int all = 1;
     for (int i = 0; i < 3; i++) {
         if (i + 1 == CHEATER) continue;
         if (rcs[i]) {
             all = 0;
-            /* A deviation before the check must be caught by it. Only an
-             * equivocation in its last opening may leave one honest server
-             * passing (its view, two honest shares, fixes the values: its
-             * check is sound) while the other aborts. */
             const flip_site *S = C->target >= 0 ? &C->sites[C->target] : NULL;
-            if (S && S->step < *vstep && jobs[i].vstep != UINT64_MAX &&
+            if (S && S->step < W->vstep && jobs[i].vstep != UINT64_MAX &&
                 !(S->step == lastv && !C->all))
                 ty->late++;
-        } else if ((jobs[i].gt & (((uint64_t)1 << NV) - 1)) != gt || jobs[i].max != a[best] ||
+        } else if ((jobs[i].gt & (((uint64_t)1 << NV) - 1)) != gt || jobs[i].max != W->a[best] ||
                    jobs[i].idx != best)
             ty->wrong++;
     }
     if (all) ty->correct++;
     else ty->aborted++;
-    if (C->target < 0) *vstep = jobs[0].vstep;
+    if (C->target < 0) W->vstep = jobs[0].vstep;
 }
+
+/* lane 0 of plane 0, or a bit further in (another plane or element) */
+static const size_t s_two_bits[2][2] = { { 0, 0 }, { 69, 8 } };
 
 Test(gf2v, a_cheating_server_is_caught_at_every_binary_step)
 {
     static flip C;
     flip_init(&C, CHEATER);
-    uint64_t a[64] = { 0 }, b[64] = { 0 }, *as[3], *bs[3];
+    uint64_t a[64] = { 0 }, b[64] = { 0 };
     for (int e = 0; e < NV; e++) {
         a[e] = harness_rand_bits(KB);
         b[e] = e % 3 ? harness_rand_bits(KB) : a[e];
     }
     a[7] = a[19] = 255;   /* a tie at the top */
-    harness_share_bits(as, a, NV, KB, 3, 1);
-    harness_share_bits(bs, b, NV, KB, 3, 1);
-    tally dry = { 0 }, ty[2] = { { 0 } };
-    uint64_t vstep = 0;
-    C.target = -1;
-    s_sweep_one(&C, a, b, as, bs, &dry, &vstep);
-    cr_assert_eq(dry.correct, 1, "the honest run");
-    cr_assert_neq(vstep, UINT64_MAX);
-    int nsites = C.nsites;
-    cr_assert_gt(nsites, 20, "%d sites", nsites);
-    harness_timeout_ms = 150;
-    for (int s = 0; s < nsites; s++)
-        for (int all = 0; all < 2; all++)
-            for (int k = 0; k < 2; k++) {
-                C.target = s;
-                C.all = all;
-                /* lane 0 of plane 0, or a bit further in (another plane or element) */
-                C.bit = k ? 8 * 8 + 8 * (size_t)s + 5 : 0;
-                s_sweep_one(&C, a, b, as, bs, &ty[all], &vstep);
-            }
+    sweep W = { .a = a, .b = b };
+    harness_share_bits(W.as, a, NV, KB, 3, 1);
+    harness_share_bits(W.bs, b, NV, KB, 3, 1);
+    flip_tally ty[2] = { { 0 } };
+    int nsites = flip_sweep(&C, s_sweep_run, &W, s_two_bits, 2, 150, ty);
+    cr_assert_gt(nsites, 20, "%d sites (-1: the honest run failed)", nsites);
+    cr_assert_neq(W.vstep, UINT64_MAX);
+    flip_print("gf2v sweep", nsites, ty);
     for (int all = 0; all < 2; all++) {
-        printf("gf2v sweep (%s): %u sites, %u runs, %u fired, %u correct, %u aborted, %u wrong, %u "
-               "caught only after the check\n",
-               all ? "same change to all" : "one recipient", nsites, ty[all].runs, ty[all].fired,
-               ty[all].correct, ty[all].aborted, ty[all].wrong, ty[all].late);
         cr_assert_eq(ty[all].wrong, 0, "an honest server output a wrong result");
         cr_assert_eq(ty[all].late, 0, "a deviation before the check got past it");
         cr_assert_eq(ty[all].fired, ty[all].runs);
         cr_assert_eq(ty[all].correct, 0, "every bit the cheater sends matters");
     }
     for (int i = 0; i < 3; i++) {
-        free(as[i]);
-        free(bs[i]);
+        free(W.as[i]);
+        free(W.bs[i]);
     }
 }
 
@@ -355,34 +340,39 @@ static int s_auction_body(mpc *M, void *arg)
     return auction_bin_run(M, J->s, J->bids, NB, J->excl, &J->o);
 }
 
-/* One run; the honest servers' verdicts into ty (late: unused). */
-static void s_auction_one(flip *C, const auction_spec *s, uint64_t *const *sh,
-                          const auction_outcome *want, const uint8_t *wexcl, tally *ty)
+/* What the runs of one auction sweep share. */
+typedef struct asweep {
+    const auction_spec *s;
+    uint64_t *sh[3];
+    const auction_outcome *want;
+    const uint8_t *wexcl;
+} asweep;
+
+/* One run; the honest servers' verdicts into ty (late: an aborting server
+ * holding an outcome). */
+static void s_auction_run(flip *C, void *arg, flip_tally *ty)
 {
+    asweep *W = arg;
     static field F;
+    (void)C;
     cr_assert_eq(field_init_default(&F, 32, 40), 0);
     ajob jobs[3];
     void *args[3];
     int rcs[3];
     for (int i = 0; i < 3; i++) {
-        jobs[i] = (ajob){ .bids = sh[i], .s = s };
-        memcpy(jobs[i].excl, wexcl, NB);   /* bidder 5 already excluded */
+        jobs[i] = (ajob){ .bids = W->sh[i], .s = W->s };
+        memcpy(jobs[i].excl, W->wexcl, NB);   /* bidder 5 already excluded */
         args[i] = &jobs[i];
     }
-    C->fired = 0;
-    flip_on(C);
     (void)harness_run(&F, 3, 1, HARNESS_HUB, s_auction_body, args, rcs);
-    flip_off();
-    ty->runs++;
-    ty->fired += (unsigned)C->fired;
     int all = 1;
     for (int i = 0; i < 3; i++) {
         if (i + 1 == CHEATER) continue;
         if (rcs[i]) {
             all = 0;
-            if (jobs[i].o.sold) ty->late++;   /* an aborting server holds no outcome */
-        } else if (jobs[i].o.sold != want->sold || jobs[i].o.price != want->price ||
-                   jobs[i].o.winner != want->winner || memcmp(jobs[i].excl, wexcl, NB))
+            if (jobs[i].o.sold) ty->late++;
+        } else if (jobs[i].o.sold != W->want->sold || jobs[i].o.price != W->want->price ||
+                   jobs[i].o.winner != W->want->winner || memcmp(jobs[i].excl, W->wexcl, NB))
             ty->wrong++;
     }
     if (all) ty->correct++;
@@ -392,13 +382,13 @@ static void s_auction_one(flip *C, const auction_spec *s, uint64_t *const *sh,
 Test(gf2v, a_cheating_server_cannot_change_the_binary_auction)
 {
     static flip C;
+    static const size_t one_bit[1][2] = { { 3, 8 } };
     flip_init(&C, CHEATER);
-    uint64_t v[NB], *sh[3];
+    uint64_t v[NB];
     for (int i = 0; i < NB; i++) v[i] = harness_rand_bits(KA);
     v[3] = v[17] = 1023;   /* a tie at the top: the lower index wins */
     v[5] = 1023;           /* excluded before: must not win */
     for (int second = 0; second < 2; second++) {
-        harness_share_bits(sh, v, NB, KA, 3, 1);
         auction_spec s = { .k = KA, .second = second, .reveal_winner = 1, .reserve = 100 };
         uint8_t wexcl[NB] = { 0 };
         wexcl[5] = 1;
@@ -406,30 +396,18 @@ Test(gf2v, a_cheating_server_cannot_change_the_binary_auction)
         for (int i = 0; i < NB; i++)
             if (i != 3 && i != 5 && v[i] > second_best) second_best = v[i];
         auction_outcome want = { .sold = 1, .winner = 3, .price = second ? second_best : 1023 };
-        tally dry = { 0 }, ty[2] = { { 0 } };
-        C.target = -1;
-        C.nsites = 0;
-        harness_timeout_ms = HARNESS_TIMEOUT_MS;
-        s_auction_one(&C, &s, sh, &want, wexcl, &dry);
-        cr_assert_eq(dry.correct, 1, "the honest run");
-        int nsites = C.nsites;
-        harness_timeout_ms = 150;
-        for (int st = 0; st < nsites; st++)
-            for (int all = 0; all < 2; all++) {
-                C.target = st;
-                C.all = all;
-                C.bit = 8 * (size_t)st + 3;
-                s_auction_one(&C, &s, sh, &want, wexcl, &ty[all]);
-            }
+        asweep W = { .s = &s, .want = &want, .wexcl = wexcl };
+        harness_share_bits(W.sh, v, NB, KA, 3, 1);
+        flip_tally ty[2] = { { 0 } };
+        int nsites = flip_sweep(&C, s_auction_run, &W, one_bit, 1, 150, ty);
+        cr_assert_gt(nsites, 0, "the honest run failed");
+        flip_print(second ? "binary auction sweep, second price" : "binary auction sweep, first price",
+                   nsites, ty);
         for (int all = 0; all < 2; all++) {
-            printf("binary auction sweep (%s price, %s): %d sites, %u runs, %u fired, %u correct, "
-                   "%u aborted, %u wrong\n", second ? "second" : "first",
-                   all ? "same change to all" : "one recipient", nsites, ty[all].runs, ty[all].fired,
-                   ty[all].correct, ty[all].aborted, ty[all].wrong);
             cr_assert_eq(ty[all].wrong, 0, "an honest server output a wrong outcome");
             cr_assert_eq(ty[all].late, 0);
             cr_assert_eq(ty[all].fired, ty[all].runs);
         }
-        for (int i = 0; i < 3; i++) free(sh[i]);
+        for (int i = 0; i < 3; i++) free(W.sh[i]);
     }
 }
