@@ -249,6 +249,22 @@ int bin_ltz(mpc *M, fe *out, const fe *x, size_t m, int K)
     return bin_ltz_ex(M, out, NULL, NULL, x, m, K);
 }
 
+/* One batch: derive, compare, wipe. */
+static int s_batch(mpc *M, fe *out, fe *oc, uint64_t *oe, const fe *x, size_t m, int K, int G)
+{
+    size_t nw = gf2_words(m), rw = bin_matrix_words(K + 1, nw), L = GF2_PLANES * nw;
+    s_eda E = { .G = G, .v = xmalloc(m * sizeof(fe)), .u = xmalloc((size_t)G * m * sizeof(fe)),
+                .rb = xmalloc((size_t)G * rw * 8), .ub = xmalloc(L * 8) };
+    s_derive(M, &E, m, K + 1);
+    int rc = s_ltz(M, out, oc, oe, x, m, K, &E);
+    sodium_memzero(E.v, m * sizeof(fe));
+    sodium_memzero(E.u, (size_t)G * m * sizeof(fe));
+    sodium_memzero(E.rb, (size_t)G * rw * 8);
+    sodium_memzero(E.ub, L * 8);
+    free(E.v), free(E.u), free(E.rb), free(E.ub);
+    return rc;
+}
+
 int bin_ltz_ex(mpc *M, fe *out, fe *opened_c, uint64_t *opened_e, const fe *x, size_t m, int K)
 {
     const field *F = M->F;
@@ -261,17 +277,17 @@ int bin_ltz_ex(mpc *M, fe *out, fe *opened_c, uint64_t *opened_e, const fe *x, s
     /* c < 2^(K+1) + G 2^(K+1+kappa) < 2^(K+kappa+lg+2) <= 2^(bits-1) < p */
     if (F->bits < K + M->kappa + 3 + lg)
         return mpc_fail(M, ERR_RANGE, "bin_ltz: p too small for K=%d, kappa=%d", K, M->kappa);
-    if (m == 0) return 0;
-    size_t nw = gf2_words(m), rw = bin_matrix_words(K + 1, nw), L = GF2_PLANES * nw;
-    s_eda E = { .G = G, .v = xmalloc(m * sizeof(fe)), .u = xmalloc((size_t)G * m * sizeof(fe)),
-                .rb = xmalloc((size_t)G * rw * 8), .ub = xmalloc(L * 8) };
-    s_derive(M, &E, m, K + 1);
-    int rc = s_ltz(M, out, opened_c, opened_e, x, m, K, &E);
-    sodium_memzero(E.v, m * sizeof(fe));
-    sodium_memzero(E.u, (size_t)G * m * sizeof(fe));
-    sodium_memzero(E.rb, (size_t)G * rw * 8);
-    sodium_memzero(E.ub, L * 8);
-    free(E.v), free(E.u), free(E.rb), free(E.ub);
+    /* per value about G (K + 17) + 100 bytes: batches of at most 2^22 / G
+     * values (a multiple of 64, so the opened bits stay word-aligned) keep
+     * that below about 1 GB at n = 9 (G = 126); one batch at n = 3 up to
+     * 1.4 million */
+    size_t batch = ((size_t)1 << 22) / (size_t)G / 64 * 64;
+    int rc = 0;
+    for (size_t off = 0; off < m && rc == 0; off += batch) {
+        size_t c = m - off < batch ? m - off : batch;
+        rc = s_batch(M, out + off, opened_c ? opened_c + off : NULL,
+                     opened_e ? opened_e + off / 64 : NULL, x + off, c, K, G);
+    }
     return rc;
 }
 

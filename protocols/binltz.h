@@ -22,7 +22,8 @@
 /* out[i] = [x_i < 0] (F_p sharings of 0/1) for -2^K < x_i < 2^K, 1 <= K <=
  * 62 and 1 <= kappa <= 62 (ERR_ARG); needs PRSS keys (ERR_STATE) and
  * bits(p) >= K + kappa + 3 + ceil(log2 G), G = C(n, t) groups (ERR_RANGE),
- * memory about G * (K + 1) + 40 bytes per value. Rounds: ceil(log2 G) (F_p
+ * memory about G (K + 17) + 100 bytes per value, in batches of at most
+ * 2^22 / G values (each batch its own rounds). Rounds: ceil(log2 G) (F_p
  * XOR of the groups' bits) + the carry-save levels (G = 3: 1; 10: 5) + 1
  * (the last two operands' AND) + 1 (open) + 1 + ceil(log2 K) (the carry
  * into bit K) + 1 (back to F_p): 12 for K = 32, n = 3; under MPC_MALICIOUS

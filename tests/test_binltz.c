@@ -34,22 +34,25 @@ static void s_fini(void)
 
 TestSuite(binltz, .init = s_init, .fini = s_fini, .timeout = 240);
 
+#define MAXM 4200
+
 typedef struct ljob {
     const fe *a, *b;
     size_t m;
     int K;
-    fe out[300];
+    fe out[MAXM];
     uint64_t rounds;
 } ljob;
 
 static int s_lt_body(mpc *M, void *arg)
 {
     ljob *J = arg;
-    fe c[300];
+    fe *c = malloc(J->m * sizeof(fe));
     uint64_t r0 = harness_rounds(M);
     int rc = bin_lt(M, c, J->a, J->b, J->m, J->K);
     J->rounds = harness_rounds(M) - r0;
     if (rc == 0) rc = mpc_open(M, J->out, c, J->m);
+    free(c);
     return rc;
 }
 
@@ -71,8 +74,9 @@ static int s_lt(int n, int t, unsigned live, int K, size_t m, int security, int 
                 ljob *jobs)
 {
     static field F;
+    static fe a[MAXM], b[MAXM];
     cr_assert_eq(field_init_default(&F, K, 40), 0);
-    fe a[300], b[300];
+    cr_assert_leq(m, MAXM);
     s_values(a, b, m, K);
     fe *as[9], *bs[9];
     harness_share(&F, n, t, t, a, m, as);
@@ -101,7 +105,7 @@ static int s_lt(int n, int t, unsigned live, int K, size_t m, int security, int 
 
 Test(binltz, matches_clear_semi_honest)
 {
-    ljob jobs[9];
+    static ljob jobs[9];
     cr_assert_eq(s_lt(3, 1, 0, 32, 300, MPC_SEMI_HONEST, HARNESS_HUB, jobs), 0);
     cr_assert_eq(jobs[0].rounds, 12, "XOR 2, carry-save 1, AND 1, open, carry 1+5, back: %llu",
                  (unsigned long long)jobs[0].rounds);
@@ -110,17 +114,21 @@ Test(binltz, matches_clear_semi_honest)
     cr_assert_eq(s_lt(5, 2, 0, 20, 130, MPC_SEMI_HONEST, HARNESS_HUB, jobs), 0);   /* ten groups */
     cr_assert_eq(s_lt(4, 1, 0xb, 16, 64, MPC_SEMI_HONEST, HARNESS_HUB, jobs), 0);  /* S3 down */
     cr_assert_eq(s_lt(3, 1, 0, 24, 5, MPC_SEMI_HONEST, HARNESS_ZMQ, jobs), 0);
+    cr_assert_eq(s_lt(7, 3, 0, 16, 70, MPC_SEMI_HONEST, HARNESS_HUB, jobs), 0);   /* 35 groups */
+    cr_assert_eq(s_lt(2, 0, 0, 16, 70, MPC_SEMI_HONEST, HARNESS_HUB, jobs), 0);   /* t = 0: one */
 }
 
 Test(binltz, matches_clear_malicious)
 {
-    ljob jobs[9];
+    static ljob jobs[9];
     cr_assert_eq(s_lt(3, 1, 0, 32, 300, MPC_MALICIOUS, HARNESS_HUB, jobs), 0);
     cr_assert_eq(s_lt(3, 1, 0, 1, 70, MPC_MALICIOUS, HARNESS_HUB, jobs), 0);
     cr_assert_eq(s_lt(3, 1, 0, 62, 65, MPC_MALICIOUS, HARNESS_HUB, jobs), 0);
     cr_assert_eq(s_lt(5, 2, 0, 20, 130, MPC_MALICIOUS, HARNESS_HUB, jobs), 0);
     cr_assert_eq(s_lt(4, 1, 0xb, 12, 64, MPC_MALICIOUS, HARNESS_HUB, jobs), 0);   /* S3 down */
     cr_assert_eq(s_lt(3, 1, 0, 24, 5, MPC_MALICIOUS, HARNESS_ZMQ, jobs), 0);
+    cr_assert_eq(s_lt(3, 1, 0, 32, 4100, MPC_MALICIOUS, HARNESS_HUB, jobs), 0);  /* 3 PRSS chunks */
+    cr_assert_eq(s_lt(7, 3, 0, 16, 70, MPC_MALICIOUS, HARNESS_HUB, jobs), 0);
 }
 
 /* Privacy: what bin_ltz opens (c = x + 2^K + mask, and the result XOR a
