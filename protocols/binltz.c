@@ -47,19 +47,21 @@ static void s_group(mpc *M, s_eda *E, int g, const uint8_t *raw, size_t off, siz
     fe fw = prss_weight(M->ps, g);
     size_t nw = gf2_words(m);
     uint64_t rmask = ((uint64_t)1 << k) - 1, Rmask = ((uint64_t)1 << M->kappa) - 1;
+    uint64_t w[2] = { 0, 0 }, r = 0;   /* secret: wiped once, after the loop */
+    fe v = 0;
     for (size_t i = 0; i < c; i++) {
-        uint64_t w[2];
         gf2_get_words(w, raw + i * 16, 2);
-        uint64_t r = w[0] & rmask, e = off + i;
-        fe v = (fe)r + ((fe)(w[1] & Rmask) << k);
+        size_t e = off + i;
+        r = w[0] & rmask;
+        v = (fe)r + ((fe)(w[1] & Rmask) << k);
         E->v[e] = fe_add(F, E->v[e], fe_mul(F, v, fw));
         E->u[(size_t)g * m + e] = fe_mul(F, (fe)(w[1] >> 63), fw);
         for (int b = 0; b < k; b++) bits[(size_t)b * nw + e / 64] |= (r >> b & 1u) << (e % 64);
         ubits[e / 64] |= (w[1] >> 63) << (e % 64);
-        sodium_memzero(w, sizeof w);
-        sodium_memzero(&r, sizeof r);
-        sodium_memzero(&v, sizeof v);
     }
+    sodium_memzero(w, sizeof w);
+    sodium_memzero(&r, sizeof r);
+    sodium_memzero(&v, sizeof v);
 }
 
 /* Fill E for m values (no communication). */
