@@ -86,20 +86,25 @@ static void s_sqrt_exp(const field *F, fe *q, const fe *a, size_t m)
  * in malicious mode like any multiplication. */
 static int s_fill_prss(mpc *M, fe *dst, size_t m, int G)
 {
-    size_t mark = mpc_mark(M), nb = (m + 7) / 8;
-    fe *u = mpc_alloc(M, (size_t)G * m);
-    uint8_t *raw = xmalloc((size_t)G * nb);
-    prss_raw(M->ps, raw, nb);
-    for (int g = 0; g < G; g++) {
-        fe w = prss_weight(M->ps, g);
-        const uint8_t *r = raw + (size_t)g * nb;
-        for (size_t i = 0; i < m; i++) u[(size_t)g * m + i] = (r[i / 8] >> (i % 8) & 1u) ? w : 0;
+    size_t chunk = (size_t)1 << 20;   /* bounds the tree's memory for large fills */
+    int rc = 0;
+    for (size_t off = 0; off < m && rc == 0; off += chunk) {
+        size_t c = m - off < chunk ? m - off : chunk, mark = mpc_mark(M), nb = (c + 7) / 8;
+        fe *u = mpc_alloc(M, (size_t)G * c);
+        uint8_t *raw = xmalloc((size_t)G * nb);
+        prss_raw(M->ps, raw, nb);
+        for (int g = 0; g < G; g++) {
+            fe w = prss_weight(M->ps, g);
+            const uint8_t *r = raw + (size_t)g * nb;
+            for (size_t i = 0; i < c; i++)   /* w or 0 without a branch on the secret bit */
+                u[(size_t)g * c + i] = w & -(fe)(r[i / 8] >> (i % 8) & 1u);
+        }
+        rc = mpc_xor_bits(M, dst + off, u, G, c);
+        sodium_memzero(raw, (size_t)G * nb);
+        free(raw);
+        sodium_memzero(u, (size_t)G * c * sizeof(fe));
+        mpc_release(M, mark);
     }
-    int rc = mpc_xor_bits(M, dst, u, G, m);
-    sodium_memzero(raw, (size_t)G * nb);
-    free(raw);
-    sodium_memzero(u, (size_t)G * m * sizeof(fe));
-    mpc_release(M, mark);
     return rc;
 }
 

@@ -9,7 +9,7 @@
 
 /* Add m fresh shared random bits to the pool of M (fill ahead, e.g. while
  * inputs arrive). With at most BITS_PRSS_GROUPS PRSS groups (C(n, t): n = 3,
- * n = 4 with t = 1) each bit is the XOR of one bit per group, derived from the
+ * or t = 0) each bit is the XOR of one bit per group, derived from the
  * group's key and shared locally by its holders (CDI05), XORed by a product
  * tree: ceil(log2 C(n, t)) rounds, C(n, t) - 1 multiplications per bit, no
  * condition on p. Otherwise the square-root method (DFKNT06): one round per
@@ -17,13 +17,15 @@
  * needing p = 3 mod 4 (ERR_ARG). In malicious mode the products, resp. the
  * opened squares, are logged and verified before any opening that depends on
  * the bits. Network errors as mpc_round. */
-#define BITS_PRSS_GROUPS 4
+/* 3: at n = 4, t = 1 the tree's 3 products per bit send twice the elements
+ * of the square-root opening (measured in review) */
+#define BITS_PRSS_GROUPS 3
 int bits_fill(mpc *M, size_t m) MPC_WUR;
 /* Rounds of one bits_fill call at n servers, threshold t (for tests). */
 int bits_fill_rounds(int n, int t);
 
 /* m shares of independent uniform bits in {0,1} (secret), taken from the pool,
- * which is refilled (one round) when it holds fewer than m. */
+ * which is refilled (bits_fill) when it holds fewer than m. */
 int bits_rand(mpc *M, fe *out, size_t m) MPC_WUR;
 
 /* Number of bits currently pooled. */

@@ -378,9 +378,10 @@ int mpc_select_vec(mpc *M, fe *out, const fe *c, const fe *a, const fe *b, size_
 int mpc_xor_bits(mpc *M, fe *out, fe *u, int G, size_t m)
 {
     const field *F = M->F;
+    if (G < 1) return mpc_fail(M, ERR_ARG, "xor of bits: %d operands", G);
     int cnt = G, rc = 0;
-    size_t mark = mpc_mark(M);
-    fe *tm = mpc_alloc(M, (size_t)(G / 2 + 1) * m + 1);
+    size_t mark = mpc_mark(M), cap = (size_t)(G / 2) * m + 1;
+    fe *tm = mpc_alloc(M, cap);
     while (cnt > 1 && rc == 0) {
         size_t half = (size_t)(cnt / 2) * m;
         rc = mpc_mul(M, tm, u, u + half, half);
@@ -390,7 +391,7 @@ int mpc_xor_bits(mpc *M, fe *out, fe *u, int G, size_t m)
         cnt = cnt / 2 + (cnt & 1);
     }
     if (rc == 0 && out != u) memmove(out, u, m * sizeof(fe));
-    sodium_memzero(tm, ((size_t)(G / 2 + 1) * m + 1) * sizeof(fe));
+    sodium_memzero(tm, cap * sizeof(fe));
     mpc_release(M, mark);
     return rc;
 }

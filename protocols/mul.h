@@ -36,7 +36,7 @@ int mpc_dot(mpc *M, fe *out, const fe *a, const fe *b, size_t len, size_t m) MPC
 
 /* out[i] = XOR of the G shared bits u[g*m + i] (g < G): a product tree of a ^
  * b = a + b - 2ab, ceil(log2 G) rounds, (G - 1) * m multiplications. u is
- * overwritten; out may alias u. */
+ * overwritten; out may alias u. G < 1: ERR_ARG. */
 int mpc_xor_bits(mpc *M, fe *out, fe *u, int G, size_t m) MPC_WUR;
 
 /* out[i] = c[i] ? a[i] : b[i], computed as c*(a-b)+b; c must share a bit (secret).

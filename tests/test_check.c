@@ -347,3 +347,26 @@ Test(check, at_most_rejects_a_bound_out_of_range)
     cr_assert_eq(field_init_default(&F, 32, 40), 0);
     cr_assert_eq(harness_run(&F, 3, 1, HARNESS_HUB, s_at_most_args_body, NULL, NULL), 0);
 }
+
+/* Inputs flagged before the check, some of them before an inconsistent one:
+ * the bisection maps positions back to the right inputs. */
+Test(check, degree_check_with_inputs_flagged_before)
+{
+    enum { N = 37 };
+    for (int rep = 0; rep < 2; rep++) {
+        ballots B;
+        s_ballots(&B, N, 3, 1);
+        B.tamper[5] = 2;
+        B.tamper[20] = 1;
+        B.tamper[36] = 3;
+        B.deg[33] = 2;
+        uint8_t pre[N] = { 0 }, bad[N];
+        pre[0] = pre[3] = pre[21] = 1;
+        if (rep) pre[36] = 1;   /* an inconsistent input already flagged */
+        s_run(&B, 3, 1, OP_DEGREE, HARNESS_HUB, pre, bad, NULL);
+        for (int i = 0; i < N; i++)
+            cr_assert_eq(bad[i], i == 0 || i == 3 || i == 21 || i == 5 || i == 20 || i == 33 || i == 36,
+                         "rep %d input %d", rep, i);
+        s_free_ballots(&B);
+    }
+}
