@@ -33,6 +33,10 @@ extern int harness_hello_ms;
 
 enum { HARNESS_HUB = 0, HARNESS_ZMQ = 1 };
 
+/* Back to the defaults: all servers live, mpc_create's security mode, the
+ * default timeout (a suite's .fini). */
+void harness_reset(void);
+
 /* Run fn on n parties (threads) with threshold t over transport HARNESS_HUB or
  * HARNESS_ZMQ; args[i] goes to party i+1 (args may be NULL). rcs[i] receives
  * party i+1's result: fn's, or a set-up error (a transport that cannot be

@@ -22,9 +22,7 @@ static void s_setup(void)
 
 static void s_done(void)
 {
-    harness_live = 0;
-    harness_security = -1;
-    harness_timeout_ms = HARNESS_TIMEOUT_MS;
+    harness_reset();
 }
 
 TestSuite(avail, .init = s_setup, .fini = s_done, .timeout = 60);

@@ -27,9 +27,7 @@ static void s_init(void)
 
 static void s_fini(void)
 {
-    harness_live = 0;
-    harness_security = -1;
-    harness_timeout_ms = HARNESS_TIMEOUT_MS;
+    harness_reset();
 }
 
 TestSuite(binltz, .init = s_init, .fini = s_fini, .timeout = 240);
